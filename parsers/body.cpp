@@ -1,0 +1,2 @@
+// placeholder until its owner fills it
+#include "parsers/body.h"
