@@ -21,6 +21,25 @@ struct DeskConfig {
     std::chrono::seconds reopen_window = std::chrono::hours(24 * 14);
 };
 
+/// One IMAP mailbox to empty into tickets (issue 3).
+struct ImapAccount {
+    std::string name;                   ///< stable id, used in the inbox cursor and logs
+    std::string url;                    ///< imaps://host:993/INBOX or imap://host/INBOX
+    std::string username;
+    std::string password_file;          ///< file holding the password (never logged)
+    std::string xoauth2_token_command;  ///< alternative: command printing an OAuth2 token
+    std::chrono::seconds poll_interval = std::chrono::seconds(60);
+    enum class AfterIngest { seen, move, remove } after_ingest = AfterIngest::seen;
+    std::string processed_folder = "Processed";  ///< for after_ingest: move
+    bool tls_verify = true;             ///< verify the server certificate and host name
+    std::string ca_file;                ///< private CA bundle
+    bool require_starttls = true;       ///< imap:// must upgrade to TLS unless turned off
+    int batch_size = 50;                ///< messages stored per transaction
+    int connections = 4;                ///< parallel fetch connections
+    std::chrono::seconds connect_timeout = std::chrono::seconds(15);
+    std::chrono::seconds transfer_timeout = std::chrono::seconds(120);
+};
+
 struct LoggingConfig {
     std::string level = "info";
 };
@@ -29,6 +48,7 @@ struct Config {
     std::string path;  ///< the file it was loaded from
     DeskConfig desk;
     parsers::Limits limits;
+    std::vector<ImapAccount> imap;
     LoggingConfig logging;
 };
 
