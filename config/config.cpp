@@ -1,1 +1,374 @@
 #include "config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "config/values.h"
+
+namespace ticketd::config {
+
+std::string ConfigError::to_string() const {
+    std::ostringstream out;
+    if (line > 0) out << file << ":" << line << ":" << column << ": " << message;
+    else out << file << ": " << message;  // no position: the file itself is the problem
+    return out.str();
+}
+
+std::string default_path() {
+    if (const char* env = std::getenv("TICKETD_CONFIG"); env && *env) return env;
+    return "/etc/ticketd/ticketd.yaml";
+}
+
+namespace {
+
+/// Walks one YAML document, collecting every error with its position instead of stopping at the
+/// first: an admin fixing a file wants the whole list at once.
+class Reader {
+public:
+    explicit Reader(std::string file) : file_(std::move(file)) {}
+
+    std::vector<ConfigError>& errors() { return errors_; }
+
+    void error(const YAML::Mark& mark, std::string message) {
+        // yaml-cpp counts from 0; people and editors count from 1. A null mark (-1) means the
+        // position is unknown, which happens only for synthesized nodes.
+        int line = mark.line >= 0 ? mark.line + 1 : 0;
+        int col = mark.column >= 0 ? mark.column + 1 : 0;
+        errors_.push_back({file_, line, col, std::move(message)});
+    }
+
+    /// Calls `fields[key]` for each key of map `node`; unknown and duplicate keys are errors.
+    void map(const YAML::Node& node, const std::string& where,
+             const std::map<std::string, std::function<void(const YAML::Node&, const std::string&)>>&
+                 fields) {
+        if (!node.IsMap()) {
+            error(node.Mark(), where + ": expected a mapping");
+            return;
+        }
+        std::set<std::string> seen;
+        for (const auto& kv : node) {
+            const YAML::Node& key = kv.first;
+            std::string name = key.IsScalar() ? key.Scalar() : "";
+            std::string path = where.empty() ? name : where + "." + name;
+            if (!seen.insert(name).second) {
+                error(key.Mark(), "duplicate key '" + path + "'");
+                continue;
+            }
+            auto it = fields.find(name);
+            if (it == fields.end()) {
+                error(key.Mark(), "unknown key '" + path + "'" + suggestion(name, fields));
+                continue;
+            }
+            it->second(kv.second, path);
+        }
+    }
+
+    bool scalar(const YAML::Node& n, const std::string& path) {
+        if (n.IsScalar()) return true;
+        error(n.Mark(), path + ": expected a single value");
+        return false;
+    }
+
+    void string(const YAML::Node& n, const std::string& path, std::string& out) {
+        if (!scalar(n, path)) return;
+        out = n.Scalar();
+    }
+
+    void boolean(const YAML::Node& n, const std::string& path, bool& out) {
+        if (!scalar(n, path)) return;
+        auto v = parse_bool(n.Scalar());
+        if (!v) return error(n.Mark(), path + ": expected true or false, got '" + n.Scalar() + "'");
+        out = *v;
+    }
+
+    void duration(const YAML::Node& n, const std::string& path, std::chrono::seconds& out) {
+        if (!scalar(n, path)) return;
+        auto v = parse_duration(n.Scalar());
+        if (!v)
+            return error(n.Mark(), path + ": expected a duration like 30s, 5m, 2h or 14d, got '" +
+                                       n.Scalar() + "'");
+        out = *v;
+    }
+
+    template <typename Int>
+    void size(const YAML::Node& n, const std::string& path, Int& out, std::uint64_t min,
+              std::uint64_t max) {
+        if (!scalar(n, path)) return;
+        auto v = parse_size(n.Scalar());
+        if (!v) return error(n.Mark(), path + ": expected a size like 512K or 64M, got '" + n.Scalar() + "'");
+        if (*v < min || *v > max)
+            return error(n.Mark(), path + ": " + n.Scalar() + " is out of range (" +
+                                       std::to_string(min) + " to " + std::to_string(max) + ")");
+        out = static_cast<Int>(*v);
+    }
+
+    void integer(const YAML::Node& n, const std::string& path, int& out, int min, int max) {
+        if (!scalar(n, path)) return;
+        auto v = parse_int(n.Scalar());
+        if (!v) return error(n.Mark(), path + ": expected a whole number, got '" + n.Scalar() + "'");
+        if (*v < min || *v > max)
+            return error(n.Mark(), path + ": " + n.Scalar() + " is out of range (" +
+                                       std::to_string(min) + " to " + std::to_string(max) + ")");
+        out = static_cast<int>(*v);
+    }
+
+    void string_list(const YAML::Node& n, const std::string& path, std::vector<std::string>& out) {
+        out.clear();
+        if (n.IsScalar()) {  // a single value is a list of one: `addresses: support@x` is fine
+            out.push_back(n.Scalar());
+            return;
+        }
+        if (!n.IsSequence()) return error(n.Mark(), path + ": expected a list");
+        for (const auto& item : n) {
+            if (!item.IsScalar()) {
+                error(item.Mark(), path + ": expected a list of single values");
+                continue;
+            }
+            out.push_back(item.Scalar());
+        }
+    }
+
+private:
+    template <typename Map>
+    static std::string suggestion(const std::string& name, const Map& fields) {
+        std::string best;
+        std::size_t best_d = 3;  // only suggest close matches: typos, not guesses
+        for (const auto& [k, _] : fields) {
+            std::size_t d = edit_distance(name, k);
+            if (d < best_d) best_d = d, best = k;
+        }
+        return best.empty() ? "" : " (did you mean '" + best + "'?)";
+    }
+
+    std::string file_;
+    std::vector<ConfigError> errors_;
+};
+
+bool valid_address(const std::string& a) {
+    auto at = a.find('@');
+    return at != std::string::npos && at > 0 && at + 1 < a.size() &&
+           a.find('@', at + 1) == std::string::npos &&
+           std::none_of(a.begin(), a.end(), [](unsigned char c) { return c <= ' ' || c == '<' || c == '>'; });
+}
+
+void read_desk(Reader& r, const YAML::Node& node, DeskConfig& desk, const std::string& base_dir) {
+    YAML::Mark addresses_mark = node.Mark(), tag_mark = node.Mark();
+    bool have_addresses = false, have_database = false;
+    r.map(node, "desk",
+          {
+              {"name", [&](const YAML::Node& n, const std::string& p) { r.string(n, p, desk.name); }},
+              {"addresses",
+               [&](const YAML::Node& n, const std::string& p) {
+                   addresses_mark = n.Mark();
+                   have_addresses = true;
+                   r.string_list(n, p, desk.addresses);
+               }},
+              {"subject_tag",
+               [&](const YAML::Node& n, const std::string& p) {
+                   tag_mark = n.Mark();
+                   r.string(n, p, desk.subject_tag);
+               }},
+              {"database",
+               [&](const YAML::Node& n, const std::string& p) {
+                   have_database = true;
+                   r.string(n, p, desk.database);
+               }},
+              {"hostname", [&](const YAML::Node& n, const std::string& p) { r.string(n, p, desk.hostname); }},
+              {"reopen_window",
+               [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, desk.reopen_window); }},
+          });
+    if (!node.IsMap()) return;
+    if (!have_addresses || desk.addresses.empty())
+        r.error(addresses_mark, "desk.addresses: at least one support address is required");
+    for (auto& a : desk.addresses) {
+        std::transform(a.begin(), a.end(), a.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (!valid_address(a)) r.error(addresses_mark, "desk.addresses: '" + a + "' is not an email address");
+    }
+    bool tag_ok = !desk.subject_tag.empty() && desk.subject_tag.size() <= 32 &&
+                  std::all_of(desk.subject_tag.begin(), desk.subject_tag.end(), [](unsigned char c) {
+                      return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+                  });
+    if (!tag_ok)
+        r.error(tag_mark, "desk.subject_tag: use 1 to 32 letters, digits, '-', '_' or '.' (got '" +
+                              desk.subject_tag + "')");
+    if (!have_database || desk.database.empty()) {
+        r.error(node.Mark(), "desk.database: the path of the SQLite database is required");
+    } else if (desk.database != ":memory:" && std::filesystem::path(desk.database).is_relative()) {
+        // Relative to the config file, not to wherever the daemon was started from.
+        desk.database = (std::filesystem::path(base_dir) / desk.database).lexically_normal().string();
+    }
+    if (desk.hostname.empty() && !desk.addresses.empty()) {
+        auto at = desk.addresses[0].find('@');
+        if (at != std::string::npos) desk.hostname = desk.addresses[0].substr(at + 1);
+    }
+}
+
+void read_limits(Reader& r, const YAML::Node& node, parsers::Limits& limits) {
+    r.map(node, "limits",
+          {
+              {"max_message_size",
+               [&](const YAML::Node& n, const std::string& p) {
+                   r.size(n, p, limits.max_message_bytes, 1024, std::uint64_t(1) << 31);
+               }},
+              {"max_header_line",
+               [&](const YAML::Node& n, const std::string& p) {
+                   r.size(n, p, limits.max_header_line, 998, std::uint64_t(16) << 20);
+               }},
+              {"max_header_size",
+               [&](const YAML::Node& n, const std::string& p) {
+                   r.size(n, p, limits.max_header_bytes, 4096, std::uint64_t(64) << 20);
+               }},
+              {"max_parts",
+               [&](const YAML::Node& n, const std::string& p) { r.size(n, p, limits.max_parts, 1, 100000); }},
+              {"max_depth",
+               [&](const YAML::Node& n, const std::string& p) { r.integer(n, p, limits.max_depth, 1, 1000); }},
+          });
+}
+
+void read_imap(Reader& r, const YAML::Node& node, std::vector<ImapAccount>& accounts,
+               const std::string& base_dir) {
+    if (!node.IsSequence()) return r.error(node.Mark(), "imap: expected a list of mailboxes");
+    std::set<std::string> names;
+    for (const auto& item : node) {
+        ImapAccount a;
+        std::string after = "seen";
+        YAML::Mark after_mark = item.Mark(), url_mark = item.Mark(), name_mark = item.Mark();
+        r.map(item, "imap[]",
+              {
+                  {"name",
+                   [&](const YAML::Node& n, const std::string& p) {
+                       name_mark = n.Mark();
+                       r.string(n, p, a.name);
+                   }},
+                  {"url",
+                   [&](const YAML::Node& n, const std::string& p) {
+                       url_mark = n.Mark();
+                       r.string(n, p, a.url);
+                   }},
+                  {"username", [&](const YAML::Node& n, const std::string& p) { r.string(n, p, a.username); }},
+                  {"password_file",
+                   [&](const YAML::Node& n, const std::string& p) { r.string(n, p, a.password_file); }},
+                  {"xoauth2_token_command",
+                   [&](const YAML::Node& n, const std::string& p) { r.string(n, p, a.xoauth2_token_command); }},
+                  {"poll_interval",
+                   [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, a.poll_interval); }},
+                  {"after_ingest",
+                   [&](const YAML::Node& n, const std::string& p) {
+                       after_mark = n.Mark();
+                       r.string(n, p, after);
+                   }},
+                  {"processed_folder",
+                   [&](const YAML::Node& n, const std::string& p) { r.string(n, p, a.processed_folder); }},
+                  {"tls_verify", [&](const YAML::Node& n, const std::string& p) { r.boolean(n, p, a.tls_verify); }},
+                  {"ca_file", [&](const YAML::Node& n, const std::string& p) { r.string(n, p, a.ca_file); }},
+                  {"require_starttls",
+                   [&](const YAML::Node& n, const std::string& p) { r.boolean(n, p, a.require_starttls); }},
+                  {"batch_size",
+                   [&](const YAML::Node& n, const std::string& p) { r.integer(n, p, a.batch_size, 1, 10000); }},
+                  {"connections",
+                   [&](const YAML::Node& n, const std::string& p) { r.integer(n, p, a.connections, 1, 16); }},
+                  {"connect_timeout",
+                   [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, a.connect_timeout); }},
+                  {"timeout",
+                   [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, a.transfer_timeout); }},
+              });
+        if (!item.IsMap()) continue;
+        if (a.name.empty()) r.error(name_mark, "imap[]: every mailbox needs a name");
+        else if (!names.insert(a.name).second) r.error(name_mark, "imap[]: the name '" + a.name + "' is used twice");
+        if (a.url.rfind("imaps://", 0) != 0 && a.url.rfind("imap://", 0) != 0)
+            r.error(url_mark, "imap." + a.name + ".url: expected imaps://host[:port]/MAILBOX or imap://...");
+        if (a.username.empty()) r.error(item.Mark(), "imap." + a.name + ": username is required");
+        if (a.password_file.empty() == a.xoauth2_token_command.empty())
+            r.error(item.Mark(), "imap." + a.name + ": give exactly one of password_file and xoauth2_token_command");
+        if (!a.password_file.empty() && std::filesystem::path(a.password_file).is_relative())
+            a.password_file = (std::filesystem::path(base_dir) / a.password_file).lexically_normal().string();
+        if (!a.ca_file.empty() && std::filesystem::path(a.ca_file).is_relative())
+            a.ca_file = (std::filesystem::path(base_dir) / a.ca_file).lexically_normal().string();
+        if (after == "seen") a.after_ingest = ImapAccount::AfterIngest::seen;
+        else if (after == "move") a.after_ingest = ImapAccount::AfterIngest::move;
+        else if (after == "delete") a.after_ingest = ImapAccount::AfterIngest::remove;
+        else r.error(after_mark, "imap." + a.name + ".after_ingest: expected move, seen or delete, got '" + after + "'");
+        if (a.after_ingest == ImapAccount::AfterIngest::move && a.processed_folder.empty())
+            r.error(after_mark, "imap." + a.name + ": after_ingest: move needs processed_folder");
+        if (a.poll_interval < std::chrono::seconds(1))
+            r.error(item.Mark(), "imap." + a.name + ".poll_interval: must be at least 1s");
+        accounts.push_back(std::move(a));
+    }
+}
+
+void read_logging(Reader& r, const YAML::Node& node, LoggingConfig& logging) {
+    YAML::Mark level_mark = node.Mark();
+    r.map(node, "logging",
+          {{"level", [&](const YAML::Node& n, const std::string& p) {
+                level_mark = n.Mark();
+                r.string(n, p, logging.level);
+            }}});
+    static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
+    if (!levels.count(logging.level))
+        r.error(level_mark, "logging.level: expected one of trace, debug, info, warn, error, critical, off");
+}
+
+LoadResult load_document(const std::string& yaml, const std::string& name) {
+    Reader r(name);
+    auto cfg = std::make_shared<Config>();
+    cfg->path = name;
+    std::string base_dir = std::filesystem::path(name).parent_path().string();
+    if (base_dir.empty()) base_dir = ".";
+
+    YAML::Node root;
+    try {
+        root = YAML::Load(yaml);
+    } catch (const YAML::ParserException& e) {
+        r.error(e.mark, e.msg);
+        return {nullptr, std::move(r.errors())};
+    }
+    if (!root.IsDefined() || root.IsNull()) {
+        r.error(YAML::Mark(), "the file is empty; at least 'desk:' is required");
+        r.errors().back().line = 1, r.errors().back().column = 1;
+        return {nullptr, std::move(r.errors())};
+    }
+    bool have_desk = false;
+    r.map(root, "",
+          {
+              {"desk",
+               [&](const YAML::Node& n, const std::string&) {
+                   have_desk = true;
+                   read_desk(r, n, cfg->desk, base_dir);
+               }},
+              {"limits", [&](const YAML::Node& n, const std::string&) { read_limits(r, n, cfg->limits); }},
+              {"logging", [&](const YAML::Node& n, const std::string&) { read_logging(r, n, cfg->logging); }},
+              {"imap", [&](const YAML::Node& n, const std::string&) { read_imap(r, n, cfg->imap, base_dir); }},
+          });
+    if (root.IsMap() && !have_desk) r.error(root.Mark(), "'desk:' is required (name, addresses, subject_tag, database)");
+    if (!r.errors().empty()) return {nullptr, std::move(r.errors())};
+    return {std::move(cfg), {}};
+}
+
+}  // namespace
+
+LoadResult load_string(const std::string& yaml, const std::string& name) {
+    return load_document(yaml, name);
+}
+
+LoadResult load_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return {nullptr, {{path, 0, 0, std::string("cannot read the file: ") + std::strerror(errno)}}};
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return load_document(ss.str(), path);
+}
+
+}  // namespace ticketd::config
