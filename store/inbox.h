@@ -32,7 +32,15 @@ struct InboxEntry {
     bool acknowledged = false;  ///< IMAP: flagged/moved on the server after commit
     std::string sha256;     ///< of the raw bytes
     std::int64_t received_at = 0;  ///< unix seconds UTC
+    // Filled by the pipeline once processed:
+    std::string account, mailbox;   ///< IMAP only, "" otherwise
+    std::optional<std::int64_t> processed_at;
+    std::string outcome;            ///< "created", "appended", "duplicate", ...
+    std::optional<std::int64_t> ticket;  ///< tickets.id it went to
+    std::uint64_t size = 0;
 };
+
+const char* to_string(InboxState s);
 
 struct FetchedMessage {
     std::uint64_t uid = 0;
@@ -60,6 +68,7 @@ public:
                       std::uint64_t new_uidvalidity);
 
     /// Stored but not yet flagged/moved on the server (crash between commit and acknowledge).
+    /// Only rows of the cursor's current UIDVALIDITY: older UIDs no longer name anything there.
     std::vector<InboxEntry> unacknowledged(const std::string& account, const std::string& mailbox);
     void mark_acknowledged(const std::vector<std::int64_t>& ids);
 
@@ -69,6 +78,15 @@ public:
     std::vector<InboxEntry> quarantined();
     /// Put a quarantined message back to pending (after a fix).
     bool release(std::int64_t id);
+
+    // --- used by the pipeline (tickets::Pipeline), inside its transaction
+    /// Processed: state done, with the outcome and the ticket (tickets.id) it went to.
+    void finish(std::int64_t id, std::string_view outcome, std::optional<std::int64_t> ticket);
+    /// Could not be processed: kept raw, state quarantined with the error (DESIGN.md #4).
+    void quarantine(std::int64_t id, std::string_view error);
+    /// Done rows with this outcome, newest first (e.g. "unmatched_automatic").
+    std::vector<InboxEntry> with_outcome(std::string_view outcome, int limit = 1000);
+    std::int64_t count(InboxState state);
 
 private:
     Database& db_;

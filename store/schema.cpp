@@ -1,0 +1,171 @@
+// The schema, as an ordered list of migrations. Never edit a released step: add a new one.
+#include "store/database.h"
+
+namespace ticketd::store {
+
+namespace {
+
+// Timestamps are UTC unix seconds. Every lookup on the ingest path has an index:
+// message_ids(message_id) for threading, inbox(sha256) and the UID key for dedupe,
+// messages(message_id) for the content-hash dedupe, participants(ticket, address).
+constexpr const char* kSchema1 = R"sql(
+CREATE TABLE tickets (
+  id                INTEGER PRIMARY KEY,
+  number            INTEGER NOT NULL UNIQUE,
+  token             TEXT NOT NULL,
+  subject           TEXT NOT NULL DEFAULT '',
+  requester_address TEXT NOT NULL DEFAULT '',
+  requester_name    TEXT NOT NULL DEFAULT '',
+  status            TEXT NOT NULL DEFAULT 'open'
+                    CHECK (status IN ('open','pending','resolved','closed')),
+  priority          TEXT NOT NULL DEFAULT 'normal'
+                    CHECK (priority IN ('low','normal','high','urgent')),
+  queue             TEXT NOT NULL DEFAULT '',
+  assignee          TEXT NOT NULL DEFAULT '',
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL,
+  closed_at         INTEGER,
+  linked_to         INTEGER REFERENCES tickets(id)
+);
+CREATE INDEX tickets_status ON tickets(status, updated_at);
+CREATE INDEX tickets_updated ON tickets(updated_at);
+CREATE INDEX tickets_linked_to ON tickets(linked_to) WHERE linked_to IS NOT NULL;
+CREATE INDEX tickets_requester ON tickets(requester_address COLLATE NOCASE);
+
+CREATE TABLE ticket_tags (
+  ticket INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+  tag    TEXT NOT NULL,
+  PRIMARY KEY (ticket, tag)
+) WITHOUT ROWID;
+CREATE INDEX ticket_tags_tag ON ticket_tags(tag);
+
+CREATE TABLE participants (
+  ticket   INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+  address  TEXT NOT NULL COLLATE NOCASE,
+  name     TEXT NOT NULL DEFAULT '',
+  role     TEXT NOT NULL CHECK (role IN ('requester','cc','agent')),
+  added_at INTEGER NOT NULL,
+  PRIMARY KEY (ticket, address)
+) WITHOUT ROWID;
+CREATE INDEX participants_address ON participants(address);
+
+CREATE TABLE inbox (
+  id           INTEGER PRIMARY KEY,
+  source       TEXT NOT NULL,
+  account      TEXT,
+  mailbox      TEXT,
+  uidvalidity  INTEGER,
+  uid          INTEGER,
+  raw          BLOB NOT NULL,
+  size         INTEGER NOT NULL,
+  sha256       TEXT NOT NULL,
+  state        TEXT NOT NULL DEFAULT 'pending'
+               CHECK (state IN ('pending','done','quarantined')),
+  error        TEXT NOT NULL DEFAULT '',
+  attempts     INTEGER NOT NULL DEFAULT 0,
+  acknowledged INTEGER NOT NULL DEFAULT 0,
+  received_at  INTEGER NOT NULL,
+  processed_at INTEGER,
+  outcome      TEXT NOT NULL DEFAULT '',
+  ticket       INTEGER REFERENCES tickets(id),
+  UNIQUE (account, mailbox, uidvalidity, uid)
+);
+CREATE INDEX inbox_sha256 ON inbox(sha256);
+CREATE INDEX inbox_pending ON inbox(id) WHERE state = 'pending';
+CREATE INDEX inbox_quarantined ON inbox(id) WHERE state = 'quarantined';
+CREATE INDEX inbox_unacknowledged ON inbox(account, mailbox, uidvalidity, uid)
+  WHERE acknowledged = 0;
+CREATE INDEX inbox_ticket ON inbox(ticket) WHERE ticket IS NOT NULL;
+CREATE INDEX inbox_outcome ON inbox(outcome, id);
+
+CREATE TABLE mailbox_cursors (
+  account     TEXT NOT NULL,
+  mailbox     TEXT NOT NULL,
+  uidvalidity INTEGER NOT NULL DEFAULT 0,
+  last_uid    INTEGER NOT NULL DEFAULT 0,
+  updated_at  INTEGER NOT NULL,
+  PRIMARY KEY (account, mailbox)
+) WITHOUT ROWID;
+
+CREATE TABLE messages (
+  id            INTEGER PRIMARY KEY,
+  ticket        INTEGER NOT NULL REFERENCES tickets(id),
+  inbox_id      INTEGER REFERENCES inbox(id),
+  direction     TEXT NOT NULL CHECK (direction IN ('in','out')),
+  kind          TEXT NOT NULL
+                CHECK (kind IN ('requester','agent','auto_reply','bounce','note','system')),
+  message_id    TEXT NOT NULL DEFAULT '',
+  from_address  TEXT NOT NULL DEFAULT '',
+  from_name     TEXT NOT NULL DEFAULT '',
+  to_addrs      TEXT NOT NULL DEFAULT '[]',   -- JSON array of {name, address}
+  cc_addrs      TEXT NOT NULL DEFAULT '[]',
+  subject       TEXT NOT NULL DEFAULT '',
+  date          INTEGER,
+  body          TEXT NOT NULL DEFAULT '',
+  new_text      TEXT NOT NULL DEFAULT '',
+  quoted_text   TEXT NOT NULL DEFAULT '',
+  signature     TEXT NOT NULL DEFAULT '',
+  headers       TEXT NOT NULL DEFAULT '[]',   -- JSON array of [name, value]
+  content_hash  TEXT NOT NULL DEFAULT '',
+  thread_signal TEXT NOT NULL DEFAULT '',
+  created_at    INTEGER NOT NULL
+);
+CREATE INDEX messages_ticket ON messages(ticket, id);
+CREATE INDEX messages_message_id ON messages(message_id) WHERE message_id <> '';
+CREATE INDEX messages_inbox ON messages(inbox_id) WHERE inbox_id IS NOT NULL;
+
+-- Every Message-ID we stored or sent, to its ticket: the first threading signal.
+CREATE TABLE message_ids (
+  message_id TEXT PRIMARY KEY,
+  ticket     INTEGER NOT NULL REFERENCES tickets(id),
+  message    INTEGER REFERENCES messages(id),
+  direction  TEXT NOT NULL CHECK (direction IN ('in','out'))
+) WITHOUT ROWID;
+CREATE INDEX message_ids_ticket ON message_ids(ticket);
+CREATE INDEX message_ids_message ON message_ids(message) WHERE message IS NOT NULL;
+
+-- Content-addressed: an attachment sent ten times is stored once.
+CREATE TABLE blobs (
+  sha256 TEXT PRIMARY KEY,
+  size   INTEGER NOT NULL,
+  data   BLOB NOT NULL
+);
+
+CREATE TABLE attachments (
+  id           INTEGER PRIMARY KEY,
+  message      INTEGER NOT NULL REFERENCES messages(id),
+  filename     TEXT NOT NULL DEFAULT '',
+  content_type TEXT NOT NULL DEFAULT '',
+  size         INTEGER NOT NULL,
+  sha256       TEXT NOT NULL REFERENCES blobs(sha256),
+  content_id   TEXT NOT NULL DEFAULT '',
+  inline       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX attachments_message ON attachments(message);
+CREATE INDEX attachments_sha256 ON attachments(sha256);
+
+-- The trail of each ticket: what happened and why (which threading signal matched, ...).
+CREATE TABLE events (
+  id       INTEGER PRIMARY KEY,
+  ticket   INTEGER REFERENCES tickets(id),
+  message  INTEGER REFERENCES messages(id),
+  inbox_id INTEGER REFERENCES inbox(id),
+  at       INTEGER NOT NULL,
+  kind     TEXT NOT NULL,
+  detail   TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX events_ticket ON events(ticket, id) WHERE ticket IS NOT NULL;
+CREATE INDEX events_message ON events(message) WHERE message IS NOT NULL;
+CREATE INDEX events_inbox ON events(inbox_id) WHERE inbox_id IS NOT NULL;
+)sql";
+
+}  // namespace
+
+const std::vector<Migration>& schema_migrations() {
+    static const std::vector<Migration> steps = {
+        {1, "tickets, messages, inbox, attachments, events", kSchema1},
+    };
+    return steps;
+}
+
+}  // namespace ticketd::store

@@ -1,0 +1,170 @@
+#include "store/inbox.h"
+
+#include <gtest/gtest.h>
+
+#include "store/database.h"
+#include "tests/support/paths.h"
+
+namespace ticketd::store {
+namespace {
+
+using ticketd::testing::TempDir;
+
+std::int64_t count_rows(Database& db, const std::string& table) {
+    auto st = db.prepare("SELECT count(*) FROM " + table);
+    st.step();
+    return st.int64(0);
+}
+
+class InboxTest : public ::testing::Test {
+protected:
+    TempDir dir;
+    std::string path = (dir / "t.db").string();
+    Database db{path};
+    Inbox inbox{db};
+};
+
+TEST_F(InboxTest, ImapBatchIsStoredAndAdvancesTheCursor) {
+    auto ids = inbox.add_imap_batch("support", "INBOX", 7, {{10, "a"}, {12, "b"}, {11, "c"}});
+    ASSERT_EQ(ids.size(), 3u);
+    EXPECT_LT(ids[0], ids[1]);
+    auto c = inbox.cursor("support", "INBOX");
+    EXPECT_EQ(c.uidvalidity, 7u);
+    EXPECT_EQ(c.last_uid, 12u);
+    auto e = inbox.get(ids[2]);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->source, "imap:support/INBOX");
+    EXPECT_EQ(e->uid, 11u);
+    EXPECT_EQ(e->uidvalidity, 7u);
+    EXPECT_EQ(e->state, InboxState::pending);
+    EXPECT_FALSE(e->acknowledged);
+    EXPECT_EQ(e->sha256.size(), 64u);
+    EXPECT_EQ(inbox.raw(ids[2]), "c");
+    EXPECT_EQ(inbox.pending(), ids);
+}
+
+TEST_F(InboxTest, SameUidIsNotStoredTwice) {
+    auto first = inbox.add_imap_batch("support", "INBOX", 7, {{10, "a"}, {11, "b"}});
+    // A failed \Seen makes the poller fetch the same UIDs again (zammad#1662).
+    auto again = inbox.add_imap_batch("support", "INBOX", 7, {{11, "b"}, {12, "c"}});
+    EXPECT_EQ(again[0], first[1]);
+    EXPECT_EQ(count_rows(db, "inbox"), 3);
+    EXPECT_EQ(inbox.cursor("support", "INBOX").last_uid, 12u);
+    // The cursor never moves backwards.
+    inbox.add_imap_batch("support", "INBOX", 7, {{5, "old"}});
+    EXPECT_EQ(inbox.cursor("support", "INBOX").last_uid, 12u);
+}
+
+TEST_F(InboxTest, MailboxesAreIndependent) {
+    inbox.add_imap_batch("support", "INBOX", 7, {{10, "a"}});
+    inbox.add_imap_batch("sales", "INBOX", 7, {{10, "a"}});
+    EXPECT_EQ(count_rows(db, "inbox"), 2);
+    EXPECT_EQ(inbox.cursor("sales", "INBOX").last_uid, 10u);
+    EXPECT_EQ(inbox.cursor("other", "INBOX").uidvalidity, 0u);
+}
+
+TEST_F(InboxTest, FailedBatchStoresNothingAndKeepsTheCursor) {
+    inbox.add_imap_batch("support", "INBOX", 7, {{1, "a"}});
+    auto pages = [&] {
+        auto st = db.prepare("PRAGMA page_count");
+        st.step();
+        return st.int64(0);
+    }();
+    db.exec("PRAGMA max_page_count=" + std::to_string(pages + 2));
+    std::string huge(256 * 1024, 'x');
+    try {
+        inbox.add_imap_batch("support", "INBOX", 7, {{2, "small"}, {3, huge}});
+        FAIL() << "disk full not reported";
+    } catch (const Error& e) {
+        EXPECT_TRUE(e.temporary()) << e.what();
+    }
+    EXPECT_EQ(count_rows(db, "inbox"), 1);
+    EXPECT_EQ(inbox.cursor("support", "INBOX").last_uid, 1u);
+}
+
+TEST_F(InboxTest, UidValidityChangeRestartsTheCursor) {
+    auto old_ids = inbox.add_imap_batch("support", "INBOX", 7, {{10, "a"}, {11, "b"}});
+    inbox.reset_cursor("support", "INBOX", 8);
+    auto c = inbox.cursor("support", "INBOX");
+    EXPECT_EQ(c.uidvalidity, 8u);
+    EXPECT_EQ(c.last_uid, 0u);
+    auto new_ids = inbox.add_imap_batch("support", "INBOX", 8, {{1, "a"}});
+    EXPECT_NE(new_ids[0], old_ids[0]);
+    // Old UIDs mean nothing on the server now: only the new validity needs acknowledging.
+    auto un = inbox.unacknowledged("support", "INBOX");
+    ASSERT_EQ(un.size(), 1u);
+    EXPECT_EQ(un[0].id, new_ids[0]);
+}
+
+TEST_F(InboxTest, UnacknowledgedUntilMarked) {
+    auto ids = inbox.add_imap_batch("support", "INBOX", 7, {{10, "a"}, {11, "b"}});
+    EXPECT_EQ(inbox.unacknowledged("support", "INBOX").size(), 2u);
+    inbox.mark_acknowledged({ids[0]});
+    auto un = inbox.unacknowledged("support", "INBOX");
+    ASSERT_EQ(un.size(), 1u);
+    EXPECT_EQ(un[0].uid, 11u);
+    EXPECT_TRUE(inbox.get(ids[0])->acknowledged);
+}
+
+TEST_F(InboxTest, CommittedBatchSurvivesReopen) {
+    auto ids = inbox.add_imap_batch("support", "INBOX", 7, {{10, "hello"}});
+    Database other(path);
+    Inbox again(other);
+    EXPECT_EQ(again.raw(ids[0]), "hello");
+    EXPECT_EQ(again.cursor("support", "INBOX").last_uid, 10u);
+}
+
+TEST_F(InboxTest, RawIdenticalBytesReturnTheSameId) {
+    auto a = inbox.add_raw("file:/tmp/a.eml", "bytes");
+    auto b = inbox.add_raw("pipe", "bytes");
+    auto c = inbox.add_raw("pipe", "other bytes");
+    EXPECT_EQ(a, b);
+    EXPECT_NE(a, c);
+    auto e = inbox.get(a);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->source, "file:/tmp/a.eml");
+    EXPECT_FALSE(e->uid);
+    EXPECT_TRUE(e->acknowledged);
+    EXPECT_EQ(e->size, 5u);
+}
+
+TEST_F(InboxTest, QuarantineAndRelease) {
+    auto a = inbox.add_raw("pipe", "one");
+    auto b = inbox.add_raw("pipe", "two");
+    inbox.quarantine(a, "parse: too_deep");
+    EXPECT_EQ(inbox.pending(), std::vector<std::int64_t>{b});
+    auto q = inbox.quarantined();
+    ASSERT_EQ(q.size(), 1u);
+    EXPECT_EQ(q[0].error, "parse: too_deep");
+    EXPECT_EQ(q[0].attempts, 1);
+    EXPECT_EQ(q[0].outcome, "quarantined");
+    EXPECT_EQ(inbox.count(InboxState::quarantined), 1);
+    EXPECT_TRUE(inbox.release(a));
+    EXPECT_FALSE(inbox.release(a));  // already pending
+    EXPECT_FALSE(inbox.release(b));
+    EXPECT_EQ(inbox.pending(), (std::vector<std::int64_t>{a, b}));
+    EXPECT_EQ(inbox.get(a)->error, "");
+}
+
+TEST_F(InboxTest, FinishRecordsOutcome) {
+    auto a = inbox.add_raw("pipe", "one");
+    {
+        Transaction tx(db);
+        inbox.finish(a, "unmatched_automatic", std::nullopt);
+        tx.commit();
+    }
+    auto e = inbox.get(a);
+    EXPECT_EQ(e->state, InboxState::done);
+    EXPECT_EQ(e->outcome, "unmatched_automatic");
+    EXPECT_TRUE(e->processed_at);
+    EXPECT_EQ(inbox.with_outcome("unmatched_automatic").size(), 1u);
+    EXPECT_TRUE(inbox.pending().empty());
+}
+
+TEST_F(InboxTest, MissingEntry) {
+    EXPECT_FALSE(inbox.get(42));
+    EXPECT_THROW(inbox.raw(42), Error);
+}
+
+}  // namespace
+}  // namespace ticketd::store
