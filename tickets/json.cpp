@@ -1,0 +1,179 @@
+#include "tickets/json.h"
+
+#include <ctime>
+#include <sstream>
+
+#include "tickets/ids.h"
+
+namespace ticketd::tickets {
+
+namespace {
+
+using nlohmann::json;
+
+json opt(const std::optional<std::int64_t>& v) { return v ? json(*v) : json(nullptr); }
+
+json addresses_json(const std::vector<store::AddressRecord>& v) {
+    json a = json::array();
+    for (const auto& x : v) a.push_back({{"name", x.name}, {"address", x.address}});
+    return a;
+}
+
+std::string person(const std::string& name, const std::string& address) {
+    if (name.empty()) return address;
+    return name + " <" + address + ">";
+}
+
+/// Cut to at most `width` bytes without splitting a UTF-8 sequence.
+std::string fit(const std::string& s, std::size_t width) {
+    if (s.size() <= width) return s;
+    std::size_t n = width > 3 ? width - 3 : width;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    return s.substr(0, n) + "...";
+}
+
+std::string pad(const std::string& s, std::size_t width) {
+    // Count code points, not bytes, so UTF-8 subjects line up.
+    std::size_t cps = 0;
+    for (unsigned char c : s)
+        if ((c & 0xC0) != 0x80) ++cps;
+    return cps >= width ? s : s + std::string(width - cps, ' ');
+}
+
+}  // namespace
+
+std::string format_time(std::int64_t t) {
+    if (t == 0) return "";
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
+    return buf;
+}
+
+json ticket_json(const store::Ticket& t) {
+    return json{
+        {"number", t.number},
+        {"status", store::to_string(t.status)},
+        {"priority", store::to_string(t.priority)},
+        {"tags", t.tags},
+        {"queue", t.queue},
+        {"assignee", t.assignee},
+        {"requester", {{"address", t.requester_address}, {"name", t.requester_name}}},
+        {"subject", t.subject},
+        {"created_at", t.created_at},
+        {"updated_at", t.updated_at},
+        {"closed_at", opt(t.closed_at)},
+    };
+}
+
+json list_json(const std::vector<store::Ticket>& tickets) {
+    json a = json::array();
+    for (const auto& t : tickets) a.push_back(ticket_json(t));
+    return a;
+}
+
+json show_json(const TicketView& v, const config::DeskConfig& desk) {
+    json j = ticket_json(v.ticket);
+    j["subject_tag"] = format_subject_tag(desk.subject_tag, v.ticket.number, v.ticket.token);
+    j["linked_to"] = opt(v.linked_to_number);
+    json people = json::array();
+    for (const auto& p : v.participants)
+        people.push_back({{"address", p.address}, {"name", p.name}, {"role", p.role}});
+    j["participants"] = people;
+    json msgs = json::array();
+    for (const auto& mv : v.messages) {
+        const auto& m = mv.message;
+        json atts = json::array();
+        for (const auto& a : mv.attachments)
+            atts.push_back({{"filename", a.filename},
+                            {"content_type", a.content_type},
+                            {"size", a.size},
+                            {"sha256", a.sha256},
+                            {"content_id", a.content_id},
+                            {"inline", a.inline_}});
+        msgs.push_back({
+            {"id", m.id},
+            {"kind", store::to_string(m.kind)},
+            {"direction", store::to_string(m.direction)},
+            {"from", m.from_address},
+            {"from_name", m.from_name},
+            {"to", addresses_json(m.to)},
+            {"cc", addresses_json(m.cc)},
+            {"subject", m.subject},
+            {"date", opt(m.date)},
+            {"received_at", m.created_at},
+            {"message_id", m.message_id},
+            {"body", m.body},
+            {"new_text", m.new_text},
+            {"thread_signal", m.thread_signal},
+            {"attachments", atts},
+        });
+    }
+    j["messages"] = msgs;
+    json evs = json::array();
+    for (const auto& e : v.events)
+        evs.push_back({{"at", e.at}, {"kind", e.kind}, {"detail", e.detail}, {"message", opt(e.message)}});
+    j["events"] = evs;
+    return j;
+}
+
+std::string render_list(const std::vector<store::Ticket>& tickets) {
+    std::ostringstream out;
+    out << pad("#", 8) << pad("STATUS", 10) << pad("PRIO", 8) << pad("UPDATED", 22)
+        << pad("REQUESTER", 30) << "SUBJECT\n";
+    for (const auto& t : tickets) {
+        out << pad(std::to_string(t.number), 8) << pad(store::to_string(t.status), 10)
+            << pad(store::to_string(t.priority), 8) << pad(format_time(t.updated_at), 22)
+            << pad(fit(t.requester_address, 28), 30) << fit(t.subject, 60) << "\n";
+    }
+    if (tickets.empty()) out << "(no tickets)\n";
+    return out.str();
+}
+
+std::string render_show(const TicketView& v, const config::DeskConfig& desk) {
+    const auto& t = v.ticket;
+    std::ostringstream out;
+    out << format_subject_tag(desk.subject_tag, t.number, t.token) << " " << t.subject << "\n";
+    out << "status:    " << store::to_string(t.status) << "    priority: "
+        << store::to_string(t.priority) << "\n";
+    out << "requester: " << person(t.requester_name, t.requester_address) << "\n";
+    if (!t.queue.empty()) out << "queue:     " << t.queue << "\n";
+    if (!t.assignee.empty()) out << "assignee:  " << t.assignee << "\n";
+    if (!t.tags.empty()) {
+        out << "tags:     ";
+        for (const auto& tag : t.tags) out << " " << tag;
+        out << "\n";
+    }
+    out << "created:   " << format_time(t.created_at) << "    updated: "
+        << format_time(t.updated_at) << "\n";
+    if (t.closed_at) out << "closed:    " << format_time(*t.closed_at) << "\n";
+    if (v.linked_to_number) out << "follows:   #" << *v.linked_to_number << "\n";
+    if (!v.participants.empty()) {
+        out << "people:\n";
+        for (const auto& p : v.participants)
+            out << "  " << person(p.name, p.address) << " (" << p.role << ")\n";
+    }
+    int n = 0;
+    for (const auto& mv : v.messages) {
+        const auto& m = mv.message;
+        out << "\n--- message " << ++n << " [" << store::to_string(m.kind) << "] "
+            << format_time(m.date.value_or(m.created_at)) << "\n";
+        out << "From:    " << person(m.from_name, m.from_address) << "\n";
+        out << "Subject: " << m.subject << "\n";
+        if (!m.message_id.empty()) out << "Id:      <" << m.message_id << ">\n";
+        out << "\n" << (m.new_text.empty() ? m.body : m.new_text) << "\n";
+        for (const auto& a : mv.attachments)
+            out << "  [attachment] " << (a.filename.empty() ? "(unnamed)" : a.filename) << " ("
+                << a.content_type << ", " << a.size << " bytes)\n";
+    }
+    if (!v.events.empty()) {
+        out << "\n--- trail\n";
+        for (const auto& e : v.events)
+            out << format_time(e.at) << "  " << pad(e.kind, 24) << e.detail << "\n";
+    }
+    return out.str();
+}
+
+}  // namespace ticketd::tickets
