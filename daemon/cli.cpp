@@ -1,18 +1,28 @@
 #include "daemon/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <memory>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <sstream>
 
+#include "config/config.h"
 #include "parsers/parse.h"
 #include "parsers/summary.h"
+#include "store/database.h"
+#include "tickets/json.h"
+#include "tickets/pipeline.h"
+#include "tickets/query.h"
 
 namespace ticketd::daemon {
 
 namespace {
+
+// sysexits.h values: what MTAs (Postfix pipe, Exim, procmail) understand.
+constexpr int kExUsage = 64, kExDataErr = 65, kExNoInput = 66, kExTempFail = 75, kExConfig = 78;
 
 bool read_all(const std::string& path, std::string& out) {
     if (path == "-") {
@@ -31,13 +41,13 @@ int cmd_parse(const std::string& file, bool json) {
     std::string raw;
     if (!read_all(file, raw)) {
         std::fprintf(stderr, "ticketd parse: cannot read %s\n", file.c_str());
-        return 66;  // EX_NOINPUT
+        return kExNoInput;
     }
     auto result = parsers::parse(raw);
     if (auto* err = std::get_if<parsers::ParseError>(&result)) {
         std::fprintf(stderr, "ticketd parse: %s: %s (%s)\n", file.c_str(), err->message.c_str(),
                      err->code.c_str());
-        return 65;  // EX_DATAERR
+        return kExDataErr;
     }
     const auto& msg = std::get<parsers::Message>(result);
     if (json) {
@@ -48,11 +58,133 @@ int cmd_parse(const std::string& file, bool json) {
     return 0;
 }
 
+
+std::shared_ptr<const config::Config> load_config_or_report(const std::string& path) {
+    auto loaded = config::load_file(path);
+    for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
+    return loaded.config;
+}
+
+/// `ticketd ingest`: files or stdin into the inbox, then through the pipeline. As an MTA pipe
+/// (`-`) the exit status is the contract: 0 once the message is committed (even if it had to be
+/// quarantined: it is kept), 75 for anything that may work later, so the MTA keeps the mail.
+int cmd_ingest(const std::string& config_path, std::vector<std::string> files) {
+    if (files.empty()) files.push_back("-");
+    bool from_pipe = std::find(files.begin(), files.end(), "-") != files.end();
+    auto cfg = load_config_or_report(config_path);
+    if (!cfg) return from_pipe ? kExTempFail : kExConfig;
+
+    std::unique_ptr<store::Database> db;
+    try {
+        db = std::make_unique<store::Database>(cfg->desk.database);
+    } catch (const store::Error& e) {
+        std::cerr << "ticketd ingest: cannot open " << cfg->desk.database << ": " << e.what() << "\n";
+        return kExTempFail;
+    }
+
+    int status = 0;
+    for (const auto& file : files) {
+        std::string raw;
+        if (file == "-") {
+            // Bound what we hold in memory; the parser's own cap then quarantines what is over it.
+            const std::size_t cap = cfg->limits.max_message_bytes * 2 + 4096;
+            raw.reserve(64 * 1024);
+            char buf[65536];
+            std::size_t n;
+            while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) {
+                raw.append(buf, n);
+                if (raw.size() > cap) {
+                    std::cerr << "ticketd ingest: message on stdin exceeds " << cap
+                              << " bytes (limits.max_message_size)\n";
+                    return kExDataErr;  // the MTA returns it to the sender: nothing vanishes
+                }
+            }
+            if (std::ferror(stdin)) {
+                std::cerr << "ticketd ingest: error reading stdin\n";
+                return kExTempFail;
+            }
+        } else if (!read_all(file, raw)) {
+            std::cerr << "ticketd ingest: cannot read " << file << "\n";
+            status = kExNoInput;
+            continue;
+        }
+        std::string source = file == "-" ? "pipe" : "file:" + file;
+        try {
+            auto out = tickets::ingest_raw(*db, cfg, source, raw);
+            std::cout << (file == "-" ? "stdin" : file) << ": " << tickets::to_string(out.outcome);
+            if (out.ticket_number) std::cout << " #" << *out.ticket_number;
+            if (out.linked_from) std::cout << " (follows #" << *out.linked_from << ")";
+            if (!out.detail.empty()) std::cout << " (" << out.detail << ")";
+            std::cout << "\n";
+        } catch (const store::Error& e) {
+            std::cerr << "ticketd ingest: " << (file == "-" ? "stdin" : file) << ": "
+                      << (e.temporary() ? "temporary failure, try again: " : "") << e.what() << "\n";
+            if (from_pipe || e.temporary()) return kExTempFail;
+            status = kExTempFail;
+        }
+    }
+    return status;
+}
+
+std::unique_ptr<store::Database> open_existing(const config::Config& cfg) {
+    store::OpenOptions opts;
+    opts.create = false;
+    return std::make_unique<store::Database>(cfg.desk.database, opts);
+}
+
+int cmd_tickets_list(const std::string& config_path, const std::string& status, bool json, int limit) {
+    auto cfg = load_config_or_report(config_path);
+    if (!cfg) return kExConfig;
+    store::ListFilter filter;
+    if (!status.empty()) {
+        filter.status = store::parse_status(status);
+        if (!filter.status) {
+            std::cerr << "ticketd tickets list: unknown status '" << status
+                      << "' (open, pending, resolved, closed)\n";
+            return kExUsage;
+        }
+    }
+    filter.limit = limit;
+    auto db = open_existing(*cfg);
+    auto list = tickets::list_tickets(*db, filter);
+    if (json) std::cout << tickets::list_json(list).dump(2) << "\n";
+    else std::cout << tickets::render_list(list);
+    return 0;
+}
+
+int cmd_tickets_show(const std::string& config_path, std::int64_t number, bool json) {
+    auto cfg = load_config_or_report(config_path);
+    if (!cfg) return kExConfig;
+    auto db = open_existing(*cfg);
+    auto view = tickets::show_ticket(*db, number);
+    if (!view) {
+        std::cerr << "ticketd tickets show: no ticket #" << number << "\n";
+        return 1;
+    }
+    if (json) std::cout << tickets::show_json(*view, cfg->desk).dump(2) << "\n";
+    else std::cout << tickets::render_show(*view, cfg->desk);
+    return 0;
+}
+
+/// `ticketd check`: every problem on its own line as file:line:col: message; exit 0 or 1.
+int cmd_check(const std::string& config_path) {
+    auto loaded = config::load_file(config_path);
+    for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
+    if (!loaded.config) return 1;
+    std::cout << config_path << ": OK (desk '" << loaded.config->desk.name << "', "
+              << loaded.config->imap.size() << " mailbox(es))\n";
+    return 0;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
     CLI::App app{"ticketd: a support mailbox turned into a ticket desk"};
     app.require_subcommand(1);
+    std::string config_path = config::default_path();
+    app.add_option("--config", config_path,
+                   "configuration file (default: $TICKETD_CONFIG or /etc/ticketd/ticketd.yaml)");
+    app.fallthrough();  // `ticketd check --config F` as well as `ticketd --config F check`
 
     std::string parse_file;
     bool parse_json = false;
@@ -60,12 +192,43 @@ int run_cli(int argc, char** argv) {
     parse->add_option("file", parse_file, "message file (.eml), or - for stdin")->required();
     parse->add_flag("--json", parse_json, "print the JSON summary");
 
+    auto* check = app.add_subcommand("check", "Validate the configuration (file:line:col errors)");
+
+    std::vector<std::string> ingest_files;
+    auto* ingest = app.add_subcommand(
+        "ingest", "File messages as tickets; '-' (or nothing) reads one message from stdin (MTA pipe)");
+    ingest->add_option("files", ingest_files, "message files (.eml), or - for stdin");
+
+    auto* tickets_cmd = app.add_subcommand("tickets", "Inspect tickets");
+    tickets_cmd->require_subcommand(1);
+    std::string list_status;
+    bool list_json = false;
+    int list_limit = 100;
+    auto* tlist = tickets_cmd->add_subcommand("list", "List tickets, newest first");
+    tlist->add_option("--status", list_status, "only this status (open, pending, resolved, closed)");
+    tlist->add_flag("--json", list_json, "print a JSON array of tickets");
+    tlist->add_option("--limit", list_limit, "at most this many (default 100)")->check(CLI::Range(1, 1000000));
+    std::int64_t show_number = 0;
+    bool show_json = false;
+    auto* tshow = tickets_cmd->add_subcommand("show", "Show one ticket: its conversation and trail");
+    tshow->add_option("number", show_number, "ticket number")->required();
+    tshow->add_flag("--json", show_json, "print the ticket as JSON");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e) == 0 ? 0 : 64;  // EX_USAGE
+        return app.exit(e) == 0 ? 0 : kExUsage;
     }
     if (*parse) return cmd_parse(parse_file, parse_json);
+    if (*check) return cmd_check(config_path);
+    try {
+        if (*ingest) return cmd_ingest(config_path, ingest_files);
+        if (*tlist) return cmd_tickets_list(config_path, list_status, list_json, list_limit);
+        if (*tshow) return cmd_tickets_show(config_path, show_number, show_json);
+    } catch (const store::Error& e) {
+        std::cerr << "ticketd: database: " << e.what() << "\n";
+        return e.temporary() ? kExTempFail : 1;
+    }
     return 64;
 }
 

@@ -29,11 +29,13 @@ public:
 void setup_logging(const std::string& level) {
     auto logger = spdlog::stderr_logger_mt("ticketd");
     spdlog::set_default_logger(logger);
-    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    std::unique_ptr<spdlog::pattern_formatter> formatter;
     if (std::getenv("JOURNAL_STREAM")) {
+        formatter = std::make_unique<spdlog::pattern_formatter>();
         formatter->add_flag<JournalPriorityFlag>('*').set_pattern("%*level=%l %v");
     } else {
-        formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc);
+        formatter = std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ level=%l %v",
+                                                                spdlog::pattern_time_type::utc);
     }
     spdlog::set_formatter(std::move(formatter));
     spdlog::set_level(spdlog::level::from_str(level));
