@@ -22,4 +22,8 @@ struct ReplySplit {
 };
 ReplySplit split_reply(std::string_view text);
 
+/// RFC 3676 format=flowed text as plain lines: soft breaks (a trailing space) joined, space
+/// stuffing removed, quote depth kept as "> " prefixes. `delsp`: DelSp=yes (drop that space).
+std::string unflow(std::string_view text, bool delsp);
+
 }  // namespace ticketd::parsers

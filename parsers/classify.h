@@ -17,4 +17,9 @@ struct ClassifyResult {
 /// Pure: reads headers, leaves and the From address. Never throws.
 ClassifyResult classify(const Message& m);
 
+/// X-Auto-Response-Suppress asks *us* not to auto-respond (All, OOF, AutoReply). It does not
+/// make the message automatic (Exchange and Outlook set it on ordinary mail too), so it is no
+/// classification: the pipeline checks this before sending any acknowledgement.
+bool auto_reply_suppressed(const Message& m);
+
 }  // namespace ticketd::parsers

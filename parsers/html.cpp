@@ -1,0 +1,340 @@
+#include "parsers/html.h"
+
+#include <gumbo.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <vector>
+
+#include "parsers/body.h"
+
+namespace ticketd::parsers {
+namespace {
+
+// GumboOutput owns the whole tree; free it with the options it was made with.
+struct GumboOutputDeleter {
+    void operator()(GumboOutput* o) const { gumbo_destroy_output(&kGumboDefaultOptions, o); }
+};
+using GumboOutputPtr = std::unique_ptr<GumboOutput, GumboOutputDeleter>;
+
+std::string lower(std::string_view s) {
+    std::string r(s);
+    for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return r;
+}
+
+std::string_view attr(const GumboElement& e, const char* name) {
+    const GumboAttribute* a = gumbo_get_attribute(&e.attributes, name);
+    return a ? std::string_view(a->value) : std::string_view();
+}
+
+bool is_skipped(const GumboElement& e) {
+    switch (e.tag) {
+        case GUMBO_TAG_HEAD: case GUMBO_TAG_SCRIPT: case GUMBO_TAG_STYLE: case GUMBO_TAG_TEMPLATE:
+        case GUMBO_TAG_NOSCRIPT: case GUMBO_TAG_TITLE: case GUMBO_TAG_OBJECT: case GUMBO_TAG_SVG:
+        case GUMBO_TAG_MATH: case GUMBO_TAG_IFRAME: case GUMBO_TAG_TEXTAREA: case GUMBO_TAG_SELECT:
+        case GUMBO_TAG_BUTTON: case GUMBO_TAG_INPUT: case GUMBO_TAG_META: case GUMBO_TAG_LINK:
+            return true;
+        default:
+            break;
+    }
+    if (gumbo_get_attribute(&e.attributes, "hidden")) return true;
+    // Mail clients hide preheaders and tracking text with inline CSS; a reader never sees them.
+    std::string style;
+    for (char c : attr(e, "style"))
+        if (!std::isspace(static_cast<unsigned char>(c)))
+            style += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return style.find("display:none") != std::string::npos;
+}
+
+// Newlines an element asks for around itself: 2 = paragraph (blank line), 1 = own line.
+int block_weight(GumboTag t) {
+    switch (t) {
+        case GUMBO_TAG_P: case GUMBO_TAG_H1: case GUMBO_TAG_H2: case GUMBO_TAG_H3: case GUMBO_TAG_H4:
+        case GUMBO_TAG_H5: case GUMBO_TAG_H6: case GUMBO_TAG_PRE: case GUMBO_TAG_BLOCKQUOTE:
+            return 2;
+        case GUMBO_TAG_DIV: case GUMBO_TAG_TR: case GUMBO_TAG_LI: case GUMBO_TAG_UL: case GUMBO_TAG_OL:
+        case GUMBO_TAG_DL: case GUMBO_TAG_DT: case GUMBO_TAG_DD: case GUMBO_TAG_TABLE:
+        case GUMBO_TAG_FORM: case GUMBO_TAG_HEADER: case GUMBO_TAG_FOOTER: case GUMBO_TAG_SECTION:
+        case GUMBO_TAG_ARTICLE: case GUMBO_TAG_ASIDE: case GUMBO_TAG_NAV: case GUMBO_TAG_MAIN:
+        case GUMBO_TAG_ADDRESS: case GUMBO_TAG_FIGURE: case GUMBO_TAG_FIGCAPTION: case GUMBO_TAG_CENTER:
+        case GUMBO_TAG_FIELDSET: case GUMBO_TAG_CAPTION: case GUMBO_TAG_DETAILS: case GUMBO_TAG_SUMMARY:
+        case GUMBO_TAG_HR: case GUMBO_TAG_BODY: case GUMBO_TAG_THEAD: case GUMBO_TAG_TBODY:
+        case GUMBO_TAG_TFOOT:
+            return 1;
+        default:
+            return 0;
+    }
+}
+
+// Accumulates text with whitespace collapsed; line breaks, list markers, quote prefixes and
+// cell separators are held pending and only written when real text follows, so empty
+// elements leave no trace.
+class Writer {
+public:
+    void text(std::string_view t, bool pre) {
+        for (std::size_t i = 0; i < t.size(); ++i) {
+            unsigned char c = static_cast<unsigned char>(t[i]);
+            bool nbsp = c == 0xC2 && i + 1 < t.size() && static_cast<unsigned char>(t[i + 1]) == 0xA0;
+            if (pre) {
+                if (c == '\r') continue;
+                if (c == '\n') {
+                    flush();
+                    out_ += '\n';
+                    line_start_ = true;
+                    continue;
+                }
+                if (nbsp) { ++i; put(' '); continue; }
+                put(static_cast<char>(c));
+                continue;
+            }
+            if (nbsp || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+                if (nbsp) ++i;
+                if (!line_start_) space_ = true;
+                continue;
+            }
+            put(static_cast<char>(c));
+        }
+    }
+    void block(int n) {
+        if (out_.empty()) return;
+        newlines_ = std::max(newlines_, n);
+        space_ = false;
+        cell_sep_ = false;
+    }
+    void br() {
+        if (out_.empty() && newlines_ == 0) return;
+        newlines_ = std::min(newlines_ + 1, 2);
+        space_ = false;
+    }
+    void marker(std::string m) { marker_ = std::move(m); }
+    void cell() { cell_sep_ = newlines_ == 0 && !line_start_; }
+    // A link remembers where its text starts; separators written just before that text are
+    // not part of it.
+    void push_anchor() { anchors_.push_back(out_.size()); }
+    std::size_t pop_anchor() {
+        std::size_t a = anchors_.empty() ? out_.size() : anchors_.back();
+        if (!anchors_.empty()) anchors_.pop_back();
+        return a;
+    }
+    void quote(int delta) { quote_ += delta; }
+    std::size_t size() const { return out_.size(); }
+    std::string_view since(std::size_t pos) const {
+        return pos < out_.size() ? std::string_view(out_).substr(pos) : std::string_view();
+    }
+    std::string take() { return std::move(out_); }
+
+private:
+    void flush() {
+        std::size_t before = out_.size();
+        separate();
+        for (std::size_t& a : anchors_)
+            if (a == before) a = out_.size();
+    }
+    void separate() {
+        if (newlines_ > 0) {
+            if (!out_.empty()) out_.append(static_cast<std::size_t>(newlines_), '\n');
+            newlines_ = 0;
+            line_start_ = true;
+            space_ = false;
+            cell_sep_ = false;
+        }
+        if (line_start_) {
+            for (int q = 0; q < quote_; ++q) out_ += "> ";
+            out_ += marker_;
+            marker_.clear();
+            line_start_ = false;
+            space_ = false;
+            cell_sep_ = false;
+            return;
+        }
+        if (cell_sep_) {
+            out_ += " | ";
+            cell_sep_ = false;
+            space_ = false;
+        } else if (space_) {
+            out_ += ' ';
+            space_ = false;
+        }
+    }
+    void put(char c) {
+        flush();
+        out_ += c;
+    }
+
+    std::string out_;
+    int newlines_ = 0;
+    bool space_ = false;
+    bool line_start_ = true;
+    bool cell_sep_ = false;
+    int quote_ = 0;
+    std::string marker_;
+    std::vector<std::size_t> anchors_;
+};
+
+std::string trim(std::string_view s) {
+    std::size_t b = 0, e = s.size();
+    while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+    return std::string(s.substr(b, e - b));
+}
+
+// A URL worth printing after the link text: not a fragment, script, inline part or data blob,
+// and not merely the text again (with or without scheme, "mailto:" or trailing slash).
+bool link_worth_showing(std::string_view href, std::string_view text) {
+    std::string h = lower(trim(href));
+    if (h.empty() || h[0] == '#') return false;
+    for (const char* s : {"javascript:", "cid:", "data:", "about:"})
+        if (h.rfind(s, 0) == 0) return false;
+    auto norm = [](std::string v) {
+        for (const char* s : {"mailto:", "tel:", "https://", "http://"})
+            if (v.rfind(s, 0) == 0) { v.erase(0, std::string_view(s).size()); break; }
+        if (v.rfind("www.", 0) == 0) v.erase(0, 4);
+        while (!v.empty() && v.back() == '/') v.pop_back();
+        return v;
+    };
+    std::string t = lower(trim(text));
+    return norm(h) != norm(t);
+}
+
+std::string tidy(std::string s) {
+    // Trailing blanks per line, at most one blank line in a row, no blank lines at the ends.
+    std::string out;
+    out.reserve(s.size());
+    std::size_t blank_run = 0;
+    std::size_t pos = 0;
+    while (pos <= s.size()) {
+        std::size_t nl = s.find('\n', pos);
+        if (nl == std::string::npos) nl = s.size();
+        std::string_view line(s.data() + pos, nl - pos);
+        while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+        bool blank = line.empty() || line == ">" ;
+        if (line.find_first_not_of("> ") == std::string_view::npos) blank = true;
+        if (blank) {
+            ++blank_run;
+        } else {
+            if (!out.empty()) out.append(blank_run > 0 ? "\n\n" : "\n");
+            blank_run = 0;
+            out.append(line);
+        }
+        pos = nl + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string html_to_text(std::string_view html, const HtmlLimits& limits) {
+    if (html.size() > limits.max_input_bytes) html = html.substr(0, limits.max_input_bytes);
+    GumboOutputPtr doc(gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size()));
+    if (!doc) return {};
+
+    struct Frame {
+        const GumboNode* node;
+        unsigned next = 0;
+        bool structural = false;    // within the depth bound: shapes the output
+        int ol_counter = 0;         // for <ol>: the next item number
+    };
+    Writer w;
+    std::vector<Frame> stack;
+    stack.push_back({doc->root});
+    int pre_depth = 0;
+    int list_depth = 0;
+
+    auto enter = [&](Frame& f) {
+        const GumboElement& e = f.node->v.element;
+        f.structural = stack.size() <= limits.max_depth;
+        if (e.tag == GUMBO_TAG_A) w.push_anchor();
+        if (!f.structural) return;
+        int b = block_weight(e.tag);
+        if (b) w.block(b);
+        switch (e.tag) {
+            case GUMBO_TAG_BR: w.br(); break;
+            case GUMBO_TAG_HR: w.text("---", false); w.block(1); break;
+            case GUMBO_TAG_PRE: ++pre_depth; break;
+            case GUMBO_TAG_BLOCKQUOTE: w.quote(1); break;
+            case GUMBO_TAG_UL: case GUMBO_TAG_OL: ++list_depth; break;
+            case GUMBO_TAG_TD: case GUMBO_TAG_TH: w.cell(); break;
+            case GUMBO_TAG_IMG: {
+                std::string alt = trim(attr(e, "alt"));
+                if (!alt.empty()) w.text(alt, false);
+                break;
+            }
+            case GUMBO_TAG_LI: {
+                std::string indent(static_cast<std::size_t>(std::max(list_depth - 1, 0)) * 2, ' ');
+                // The nearest list decides the marker: numbers for <ol>, a dash otherwise.
+                for (auto it = stack.rbegin() + 1; it != stack.rend(); ++it) {
+                    if (it->node->type != GUMBO_NODE_ELEMENT) continue;
+                    GumboTag t = it->node->v.element.tag;
+                    if (t == GUMBO_TAG_OL) {
+                        w.marker(indent + std::to_string(++it->ol_counter) + ". ");
+                        return;
+                    }
+                    if (t == GUMBO_TAG_UL) break;
+                }
+                w.marker(indent + "- ");
+                break;
+            }
+            default: break;
+        }
+    };
+    auto leave = [&](Frame& f) {
+        const GumboElement& e = f.node->v.element;
+        if (e.tag == GUMBO_TAG_A) {
+            std::string_view href = attr(e, "href");
+            std::string text = trim(w.since(w.pop_anchor()));
+            if (!text.empty() && link_worth_showing(href, text)) {
+                w.text(" (", false);
+                w.text(trim(href), false);
+                w.text(")", false);
+            }
+        }
+        if (!f.structural) return;
+        switch (e.tag) {
+            case GUMBO_TAG_PRE: --pre_depth; break;
+            case GUMBO_TAG_BLOCKQUOTE: w.quote(-1); break;
+            case GUMBO_TAG_UL: case GUMBO_TAG_OL: --list_depth; break;
+            default: break;
+        }
+        int b = block_weight(e.tag);
+        if (b) w.block(b);
+    };
+
+    // Iterative walk: gumbo trees of hostile mail can be far deeper than the call stack.
+    while (!stack.empty()) {
+        Frame& f = stack.back();
+        const GumboNode* n = f.node;
+        if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE ||
+            n->type == GUMBO_NODE_CDATA) {
+            w.text(n->v.text.text, pre_depth > 0);
+            stack.pop_back();
+            continue;
+        }
+        if (n->type != GUMBO_NODE_ELEMENT && n->type != GUMBO_NODE_DOCUMENT) {
+            stack.pop_back();  // comments and <template> contents: never shown
+            continue;
+        }
+        const GumboVector& children =
+            n->type == GUMBO_NODE_DOCUMENT ? n->v.document.children : n->v.element.children;
+        if (f.next == 0 && n->type == GUMBO_NODE_ELEMENT) {
+            if (is_skipped(n->v.element)) {
+                stack.pop_back();
+                continue;
+            }
+            enter(f);
+        }
+        if (f.next < children.length) {
+            const auto* child = static_cast<const GumboNode*>(children.data[f.next++]);
+            stack.push_back({child});
+            continue;
+        }
+        if (n->type == GUMBO_NODE_ELEMENT) leave(stack.back());
+        stack.pop_back();
+    }
+    return tidy(w.take());
+}
+
+std::string html_to_text(std::string_view html) { return html_to_text(html, HtmlLimits{}); }
+
+}  // namespace ticketd::parsers

@@ -1,0 +1,23 @@
+#pragma once
+// HTML -> readable plain text for the ticket view (gumbo). The declaration agents call is
+// parsers::html_to_text in body.h; this header adds the knobs tests and callers may need.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace ticketd::parsers {
+
+/// Bounds against hostile HTML. Past `max_depth` elements still give their text, but no longer
+/// add structure (block breaks, list markers, quote prefixes).
+struct HtmlLimits {
+    std::size_t max_input_bytes = 4u << 20;  ///< longer input is cut (the raw part is kept elsewhere)
+    std::size_t max_depth = 200;             ///< element nesting that still shapes the output
+};
+
+/// Readable text: scripts, styles, comments, <head> and display:none dropped; block elements
+/// become line breaks, list items "- " (or "N. " in <ol>), links "text (url)" when the two
+/// differ, table cells " | "-separated per row, <blockquote> lines prefixed with "> ".
+std::string html_to_text(std::string_view html, const HtmlLimits& limits);
+
+}  // namespace ticketd::parsers

@@ -1,0 +1,309 @@
+#include "parsers/reply.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <string>
+#include <vector>
+
+#include "parsers/body.h"
+
+namespace ticketd::parsers {
+namespace {
+
+// Lower-case ASCII, non-breaking spaces to spaces, runs of blanks to one, '*' and '_' (bold
+// and underline as plain-text clients render HTML) dropped, ends trimmed.
+std::string normalise(std::string_view s) {
+    std::string r;
+    r.reserve(s.size());
+    bool space = false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        bool blank = c == ' ' || c == '\t' || c == '\r';
+        if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xA0) {
+            blank = true;
+            ++i;
+        } else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+                   static_cast<unsigned char>(s[i + 2]) == 0xAF) {
+            blank = true;
+            i += 2;
+        }
+        if (c == '*') continue;
+        if (blank) {
+            space = !r.empty();
+            continue;
+        }
+        if (space) r += ' ';
+        space = false;
+        r += static_cast<char>(std::tolower(c));
+    }
+    return r;
+}
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool ends_with(std::string_view s, std::string_view p) {
+    return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
+}
+bool contains(std::string_view s, std::string_view p) { return s.find(p) != std::string_view::npos; }
+
+bool blank(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return c == ' ' || c == '\t' || c == '\r';
+    });
+}
+
+bool quoted(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t') && i < 3) ++i;
+    return i < s.size() && s[i] == '>';
+}
+
+}  // namespace
+
+namespace reply {
+
+bool is_attribution(std::string_view raw, bool next_is_quote) {
+    if (raw.size() > 400) return false;
+    std::string l = normalise(raw);
+    if (!ends_with(l, ":")) return false;
+    l.pop_back();
+    while (!l.empty() && l.back() == ' ') l.pop_back();
+    // The verb of "<someone> wrote" in the languages our requesters write in.
+    static constexpr std::array verbs{
+        "wrote", "writes", "schrieb", "a écrit", "a ecrit", "escribió", "escribio", "schreef",
+        "ha scritto", "escreveu", "skrev", "kirjoitti", "napisał", "napisal", "napsal",
+        "написал", "написала", "a scris", "yazdı", "írta"};
+    bool verb = false;
+    for (std::string_view v : verbs)
+        if (contains(l, v)) { verb = true; break; }
+    if (!verb) return false;
+    // Word that starts a dated attribution: On/Am/Le/El/Op/Il/Em/Den/Dne/W dniu/Den/På/...
+    static constexpr std::array leads{"on ", "am ", "le ", "el ", "op ", "il ", "em ", "den ",
+                                      "dne ", "w dniu ", "på ", "kello ", "în ", "in data "};
+    for (std::string_view w : leads)
+        if (starts_with(l, w)) return true;
+    // Apple/Outlook write "<date>, <name> <addr> wrote:" / "<name> schrieb am <date>:".
+    if (next_is_quote) return true;
+    return (contains(l, "@") || contains(l, "schrieb am") || contains(l, "schreef op")) &&
+           std::any_of(l.begin(), l.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+
+bool is_separator_marker(std::string_view raw) {
+    if (raw.size() > 200) return false;
+    std::string l = normalise(raw);
+    static constexpr std::array phrases{
+        "original message", "forwarded message", "ursprüngliche nachricht",
+        "weitergeleitete nachricht", "message d'origine", "message original", "message transféré",
+        "mensaje original", "mensaje reenviado", "oorspronkelijk bericht", "doorgestuurd bericht",
+        "messaggio originale", "messaggio inoltrato", "mensagem original", "mensagem encaminhada",
+        "ursprungligt meddelande", "vidarebefordrat meddelande", "oprindelig meddelelse",
+        "videresendt melding", "opprinnelig melding", "alkuperäinen viesti", "původní zpráva",
+        "oryginalna wiadomość", "исходное сообщение", "пересылаемое сообщение"};
+    bool dashed = starts_with(l, "--") || starts_with(l, "__") || starts_with(l, "==");
+    for (std::string_view p : phrases)
+        if (contains(l, p) && (dashed || l.size() < p.size() + 12)) return true;
+    // Apple Mail and friends: a sentence, then the forwarded headers.
+    static constexpr std::array starts{"begin forwarded message:", "anfang der weitergeleiteten nachricht:",
+                                       "début du message réexpédié", "debut du message reexpedie",
+                                       "inicio del mensaje reenviado:", "begin doorgestuurd bericht:",
+                                       "inizio messaggio inoltrato:", "início da mensagem reencaminhada:",
+                                       "vidarebefordrat brev:"};
+    for (std::string_view p : starts)
+        if (starts_with(l, p)) return true;
+    // Outlook's rule: a line of underscores (it draws the separator as 32 of them).
+    return raw.find("__________") != std::string_view::npos && normalise(raw).find_first_not_of('_') == std::string::npos;
+}
+
+char outlook_field(std::string_view raw) {
+    if (raw.size() > 1000) return 0;
+    std::string l = normalise(raw);
+    auto field = [&](std::initializer_list<std::string_view> names) {
+        for (std::string_view n : names)
+            if (starts_with(l, n) && l.size() > n.size() &&
+                (l[n.size()] == ':' || (l[n.size()] == ' ' && l.size() > n.size() + 1 && l[n.size() + 1] == ':')))
+                return true;
+        return false;
+    };
+    if (field({"from", "von", "de", "van", "da", "från", "fra", "lähettäjä", "od", "от"})) return 'f';
+    if (field({"sent", "date", "gesendet", "datum", "envoyé", "envoye", "enviado", "enviada", "fecha",
+               "verzonden", "inviato", "data", "skickat", "sendt", "lähetetty", "odesláno",
+               "отправлено", "date de l'envoi"}))
+        return 's';
+    if (field({"to", "cc", "an", "à", "a", "para", "aan", "per", "till", "til", "vastaanottaja", "komu",
+               "кому", "kopie", "copie", "copia"}))
+        return 't';
+    if (field({"subject", "betreff", "objet", "asunto", "onderwerp", "oggetto", "assunto", "ämne",
+               "emne", "aihe", "předmět", "temat", "тема"}))
+        return 'j';
+    return 0;
+}
+
+bool is_mobile_signature(std::string_view raw) {
+    if (raw.size() > 120) return false;
+    std::string l = normalise(raw);
+    static constexpr std::array starts{
+        "sent from my ", "sent from mail for windows", "sent from outlook", "sent from yahoo mail",
+        "sent from samsung", "sent via ", "sent with ", "get outlook for ", "sent from proton",
+        "von meinem ", "gesendet von meinem", "gesendet mit ", "von meinem iphone gesendet",
+        "envoyé de mon ", "envoye de mon ", "envoyé depuis ", "obtenir outlook pour",
+        "enviado desde mi ", "enviado desde ", "enviado do meu ", "enviado de meu ", "enviado do ",
+        "verzonden vanaf mijn ", "verstuurd vanaf mijn ", "verzonden met ", "inviato da ",
+        "inviato dal mio ", "skickat från min ", "skickat från ", "sendt fra min ", "sendt fra ",
+        "lähetetty ", "wysłane z ", "odesláno z ", "отправлено с "};
+    for (std::string_view p : starts)
+        if (starts_with(l, p)) return true;
+    return false;
+}
+
+}  // namespace reply
+
+namespace {
+
+std::vector<std::string_view> lines_of(std::string_view text) {
+    std::vector<std::string_view> lines;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        std::size_t nl = text.find('\n', pos);
+        if (nl == std::string_view::npos) nl = text.size();
+        std::string_view l = text.substr(pos, nl - pos);
+        if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+        lines.push_back(l);
+        pos = nl + 1;
+    }
+    return lines;
+}
+
+std::string join(const std::vector<std::string_view>& lines, std::size_t b, std::size_t e) {
+    while (b < e && blank(lines[b])) ++b;
+    while (e > b && blank(lines[e - 1])) --e;
+    std::string r;
+    for (std::size_t i = b; i < e; ++i) {
+        if (i > b) r += '\n';
+        r.append(lines[i]);
+    }
+    return r;
+}
+
+std::string join(const std::vector<std::string_view>& lines) { return join(lines, 0, lines.size()); }
+
+// Index of the next non-blank line at or after i (lines.size() when none).
+std::size_t next_nonblank(const std::vector<std::string_view>& lines, std::size_t i) {
+    while (i < lines.size() && blank(lines[i])) ++i;
+    return i;
+}
+
+// Outlook's quoted header block: "From:" followed within a few lines by at least two of
+// Sent/Date, To/Cc, Subject. Anything less is too likely to be the requester's own words.
+bool outlook_block_at(const std::vector<std::string_view>& lines, std::size_t i) {
+    if (reply::outlook_field(lines[i]) != 'f') return false;
+    bool sent = false, to = false, subject = false;
+    for (std::size_t j = i + 1, seen = 0; j < lines.size() && seen < 8; ++j) {
+        if (blank(lines[j])) continue;
+        ++seen;
+        switch (reply::outlook_field(lines[j])) {
+            case 's': sent = true; break;
+            case 't': to = true; break;
+            case 'j': subject = true; break;
+            default: break;
+        }
+    }
+    return int(sent) + int(to) + int(subject) >= 2;
+}
+
+// Where a quoted-history block starts (attribution, marker or Outlook headers), and where the
+// attribution started when it was wrapped over two lines.
+std::size_t history_start(const std::vector<std::string_view>& lines, std::size_t i) {
+    std::size_t nn = next_nonblank(lines, i + 1);
+    bool next_quote = nn < lines.size() && quoted(lines[nn]);
+    if (reply::is_separator_marker(lines[i]) || outlook_block_at(lines, i)) return i;
+    if (quoted(lines[i])) return lines.size();
+    if (reply::is_attribution(lines[i], next_quote)) return i;
+    if (i + 1 < lines.size() && !blank(lines[i + 1]) && !quoted(lines[i + 1])) {
+        std::string two(lines[i]);
+        two += ' ';
+        two.append(lines[i + 1]);
+        std::size_t n2 = next_nonblank(lines, i + 2);
+        if (reply::is_attribution(two, n2 < lines.size() && quoted(lines[n2]))) return i;
+    }
+    return lines.size();
+}
+
+// Signature start within lines[0, end): the RFC 3676 "-- " line (or a bare "--" near the end),
+// or a mobile signature among the last three non-blank lines.
+std::size_t signature_start(const std::vector<std::string_view>& lines, std::size_t end) {
+    for (std::size_t i = 0; i < end; ++i) {
+        std::string_view l = lines[i];
+        if (l == "-- " || l == "--" || l == "-- \r") {
+            if (l == "--" && end - i > 12) continue;  // a bare "--" mid-text is punctuation
+            return i;
+        }
+    }
+    std::size_t seen = 0;
+    for (std::size_t i = end; i-- > 0 && seen < 3;) {
+        if (blank(lines[i])) continue;
+        ++seen;
+        if (reply::is_mobile_signature(lines[i])) return i;
+    }
+    return end;
+}
+
+}  // namespace
+
+ReplySplit split_reply(std::string_view text) {
+    ReplySplit out;
+    std::vector<std::string_view> lines = lines_of(text);
+    const std::size_t n = lines.size();
+
+    // 1. The first attribution / marker / Outlook header block that is not inside a '>' quote.
+    std::size_t h = n;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (blank(lines[i])) continue;
+        std::size_t s = history_start(lines, i);
+        if (s < n) { h = s; break; }
+    }
+
+    // 2. Before it: top posting ('>' lines only at the end) or inline replies (own text after
+    //    quoted lines). An attribution directly above a '>' block belongs to the quote.
+    std::size_t first_q = n;
+    for (std::size_t i = 0; i < h; ++i)
+        if (quoted(lines[i])) { first_q = i; break; }
+    bool inline_reply = false;
+    if (first_q < h) {
+        std::size_t sig = signature_start(lines, h);
+        for (std::size_t i = first_q; i < std::min(h, sig); ++i)
+            if (!blank(lines[i]) && !quoted(lines[i])) { inline_reply = true; break; }
+    }
+
+    std::vector<std::string_view> mine, theirs;
+    if (inline_reply) {
+        for (std::size_t i = 0; i < h; ++i) {
+            bool q = quoted(lines[i]);
+            if (!q && !blank(lines[i])) {
+                std::size_t nn = next_nonblank(lines, i + 1);
+                if (nn < h && quoted(lines[nn]) && reply::is_attribution(lines[i], true)) q = true;
+            }
+            (q ? theirs : mine).push_back(lines[i]);
+        }
+        for (std::size_t i = h; i < n; ++i) theirs.push_back(lines[i]);
+    } else {
+        std::size_t cut = std::min(first_q, h);
+        for (std::size_t i = 0; i < cut; ++i) mine.push_back(lines[i]);
+        for (std::size_t i = cut; i < n; ++i) theirs.push_back(lines[i]);
+    }
+
+    std::size_t s = signature_start(mine, mine.size());
+    out.new_text = join(mine, 0, s);
+    out.signature = join(mine, s, mine.size());
+    out.quoted_text = join(theirs);
+
+    // A forward or a bare quote with nothing of the sender's own: the quoted text is the
+    // content, so the ticket keeps it as new text rather than showing nothing.
+    if (out.new_text.empty()) {
+        out.new_text = join(lines);
+        out.quoted_text.clear();
+        out.signature.clear();
+    }
+    return out;
+}
+
+}  // namespace ticketd::parsers

@@ -1,0 +1,27 @@
+#pragma once
+// Line-level recognisers behind split_reply (body.h), exposed for tests and for other
+// heuristics (bounce bodies quote Outlook headers too).
+
+#include <string_view>
+
+namespace ticketd::parsers::reply {
+
+/// "On <date>, <name> wrote:" and its German, French, Spanish, Dutch, Italian, Portuguese,
+/// Swedish/Danish/Norwegian, Finnish, Polish and Czech forms. `line` may be two physical lines
+/// joined with a space (clients wrap long attributions).
+/// `next_is_quote`: the following non-blank line starts with '>' (then a bare "<name> wrote:"
+/// counts too, without the leading "On"/"Am"/... word).
+bool is_attribution(std::string_view line, bool next_is_quote);
+
+/// "-----Original Message-----", Thunderbird/Gmail/Apple forward and original-message markers,
+/// in the same languages.
+bool is_separator_marker(std::string_view line);
+
+/// A header-ish line of a quoted Outlook block: which field it names, or 0.
+/// 'f' From, 's' Sent/Date, 't' To/Cc, 'j' Subject.
+char outlook_field(std::string_view line);
+
+/// "Sent from my iPhone" and the like, in the same languages.
+bool is_mobile_signature(std::string_view line);
+
+}  // namespace ticketd::parsers::reply
