@@ -143,7 +143,7 @@ Database::Database(const std::string& path, const OpenOptions& options) : path_(
     // WAL: readers never block the writer; FULL: the WAL is fsynced at every commit, so
     // "committed" really means on disk before we acknowledge anything to the IMAP server.
     exec("PRAGMA journal_mode=WAL");
-    exec("PRAGMA synchronous=FULL");
+    exec(options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     exec("PRAGMA foreign_keys=ON");
     if (options.migrate) migrate(schema_migrations());
 }
@@ -151,6 +151,8 @@ Database::Database(const std::string& path, const OpenOptions& options) : path_(
 Database::~Database() {
     // Statements must be finalized before the connection closes.
     cache_.clear();
+    // SQLite's advice for long-lived connections: refresh planner statistics where useful.
+    if (db_) sqlite3_exec(db_.get(), "PRAGMA optimize", nullptr, nullptr, nullptr);
 }
 
 void Database::check(int rc, std::string_view context) const {

@@ -125,6 +125,9 @@ struct OpenOptions {
     int busy_timeout_ms = 5000;
     bool create = true;  ///< create the file when missing
     bool migrate = true; ///< bring the schema up to date on open
+    /// false: synchronous=NORMAL (still consistent after a crash, but the last commits may be
+    /// lost). Only for benchmarks that measure CPU rather than fsync; never for a desk.
+    bool durable = true;
 };
 
 class Database {

@@ -242,6 +242,17 @@ bool Tickets::token_matches(std::int64_t id, std::string_view token) {
     return diff == 0;
 }
 
+std::optional<Ticket> Tickets::follow_up(std::int64_t id) {
+    std::optional<std::int64_t> next;
+    {
+        auto st = db_.prepare("SELECT id FROM tickets WHERE linked_to=? ORDER BY id DESC LIMIT 1");
+        st.bind(1, id);
+        if (st.step()) next = st.int64(0);
+    }
+    if (!next) return std::nullopt;
+    return get(*next);
+}
+
 void Tickets::set_status(std::int64_t id, Status s, std::int64_t at) {
     auto st = db_.prepare(
         "UPDATE tickets SET status=?1, updated_at=?2, "

@@ -119,6 +119,9 @@ public:
     /// Constant-time compare against the ticket's token.
     bool token_matches(std::int64_t id, std::string_view token);
 
+    /// The newest ticket opened as a follow-up of this one (linked_to = id).
+    std::optional<Ticket> follow_up(std::int64_t id);
+
     void set_status(std::int64_t id, Status s, std::int64_t at);
     void touch(std::int64_t id, std::int64_t at);
 

@@ -11,11 +11,53 @@ namespace {
 
 using nlohmann::json;
 
+/// Valid UTF-8 for nlohmann::json::dump (which throws on invalid bytes): a stored body from a
+/// mislabelled charset must not make `tickets show --json` fail. Invalid bytes become U+FFFD.
+std::string utf8(const std::string& s) {
+    std::string out;
+    out.reserve(s.size());
+    std::size_t i = 0;
+    while (i < s.size()) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        std::size_t len = c < 0x80          ? 1
+                          : (c >> 5) == 0x6  ? 2
+                          : (c >> 4) == 0xE  ? 3
+                          : (c >> 3) == 0x1E ? 4
+                                             : 0;
+        bool ok = len > 0 && i + len <= s.size();
+        for (std::size_t k = 1; ok && k < len; ++k)
+            ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+        if (ok && len == 2) ok = c >= 0xC2;
+        if (ok && len == 3) {
+            unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+            ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
+        }
+        if (ok && len == 4) {
+            unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+            ok = c <= 0xF4 && !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+        }
+        if (ok) {
+            out.append(s, i, len);
+            i += len;
+        } else {
+            out += "\xEF\xBF\xBD";
+            ++i;
+        }
+    }
+    return out;
+}
+
 json opt(const std::optional<std::int64_t>& v) { return v ? json(*v) : json(nullptr); }
 
 json addresses_json(const std::vector<store::AddressRecord>& v) {
     json a = json::array();
-    for (const auto& x : v) a.push_back({{"name", x.name}, {"address", x.address}});
+    for (const auto& x : v) a.push_back({{"name", utf8(x.name)}, {"address", utf8(x.address)}});
+    return a;
+}
+
+json tags_json(const std::vector<std::string>& tags) {
+    json a = json::array();
+    for (const auto& t : tags) a.push_back(utf8(t));
     return a;
 }
 
@@ -57,11 +99,11 @@ json ticket_json(const store::Ticket& t) {
         {"number", t.number},
         {"status", store::to_string(t.status)},
         {"priority", store::to_string(t.priority)},
-        {"tags", t.tags},
-        {"queue", t.queue},
-        {"assignee", t.assignee},
-        {"requester", {{"address", t.requester_address}, {"name", t.requester_name}}},
-        {"subject", t.subject},
+        {"tags", tags_json(t.tags)},
+        {"queue", utf8(t.queue)},
+        {"assignee", utf8(t.assignee)},
+        {"requester", {{"address", utf8(t.requester_address)}, {"name", utf8(t.requester_name)}}},
+        {"subject", utf8(t.subject)},
         {"created_at", t.created_at},
         {"updated_at", t.updated_at},
         {"closed_at", opt(t.closed_at)},
@@ -80,33 +122,33 @@ json show_json(const TicketView& v, const config::DeskConfig& desk) {
     j["linked_to"] = opt(v.linked_to_number);
     json people = json::array();
     for (const auto& p : v.participants)
-        people.push_back({{"address", p.address}, {"name", p.name}, {"role", p.role}});
+        people.push_back({{"address", utf8(p.address)}, {"name", utf8(p.name)}, {"role", p.role}});
     j["participants"] = people;
     json msgs = json::array();
     for (const auto& mv : v.messages) {
         const auto& m = mv.message;
         json atts = json::array();
         for (const auto& a : mv.attachments)
-            atts.push_back({{"filename", a.filename},
-                            {"content_type", a.content_type},
+            atts.push_back({{"filename", utf8(a.filename)},
+                            {"content_type", utf8(a.content_type)},
                             {"size", a.size},
                             {"sha256", a.sha256},
-                            {"content_id", a.content_id},
+                            {"content_id", utf8(a.content_id)},
                             {"inline", a.inline_}});
         msgs.push_back({
             {"id", m.id},
             {"kind", store::to_string(m.kind)},
             {"direction", store::to_string(m.direction)},
-            {"from", m.from_address},
-            {"from_name", m.from_name},
+            {"from", utf8(m.from_address)},
+            {"from_name", utf8(m.from_name)},
             {"to", addresses_json(m.to)},
             {"cc", addresses_json(m.cc)},
-            {"subject", m.subject},
+            {"subject", utf8(m.subject)},
             {"date", opt(m.date)},
             {"received_at", m.created_at},
-            {"message_id", m.message_id},
-            {"body", m.body},
-            {"new_text", m.new_text},
+            {"message_id", utf8(m.message_id)},
+            {"body", utf8(m.body)},
+            {"new_text", utf8(m.new_text)},
             {"thread_signal", m.thread_signal},
             {"attachments", atts},
         });
@@ -114,7 +156,10 @@ json show_json(const TicketView& v, const config::DeskConfig& desk) {
     j["messages"] = msgs;
     json evs = json::array();
     for (const auto& e : v.events)
-        evs.push_back({{"at", e.at}, {"kind", e.kind}, {"detail", e.detail}, {"message", opt(e.message)}});
+        evs.push_back({{"at", e.at},
+                       {"kind", e.kind},
+                       {"detail", utf8(e.detail)},
+                       {"message", opt(e.message)}});
     j["events"] = evs;
     return j;
 }

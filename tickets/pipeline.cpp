@@ -265,7 +265,22 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const parsers::Message& m
             // Recorded, never answered, never reopening (zammad#5113, osTicket#1041).
             out.outcome = Outcome::appended;
         } else {
-            switch (reply_action(*decision.ticket, now, desk.reopen_window)) {
+            // A late reply to a thread that already has a follow-up ticket belongs there, not
+            // in yet another new ticket. Bounded: a chain longer than this is not real mail.
+            TicketRef target = *decision.ticket;
+            for (int hops = 0; hops < 32 && reply_action(target, now, desk.reopen_window) ==
+                                                ReplyAction::new_linked;
+                 ++hops) {
+                auto next = tickets.follow_up(target.id);
+                if (!next) break;
+                event(next->id, std::nullopt, "thread.followed",
+                      to_string(decision.signal) + std::string(" named ") +
+                          tag_text(target.number) + ", which was followed up by " +
+                          tag_text(next->number));
+                target = to_ref(*next);
+                ticket = *next;
+            }
+            switch (reply_action(target, now, desk.reopen_window)) {
                 case ReplyAction::append:
                     out.outcome = Outcome::appended;
                     if (ticket.status == store::Status::pending) {
