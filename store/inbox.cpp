@@ -234,7 +234,8 @@ void Inbox::quarantine(std::int64_t id, std::string_view error) {
     Transaction tx(db_);
     auto st = db_.prepare(
         "UPDATE inbox SET state = 'quarantined', error = ?, outcome = 'quarantined', "
-        "processed_at = ?, attempts = attempts + 1 WHERE id = ?");
+        "processed_at = ?, attempts = attempts + 1 WHERE id = ? AND state <> 'done'");
+    // A row another process finished meanwhile stays done: its ticket exists.
     st.bind_all(error, db_.now(), id);
     st.run();
     tx.commit();

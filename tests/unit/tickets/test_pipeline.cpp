@@ -238,6 +238,26 @@ TEST_F(PipelineTest, PlusAddressThreadsAndTheSenderJoins) {
         EXPECT_EQ(p.address.find("support+"), std::string::npos) << p.address;
 }
 
+TEST_F(PipelineTest, RequesterReplyToAPendingTicketSetsItOpen) {
+    auto t = first();
+    store::Tickets(db).set_status(t.id, store::Status::pending, now);
+    auto out = ingest(eml("10-reply-later.eml"));
+    EXPECT_EQ(out.outcome, Outcome::appended) << out.detail;
+    EXPECT_EQ(ticket(t.number).status, store::Status::open);
+    EXPECT_TRUE(has_event(t.id, "ticket.status"));
+}
+
+TEST_F(PipelineTest, AnEntryIsProcessedOnceWhicheverConnectionGetsIt) {
+    auto id = store::Inbox(db).add_raw("pipe", eml("01-new.eml"));
+    store::Database other(path);
+    Pipeline a(db, cfg), b(other, cfg);
+    EXPECT_EQ(a.process(id).outcome, Outcome::created);
+    auto second = b.process(id);
+    EXPECT_TRUE(second.already_processed);
+    EXPECT_EQ(second.outcome, Outcome::created);
+    EXPECT_EQ(store::Tickets(db).count(), 1);
+}
+
 TEST_F(PipelineTest, ReplyToAClosedTicketWithinTheWindowReopensIt) {
     auto t = first();
     store::Tickets(db).set_status(t.id, store::Status::closed, now);
