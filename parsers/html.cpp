@@ -223,10 +223,91 @@ std::string tidy(std::string s) {
     return out;
 }
 
+bool ieq_prefix(std::string_view s, std::size_t at, std::string_view p) {
+    if (at + p.size() > s.size()) return false;
+    for (std::size_t i = 0; i < p.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(s[at + i])) != p[i]) return false;
+    return true;
+}
+
+// Elements that never nest (void) or close themselves when a sibling starts: they add no depth.
+bool flat_element(std::string_view n) {
+    static constexpr std::string_view names[] = {
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+        "track", "wbr", "p", "li", "td", "th", "tr", "option", "optgroup", "dt", "dd", "thead",
+        "tbody", "tfoot", "colgroup", "rb", "rt", "rp"};
+    for (std::string_view v : names)
+        if (n == v) return true;
+    return false;
+}
+
+// A linear pre-pass that mirrors how HTML nests (a close tag pops to the nearest open element
+// of its name, stray close tags are ignored) and drops opening tags that would nest deeper than
+// `limit`. Returns "" when nothing needs dropping, so ordinary mail is not copied.
+std::string drop_deep_tags(std::string_view html, std::size_t limit) {
+    std::vector<std::string> open;
+    std::string out;
+    bool dropped = false;
+    std::size_t copied = 0;  // html[0, copied) is already in `out` (once anything was dropped)
+    std::size_t i = 0;
+    while ((i = html.find('<', i)) != std::string_view::npos) {
+        if (html.compare(i, 4, "<!--") == 0) {
+            std::size_t e = html.find("-->", i + 4);
+            i = e == std::string_view::npos ? html.size() : e + 3;
+            continue;
+        }
+        std::size_t gt = html.find('>', i + 1);
+        if (gt == std::string_view::npos) break;
+        bool close = i + 1 < html.size() && html[i + 1] == '/';
+        std::size_t b = i + (close ? 2 : 1);
+        std::size_t e = b;
+        while (e < gt && std::isalnum(static_cast<unsigned char>(html[e]))) ++e;
+        if (e == b) {  // "<!doctype", "<?xml", "< 3": not an element
+            i = gt + 1;
+            continue;
+        }
+        std::string name = lower(html.substr(b, e - b));
+        if (close) {
+            for (std::size_t k = open.size(); k-- > 0;)
+                if (open[k] == name) {
+                    open.resize(k);
+                    break;
+                }
+            i = gt + 1;
+            continue;
+        }
+        if (name == "script" || name == "style" || name == "textarea" || name == "title" || name == "xmp") {
+            std::size_t j = gt + 1;
+            while ((j = html.find("</", j)) != std::string_view::npos && !ieq_prefix(html, j + 2, name)) j += 2;
+            i = j == std::string_view::npos ? html.size() : j;
+            continue;
+        }
+        bool self_closing = html[gt - 1] == '/';
+        if (flat_element(name) || self_closing) {
+            i = gt + 1;
+            continue;
+        }
+        if (open.size() >= limit) {
+            if (!dropped) out.reserve(html.size());
+            dropped = true;
+            out.append(html.substr(copied, i - copied));
+            copied = gt + 1;
+        } else {
+            open.push_back(std::move(name));
+        }
+        i = gt + 1;
+    }
+    if (!dropped) return {};
+    out.append(html.substr(copied));
+    return out;
+}
+
 }  // namespace
 
 std::string html_to_text(std::string_view html, const HtmlLimits& limits) {
     if (html.size() > limits.max_input_bytes) html = html.substr(0, limits.max_input_bytes);
+    std::string flattened = drop_deep_tags(html, limits.max_nesting);
+    if (!flattened.empty()) html = flattened;
     GumboOutputPtr doc(gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size()));
     if (!doc) return {};
 

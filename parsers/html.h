@@ -13,6 +13,9 @@ namespace ticketd::parsers {
 struct HtmlLimits {
     std::size_t max_input_bytes = 4u << 20;  ///< longer input is cut (the raw part is kept elsewhere)
     std::size_t max_depth = 200;             ///< element nesting that still shapes the output
+    /// Opening tags nested deeper than this are removed before parsing (their text stays):
+    /// gumbo's tree building is quadratic in nesting depth.
+    std::size_t max_nesting = 512;
 };
 
 /// Readable text: scripts, styles, comments, <head> and display:none dropped; block elements

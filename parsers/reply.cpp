@@ -176,10 +176,15 @@ std::vector<std::string_view> lines_of(std::string_view text) {
 std::string join(const std::vector<std::string_view>& lines, std::size_t b, std::size_t e) {
     while (b < e && blank(lines[b])) ++b;
     while (e > b && blank(lines[e - 1])) --e;
+    // Inline replies leave gaps where quotes were taken out: one blank line is enough.
     std::string r;
+    bool prev_blank = false;
     for (std::size_t i = b; i < e; ++i) {
+        bool bl = blank(lines[i]);
+        if (bl && prev_blank) continue;
+        prev_blank = bl;
         if (i > b) r += '\n';
-        r.append(lines[i]);
+        if (!bl) r.append(lines[i]);
     }
     return r;
 }
@@ -255,11 +260,25 @@ ReplySplit split_reply(std::string_view text) {
     const std::size_t n = lines.size();
 
     // 1. The first attribution / marker / Outlook header block that is not inside a '>' quote.
+    //    An attribution whose '>' block is followed by the sender's own text is an inline
+    //    reply, not the start of history: keep looking after that block.
     std::size_t h = n;
     for (std::size_t i = 0; i < n; ++i) {
         if (blank(lines[i])) continue;
         std::size_t s = history_start(lines, i);
-        if (s < n) { h = s; break; }
+        if (s >= n) continue;
+        if (!reply::is_separator_marker(lines[s]) && !outlook_block_at(lines, s)) {
+            std::size_t nn = next_nonblank(lines, s + 1);
+            std::size_t k = (nn < n && quoted(lines[nn])) ? nn : next_nonblank(lines, nn + 1);
+            bool quote_block = k < n && quoted(lines[k]);
+            while (k < n && (blank(lines[k]) || quoted(lines[k]))) ++k;
+            if (quote_block && k < n && history_start(lines, k) >= n) {
+                i = k - 1;
+                continue;
+            }
+        }
+        h = s;
+        break;
     }
 
     // 2. Before it: top posting ('>' lines only at the end) or inline replies (own text after
