@@ -1,0 +1,316 @@
+#include "parsers/charset.h"
+
+#include <iconv.h>
+
+#include <cerrno>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace ticketd::parsers {
+
+namespace {
+
+std::string lower_trim(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        if (c == '"' || c == '\'' || c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+        out.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c));
+    }
+    return out;
+}
+
+/// One iconv descriptor per target charset and thread: iconv_open costs far more than a
+/// short conversion, and parse() runs on any thread.
+class IconvCache {
+public:
+    ~IconvCache() {
+        for (auto& [name, cd] : map_)
+            if (cd != reinterpret_cast<iconv_t>(-1)) iconv_close(cd);
+    }
+    /// (iconv_t)-1 when iconv does not know the charset.
+    iconv_t get(const std::string& from) {
+        auto it = map_.find(from);
+        if (it != map_.end()) {
+            if (it->second != reinterpret_cast<iconv_t>(-1)) iconv(it->second, nullptr, nullptr, nullptr, nullptr);
+            return it->second;
+        }
+        iconv_t cd = iconv_open("UTF-8", from.c_str());
+        if (map_.size() < 256) map_.emplace(from, cd);
+        else if (cd != reinterpret_cast<iconv_t>(-1)) {
+            // Too many distinct labels (hostile input): do not grow; the caller closes nothing,
+            // so keep one slot for it by replacing the cache wholesale.
+            for (auto& [name, old] : map_)
+                if (old != reinterpret_cast<iconv_t>(-1)) iconv_close(old);
+            map_.clear();
+            map_.emplace(from, cd);
+        }
+        return cd;
+    }
+
+private:
+    std::map<std::string, iconv_t> map_;
+};
+
+IconvCache& cache() {
+    thread_local IconvCache c;
+    return c;
+}
+
+void append_replacement(std::string& out) { out += "\xEF\xBF\xBD"; }
+
+void append_codepoint(std::string& out, unsigned cp) {
+    if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+}
+
+/// Run iconv over all of `in`; an invalid byte becomes U+FFFD (or, for windows-1252's five
+/// unassigned bytes, the C1 control of the same value, as browsers do). False when `cd` is bad.
+bool run_iconv(iconv_t cd, std::string_view in, std::string& out, bool c1_passthrough, bool& exact) {
+    if (cd == reinterpret_cast<iconv_t>(-1)) return false;
+    out.clear();
+    out.reserve(in.size() + in.size() / 2 + 16);
+    char* src = const_cast<char*>(in.data());
+    std::size_t left = in.size();
+    char buf[8192];
+    while (left > 0) {
+        char* dst = buf;
+        std::size_t room = sizeof buf;
+        const std::size_t rc = iconv(cd, &src, &left, &dst, &room);
+        out.append(buf, static_cast<std::size_t>(dst - buf));
+        if (rc != static_cast<std::size_t>(-1)) continue;
+        if (errno == E2BIG) continue;
+        exact = false;
+        if (errno == EILSEQ) {
+            if (c1_passthrough) append_codepoint(out, static_cast<unsigned char>(*src));
+            else append_replacement(out);
+            ++src;
+            --left;
+            iconv(cd, nullptr, nullptr, nullptr, nullptr);
+            continue;
+        }
+        // EINVAL: truncated sequence at the end.
+        append_replacement(out);
+        break;
+    }
+    // Flush stateful encodings (ISO-2022-JP back to ASCII).
+    char* dst = buf;
+    std::size_t room = sizeof buf;
+    iconv(cd, nullptr, nullptr, &dst, &room);
+    out.append(buf, static_cast<std::size_t>(dst - buf));
+    return true;
+}
+
+std::string windows1252(std::string_view in) {
+    std::string out;
+    bool exact = true;
+    if (!run_iconv(cache().get("WINDOWS-1252"), in, out, true, exact)) {
+        // iconv without CP1252 (never on glibc): Latin-1 by arithmetic.
+        out.clear();
+        for (unsigned char c : in) append_codepoint(out, c);
+    }
+    return out;
+}
+
+/// Invalid UTF-8 declared as UTF-8: keep the valid sequences, replace the rest.
+std::string repair_utf8(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    std::size_t i = 0;
+    while (i < s.size()) {
+        std::size_t j = i;
+        // find the longest valid prefix quickly by checking one sequence at a time
+        const auto c = static_cast<unsigned char>(s[j]);
+        std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (len && i + len <= s.size() && is_valid_utf8(s.substr(i, len))) {
+            out.append(s.substr(i, len));
+            i += len;
+        } else {
+            append_replacement(out);
+            ++i;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view s) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const std::size_t n = s.size();
+    std::size_t i = 0;
+    while (i < n) {
+        // Fast path for ASCII runs.
+        while (i + 8 <= n) {
+            std::uint64_t w;
+            __builtin_memcpy(&w, p + i, 8);
+            if (w & 0x8080808080808080ULL) break;
+            i += 8;
+        }
+        if (i >= n) break;
+        const unsigned c = p[i];
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            if (i + 1 >= n || (p[i + 1] & 0xC0) != 0x80) return false;
+            i += 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            if (i + 2 >= n || (p[i + 1] & 0xC0) != 0x80 || (p[i + 2] & 0xC0) != 0x80) return false;
+            if (c == 0xE0 && p[i + 1] < 0xA0) return false;  // overlong
+            if (c == 0xED && p[i + 1] > 0x9F) return false;  // surrogate
+            i += 3;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            if (i + 3 >= n || (p[i + 1] & 0xC0) != 0x80 || (p[i + 2] & 0xC0) != 0x80 ||
+                (p[i + 3] & 0xC0) != 0x80)
+                return false;
+            if (c == 0xF0 && p[i + 1] < 0x90) return false;
+            if (c == 0xF4 && p[i + 1] > 0x8F) return false;
+            i += 4;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool looks_like_iso2022jp(std::string_view s) {
+    for (std::size_t i = s.find('\x1b'); i != std::string_view::npos && i + 2 < s.size();
+         i = s.find('\x1b', i + 1)) {
+        const char a = s[i + 1], b = s[i + 2];
+        if ((a == '$' && (b == 'B' || b == '@' || b == '(')) || (a == '(' && (b == 'B' || b == 'J' || b == 'I')))
+            return true;
+    }
+    return false;
+}
+
+std::string iconv_charset_name(std::string_view label) {
+    std::string l = lower_trim(label);
+    // "charset*lang" from RFC 2231 / RFC 2047 language suffix.
+    if (auto star = l.find('*'); star != std::string::npos) l.resize(star);
+    if (l.empty() || l == "us-ascii" || l == "ascii" || l == "us_ascii" || l == "ansi_x3.4-1968" ||
+        l == "unknown-8bit" || l == "x-unknown" || l == "unknown" || l == "default" ||
+        l == "x-user-defined" || l == "8bit" || l == "7bit" || l == "none" || l == "charset")
+        return "";
+    struct Alias {
+        const char* from;
+        const char* to;
+    };
+    static const Alias aliases[] = {
+        {"utf8", "UTF-8"},
+        {"utf-8", "UTF-8"},
+        {"unicode-1-1-utf-7", "UTF-7"},
+        {"utf7", "UTF-7"},
+        {"ks_c_5601-1987", "CP949"},
+        {"ks_c_5601", "CP949"},
+        {"ksc5601", "CP949"},
+        {"ksc_5601", "CP949"},
+        {"euc-kr", "CP949"},
+        {"x-sjis", "CP932"},
+        {"shift_jis", "CP932"},
+        {"shift-jis", "CP932"},
+        {"sjis", "CP932"},
+        {"ms_kanji", "CP932"},
+        {"windows-31j", "CP932"},
+        {"gb2312", "GB18030"},
+        {"gbk", "GB18030"},
+        {"x-gbk", "GB18030"},
+        {"cn-gb", "GB18030"},
+        {"euc-cn", "GB18030"},
+        {"x-euc-cn", "GB18030"},
+        {"big5", "BIG5-HKSCS"},
+        {"x-big5", "BIG5-HKSCS"},
+        {"iso-8859-8-i", "ISO-8859-8"},
+        {"iso-8859-6-i", "ISO-8859-6"},
+        {"iso-8859-1", "WINDOWS-1252"},
+        {"iso8859-1", "WINDOWS-1252"},
+        {"iso_8859-1", "WINDOWS-1252"},
+        {"latin1", "WINDOWS-1252"},
+        {"latin-1", "WINDOWS-1252"},
+        {"l1", "WINDOWS-1252"},
+        {"iso-ir-100", "WINDOWS-1252"},
+        {"cp819", "WINDOWS-1252"},
+        {"x-mac-roman", "MACINTOSH"},
+        {"macintosh", "MACINTOSH"},
+        {"x-mac-cyrillic", "MAC-CYRILLIC"},
+        {"x-cp1250", "CP1250"},
+        {"x-cp1251", "CP1251"},
+        {"x-cp1252", "CP1252"},
+        {"iso-2022-jp-2", "ISO-2022-JP-2"},
+        {"iso-2022-jp", "ISO-2022-JP"},
+        {"csiso2022jp", "ISO-2022-JP"},
+        {"tis-620", "CP874"},
+        {"windows-874", "CP874"},
+        {"iso-8859-11", "CP874"},
+        {"x-euc-jp", "EUC-JP"},
+        {"x-euc", "EUC-JP"},
+        {"euc-jp", "EUC-JP"},
+        {"koi8r", "KOI8-R"},
+        {"ascii-8bit", ""},
+    };
+    for (const auto& a : aliases)
+        if (l == a.from) return a.to;
+    // "windows-1252", "cp1252", "iso-8859-15", "koi8-u", ... are iconv names already;
+    // "win-1251" and "cp-1251" spellings are not.
+    if (l.rfind("win-", 0) == 0) return "WINDOWS-" + l.substr(4);
+    if (l.rfind("cp-", 0) == 0) return "CP" + l.substr(3);
+    if (l.rfind("iso8859-", 0) == 0) return "ISO-8859-" + l.substr(8);
+    if (l.rfind("iso_8859-", 0) == 0) return "ISO-8859-" + l.substr(9);
+    if (l.rfind("iso8859", 0) == 0 && l.size() > 7) return "ISO-8859-" + l.substr(7);
+    std::string up;
+    for (char c : l) up.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
+    return up;
+}
+
+Converted to_utf8(std::string_view bytes, std::string_view charset) {
+    Converted r;
+    std::string name = iconv_charset_name(charset);
+    // Escape sequences are unambiguous: undeclared or mislabelled ISO-2022-JP (zammad#2498).
+    if ((name.empty() || name == "UTF-8" || name == "WINDOWS-1252") && looks_like_iso2022jp(bytes) &&
+        bytes.find_first_of("\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f") == std::string_view::npos) {
+        name = "ISO-2022-JP";
+    }
+    if (name == "UTF-8" || name.empty()) {
+        if (is_valid_utf8(bytes)) {
+            r.text.assign(bytes);
+            return r;
+        }
+        if (name == "UTF-8") {
+            // Declared UTF-8 that mostly is: repair; otherwise the sender lied about it.
+            r.exact = false;
+            r.text = repair_utf8(bytes);
+            return r;
+        }
+        r.text = windows1252(bytes);
+        r.exact = false;
+        return r;
+    }
+    bool exact = true;
+    iconv_t cd = cache().get(name);
+    if (run_iconv(cd, bytes, r.text, name == "WINDOWS-1252", exact)) {
+        r.exact = exact;
+        return r;
+    }
+    // Unknown charset label: UTF-8 if valid, else windows-1252.
+    r.exact = false;
+    r.text = is_valid_utf8(bytes) ? std::string(bytes) : windows1252(bytes);
+    return r;
+}
+
+std::string sanitize_utf8(std::string_view bytes) {
+    if (is_valid_utf8(bytes)) return std::string(bytes);
+    if (looks_like_iso2022jp(bytes)) return to_utf8(bytes, "iso-2022-jp").text;
+    return windows1252(bytes);
+}
+
+}  // namespace ticketd::parsers

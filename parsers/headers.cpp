@@ -1,0 +1,729 @@
+#include "parsers/headers.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+#include "parsers/charset.h"
+#include "parsers/transfer.h"
+
+namespace ticketd::parsers {
+
+std::string ascii_lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    return out;
+}
+
+std::string_view trim(std::string_view s) {
+    const char* ws = " \t\r\n";
+    const auto b = s.find_first_not_of(ws);
+    if (b == std::string_view::npos) return {};
+    const auto e = s.find_last_not_of(ws);
+    return s.substr(b, e - b + 1);
+}
+
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+struct EncodedWord {
+    std::size_t end = 0;  // one past "?="
+    std::string charset;
+    std::string bytes;
+};
+
+/// Parse "=?charset?E?text?=" at `pos`. Tolerates spaces inside the text (a common mailer
+/// bug) but not across another "=?" start, and a missing "?=" at the very end of the value.
+std::optional<EncodedWord> parse_encoded_word(std::string_view s, std::size_t pos) {
+    if (s.compare(pos, 2, "=?") != 0) return std::nullopt;
+    const std::size_t cs_begin = pos + 2;
+    const std::size_t q1 = s.find('?', cs_begin);
+    if (q1 == std::string_view::npos || q1 == cs_begin || q1 - cs_begin > 64) return std::nullopt;
+    std::string_view cs = s.substr(cs_begin, q1 - cs_begin);
+    if (cs.find_first_of(" \t\r\n\"(),;<>") != std::string_view::npos) return std::nullopt;
+    if (q1 + 2 >= s.size() || s[q1 + 2] != '?') return std::nullopt;
+    const char enc = s[q1 + 1];
+    if (enc != 'B' && enc != 'b' && enc != 'Q' && enc != 'q') return std::nullopt;
+    const std::size_t text_begin = q1 + 3;
+    std::size_t text_end = s.find("?=", text_begin);
+    std::size_t end;
+    if (text_end == std::string_view::npos) {
+        // Unterminated word at the end of the field: accept if no blank follows.
+        if (s.substr(text_begin).find_first_of(" \t") != std::string_view::npos) return std::nullopt;
+        text_end = s.size();
+        end = s.size();
+    } else {
+        end = text_end + 2;
+    }
+    std::string_view text = s.substr(text_begin, text_end - text_begin);
+    if (text.find("=?") != std::string_view::npos && text.find("=?") != text.find("=?=")) {
+        // Another word starts inside: this one is broken. Do not swallow its neighbour.
+        return std::nullopt;
+    }
+    EncodedWord w;
+    w.end = end;
+    w.charset = std::string(cs);
+    if (enc == 'B' || enc == 'b') {
+        w.bytes = decode_base64(text).data;
+    } else {
+        w.bytes = decode_q(text);
+    }
+    return w;
+}
+
+}  // namespace
+
+std::string decode_rfc2047(std::string_view s) {
+    if (s.find("=?") == std::string_view::npos) return sanitize_utf8(s);
+    std::string out;
+    std::string pending_bytes, pending_cs;  // adjacent words of one charset, joined before conversion
+    auto flush = [&] {
+        if (!pending_cs.empty() || !pending_bytes.empty()) out += to_utf8(pending_bytes, pending_cs).text;
+        pending_bytes.clear();
+        pending_cs.clear();
+    };
+    std::size_t pos = 0, literal_begin = 0;
+    bool last_was_word = false;
+    while (pos < s.size()) {
+        const std::size_t at = s.find("=?", pos);
+        if (at == std::string_view::npos) break;
+        auto w = parse_encoded_word(s, at);
+        if (!w) {
+            pos = at + 2;
+            continue;
+        }
+        std::string_view between = s.substr(literal_begin, at - literal_begin);
+        const bool only_space =
+            std::all_of(between.begin(), between.end(), [](char c) { return is_space(c); });
+        if (!(last_was_word && only_space)) {
+            flush();
+            out += sanitize_utf8(between);
+        }
+        const std::string cs = ascii_lower(w->charset);
+        if (!pending_bytes.empty() && cs != pending_cs) flush();
+        pending_cs = cs;
+        pending_bytes += w->bytes;
+        pos = literal_begin = w->end;
+        last_was_word = true;
+    }
+    flush();
+    out += sanitize_utf8(s.substr(std::min(literal_begin, s.size())));
+    return out;
+}
+
+namespace {
+
+std::string percent_decode(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+            out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+            i += 2;
+        } else {
+            out.push_back(s[i]);
+        }
+    }
+    return out;
+}
+
+/// A quoted-string's content, backslash escapes removed. `s` starts after the opening quote;
+/// `consumed` gets the length including the closing quote (missing quote: to the end).
+std::string read_quoted(std::string_view s, std::size_t& consumed) {
+    std::string out;
+    std::size_t i = 0;
+    for (; i < s.size(); ++i) {
+        if (s[i] == '\\' && i + 1 < s.size()) {
+            out.push_back(s[++i]);
+        } else if (s[i] == '"') {
+            consumed = i + 1;
+            return out;
+        } else if (s[i] == '\r' || s[i] == '\n') {
+            continue;
+        } else {
+            out.push_back(s[i]);
+        }
+    }
+    consumed = s.size();
+    return out;
+}
+
+/// Strip a value as a MIME library may hand it over: surrounding quotes, trailing comment.
+std::string clean_param_value(std::string_view v) {
+    v = trim(v);
+    if (!v.empty() && v.front() == '"') {
+        std::size_t used = 0;
+        return read_quoted(v.substr(1), used);
+    }
+    // unquoted value: a trailing "(comment)" is not part of it
+    if (const auto paren = v.find('('); paren != std::string_view::npos && paren > 0 && v.back() == ')')
+        v = trim(v.substr(0, paren));
+    return std::string(v);
+}
+
+}  // namespace
+
+Params fold_params(const std::vector<std::pair<std::string, std::string>>& raw) {
+    struct Segment {
+        int index;
+        bool encoded;
+        std::string value;
+    };
+    // Keep first-seen order of names; 2231 pieces grouped by their base name.
+    std::vector<std::string> order;
+    std::map<std::string, std::string> plain;
+    std::map<std::string, std::vector<Segment>> extended;
+    for (const auto& [rawname, rawvalue] : raw) {
+        std::string name = ascii_lower(trim(rawname));
+        if (name.empty()) continue;
+        const auto star = name.find('*');
+        if (star == std::string::npos) {
+            if (!plain.count(name)) {
+                plain[name] = rawvalue;
+                if (!extended.count(name)) order.push_back(name);
+            }
+            continue;
+        }
+        std::string base = name.substr(0, star);
+        std::string rest = name.substr(star + 1);  // "", "0", "0*", "1", ...
+        Segment seg{0, false, rawvalue};
+        if (rest.empty()) {
+            seg.encoded = true;
+        } else {
+            if (rest.back() == '*') {
+                seg.encoded = true;
+                rest.pop_back();
+            }
+            if (rest.empty() || !std::all_of(rest.begin(), rest.end(), ::isdigit) || rest.size() > 4) continue;
+            seg.index = std::stoi(rest);
+        }
+        if (!plain.count(base) && !extended.count(base)) order.push_back(base);
+        extended[base].push_back(std::move(seg));
+    }
+    Params out;
+    for (const auto& name : order) {
+        auto ext = extended.find(name);
+        if (ext == extended.end()) {
+            out.emplace_back(name, decode_rfc2047(clean_param_value(plain[name])));
+            continue;
+        }
+        auto segs = ext->second;
+        std::stable_sort(segs.begin(), segs.end(), [](const Segment& a, const Segment& b) { return a.index < b.index; });
+        std::string charset, bytes;
+        bool any_encoded = false;
+        for (std::size_t i = 0; i < segs.size(); ++i) {
+            std::string v = clean_param_value(segs[i].value);
+            if (segs[i].encoded) {
+                if (i == 0) {
+                    // charset'language'value; quotes missing means no charset was given.
+                    const auto q1 = v.find('\'');
+                    const auto q2 = q1 == std::string::npos ? std::string::npos : v.find('\'', q1 + 1);
+                    if (q2 != std::string::npos) {
+                        charset = v.substr(0, q1);
+                        v = v.substr(q2 + 1);
+                    }
+                }
+                any_encoded = true;
+                bytes += percent_decode(v);
+            } else {
+                bytes += v;
+            }
+        }
+        std::string value;
+        if (any_encoded && !charset.empty()) value = to_utf8(bytes, charset).text;
+        else value = decode_rfc2047(bytes);
+        out.emplace_back(name, std::move(value));
+    }
+    return out;
+}
+
+Params parse_params(std::string_view s) {
+    std::vector<std::pair<std::string, std::string>> raw;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        while (i < s.size() && (is_space(s[i]) || s[i] == ';')) ++i;
+        if (i >= s.size()) break;
+        const std::size_t name_begin = i;
+        while (i < s.size() && s[i] != '=' && s[i] != ';') ++i;
+        std::string_view name = trim(s.substr(name_begin, i - name_begin));
+        if (i >= s.size() || s[i] == ';') {
+            continue;  // a bare word without '=': nothing to keep
+        }
+        ++i;  // '='
+        while (i < s.size() && is_space(s[i])) ++i;
+        std::string value;
+        if (i < s.size() && s[i] == '"') {
+            std::size_t used = 0;
+            value = "\"";
+            std::string inner = read_quoted(s.substr(i + 1), used);
+            // re-quote so clean_param_value treats it as one quoted string
+            for (char c : inner) {
+                if (c == '"' || c == '\\') value.push_back('\\');
+                value.push_back(c);
+            }
+            value.push_back('"');
+            i += 1 + used;
+            while (i < s.size() && s[i] != ';') ++i;  // junk after the closing quote
+        } else {
+            const std::size_t vb = i;
+            while (i < s.size() && s[i] != ';') ++i;
+            value = std::string(trim(s.substr(vb, i - vb)));
+        }
+        raw.emplace_back(std::string(name), std::move(value));
+    }
+    return fold_params(raw);
+}
+
+std::string param(const Params& p, std::string_view name) {
+    for (const auto& [k, v] : p)
+        if (k == name) return v;
+    return {};
+}
+
+ContentTypeValue parse_content_type(std::string_view value) {
+    ContentTypeValue ct;
+    const auto semi = value.find(';');
+    std::string_view head = trim(value.substr(0, semi));
+    // "text/plain (comment)"
+    if (const auto paren = head.find('('); paren != std::string_view::npos) head = trim(head.substr(0, paren));
+    const auto slash = head.find('/');
+    if (slash != std::string_view::npos) {
+        ct.type = ascii_lower(trim(head.substr(0, slash)));
+        ct.subtype = ascii_lower(trim(head.substr(slash + 1)));
+        // "text/plain charset=us-ascii" (missing ';'): the subtype is the first word
+        if (const auto sp = ct.subtype.find_first_of(" \t"); sp != std::string::npos) {
+            std::string tail = ct.subtype.substr(sp);
+            ct.subtype.resize(sp);
+            ct.params = parse_params(tail);
+        }
+    } else {
+        ct.type = ascii_lower(head);
+    }
+    if (semi != std::string_view::npos) {
+        auto more = parse_params(value.substr(semi + 1));
+        ct.params.insert(ct.params.end(), more.begin(), more.end());
+    }
+    return ct;
+}
+
+// ---------------------------------------------------------------- addresses
+
+namespace {
+
+struct Tok {
+    enum Kind { word, quoted, comment, angle, comma, semicolon, colon } kind;
+    std::string text;
+    bool space_before = false;
+};
+
+std::vector<Tok> tokenize_addresses(std::string_view s) {
+    std::vector<Tok> toks;
+    std::size_t i = 0;
+    bool space = false;
+    while (i < s.size()) {
+        const char c = s[i];
+        if (is_space(c)) {
+            space = true;
+            ++i;
+            continue;
+        }
+        Tok t{Tok::word, {}, space};
+        space = false;
+        if (c == '"') {
+            std::size_t used = 0;
+            t.kind = Tok::quoted;
+            t.text = read_quoted(s.substr(i + 1), used);
+            i += 1 + used;
+        } else if (c == '(') {
+            int depth = 0;
+            std::size_t j = i;
+            for (; j < s.size(); ++j) {
+                if (s[j] == '\\' && j + 1 < s.size()) {
+                    if (depth > 0) t.text.push_back(s[j + 1]);
+                    ++j;
+                    continue;
+                }
+                if (s[j] == '(') {
+                    if (depth++ > 0) t.text.push_back('(');
+                } else if (s[j] == ')') {
+                    if (--depth == 0) break;
+                    t.text.push_back(')');
+                } else {
+                    t.text.push_back(s[j]);
+                }
+            }
+            t.kind = Tok::comment;
+            i = j + 1;
+        } else if (c == '<') {
+            std::size_t j = s.find('>', i + 1);
+            if (j == std::string_view::npos) j = s.size();
+            t.kind = Tok::angle;
+            t.text = std::string(s.substr(i + 1, j - i - 1));
+            i = j + 1;
+        } else if (c == ',') {
+            t.kind = Tok::comma;
+            ++i;
+        } else if (c == ';') {
+            t.kind = Tok::semicolon;
+            ++i;
+        } else if (c == ':') {
+            t.kind = Tok::colon;
+            ++i;
+        } else {
+            std::size_t j = i;
+            while (j < s.size() && !is_space(s[j]) && s[j] != '"' && s[j] != '(' && s[j] != '<' && s[j] != ',' &&
+                   s[j] != ';' && s[j] != ':' && s[j] != '>')
+                ++j;
+            if (j == i) ++j;  // a stray '>'
+            t.text = std::string(s.substr(i, j - i));
+            i = j;
+        }
+        toks.push_back(std::move(t));
+    }
+    return toks;
+}
+
+std::string collapse_spaces(std::string_view s) {
+    std::string out;
+    bool sp = false;
+    for (char c : s) {
+        if (is_space(c)) {
+            sp = !out.empty();
+            continue;
+        }
+        if (sp) out.push_back(' ');
+        sp = false;
+        out.push_back(c);
+    }
+    return out;
+}
+
+std::string clean_addr_spec(std::string_view a) {
+    std::string s;
+    for (char c : a)
+        if (!is_space(c)) s.push_back(c);
+    // obsolete source route "@a,@b:user@host"
+    if (!s.empty() && s[0] == '@') {
+        if (const auto colon = s.find(':'); colon != std::string::npos) s = s.substr(colon + 1);
+    }
+    if (s.size() >= 2 && s.front() == '"' && s.back() == '"' && s.find('@') == std::string::npos)
+        s = s.substr(1, s.size() - 2);
+    return s;
+}
+
+}  // namespace
+
+std::vector<Address> parse_address_list(std::string_view value) {
+    std::vector<Address> out;
+    const auto toks = tokenize_addresses(value);
+    std::vector<const Tok*> phrase;
+    std::vector<std::string> comments;
+    std::string angle;
+    bool have_angle = false;
+    auto finish = [&] {
+        std::string name;
+        // The phrase: words joined as written; encoded words decoded across the whole phrase.
+        std::string phrase_text;
+        for (const Tok* t : phrase) {
+            if (!phrase_text.empty() && t->space_before) phrase_text.push_back(' ');
+            if (t->kind == Tok::quoted) phrase_text += t->text;
+            else if (t->kind == Tok::colon) phrase_text += ":";
+            else phrase_text += t->text;
+        }
+        Address a;
+        if (have_angle) {
+            a.address = clean_addr_spec(angle);
+            name = phrase_text;
+            if (trim(name).empty() && !comments.empty()) name = comments.front();
+            // "Name <>": keep the mailbox out, there is no address to reply to
+        } else {
+            // addr-spec alone; a quoted-string local part keeps its quotes off
+            std::string spec;
+            bool has_at = false;
+            for (const Tok* t : phrase) {
+                if (t->kind == Tok::quoted) spec += t->text;
+                else spec += t->text;
+                if (t->text.find('@') != std::string::npos) has_at = true;
+            }
+            if (has_at) {
+                a.address = clean_addr_spec(spec);
+                if (!comments.empty()) name = comments.front();
+            } else if (!phrase.empty()) {
+                // No address at all ("Undisclosed recipients", a bare name): keep it as written.
+                a.address = clean_addr_spec(spec);
+                if (!comments.empty()) name = comments.front();
+            }
+        }
+        a.name = collapse_spaces(decode_rfc2047(trim(name)));
+        if (a.name.size() >= 2 && a.name.front() == '"' && a.name.back() == '"')
+            a.name = a.name.substr(1, a.name.size() - 2);
+        a.address = sanitize_utf8(a.address);
+        if (!a.address.empty() || have_angle) {
+            if (!a.address.empty() || !a.name.empty()) out.push_back(std::move(a));
+        }
+        phrase.clear();
+        comments.clear();
+        angle.clear();
+        have_angle = false;
+    };
+    for (std::size_t i = 0; i < toks.size(); ++i) {
+        const Tok& t = toks[i];
+        switch (t.kind) {
+            case Tok::comma:
+                finish();
+                break;
+            case Tok::semicolon:
+                finish();
+                break;
+            case Tok::colon: {
+                // "group: a, b;" — the phrase before it is the group name, dropped.
+                // A colon inside an angle-less addr-spec is not legal anyway.
+                bool phrase_has_at = false;
+                for (const Tok* p : phrase)
+                    if (p->text.find('@') != std::string::npos && p->kind != Tok::quoted) phrase_has_at = true;
+                if (!have_angle && !phrase_has_at) {
+                    phrase.clear();
+                    comments.clear();
+                } else {
+                    phrase.push_back(&t);
+                }
+                break;
+            }
+            case Tok::angle:
+                if (have_angle) {
+                    // Two angle addresses without a comma: two mailboxes.
+                    finish();
+                }
+                angle = t.text;
+                have_angle = true;
+                break;
+            case Tok::comment:
+                comments.push_back(t.text);
+                break;
+            case Tok::word:
+            case Tok::quoted:
+                if (have_angle) {
+                    // Text after "<addr>" without a comma: the start of another mailbox if it
+                    // looks like one, else trailing junk that belongs to the name.
+                    if (t.kind == Tok::word && t.text.find('@') != std::string::npos) {
+                        finish();
+                    }
+                }
+                phrase.push_back(&t);
+                break;
+        }
+    }
+    finish();
+    return out;
+}
+
+std::vector<std::string> parse_msg_ids(std::string_view value) {
+    std::vector<std::string> ids;
+    std::size_t i = 0;
+    bool any_angle = value.find('<') != std::string_view::npos;
+    if (any_angle) {
+        while ((i = value.find('<', i)) != std::string_view::npos) {
+            std::size_t e = value.find('>', i + 1);
+            if (e == std::string_view::npos) e = value.size();
+            std::string id;
+            for (char c : value.substr(i + 1, e - i - 1))
+                if (!is_space(c)) id.push_back(c);
+            if (!id.empty()) ids.push_back(sanitize_utf8(id));
+            i = e;
+        }
+        return ids;
+    }
+    // No brackets: blank- or comma-separated ids; comments dropped.
+    std::string cur;
+    int depth = 0;
+    for (char c : value) {
+        if (c == '(') {
+            ++depth;
+            continue;
+        }
+        if (c == ')' && depth > 0) {
+            --depth;
+            continue;
+        }
+        if (depth > 0) continue;
+        if (is_space(c) || c == ',') {
+            if (!cur.empty()) ids.push_back(sanitize_utf8(cur));
+            cur.clear();
+        } else {
+            cur.push_back(c);
+        }
+    }
+    if (!cur.empty()) ids.push_back(sanitize_utf8(cur));
+    return ids;
+}
+
+// ---------------------------------------------------------------- dates
+
+namespace {
+
+int month_from_name(std::string_view w) {
+    static const char* names[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
+    if (w.size() < 3) return 0;
+    const std::string l = ascii_lower(w.substr(0, 3));
+    for (int i = 0; i < 12; ++i)
+        if (l == names[i]) return i + 1;
+    return 0;
+}
+
+std::optional<int> zone_from_name(std::string_view w) {
+    const std::string l = ascii_lower(w);
+    struct Z {
+        const char* n;
+        int minutes;
+    };
+    static const Z zones[] = {{"ut", 0},        {"utc", 0},       {"gmt", 0},       {"z", 0},         {"est", -5 * 60},
+                              {"edt", -4 * 60}, {"cst", -6 * 60}, {"cdt", -5 * 60}, {"mst", -7 * 60}, {"mdt", -6 * 60},
+                              {"pst", -8 * 60}, {"pdt", -7 * 60}, {"cet", 60},      {"cest", 120},    {"met", 60},
+                              {"mest", 120},    {"bst", 60},      {"eet", 120},     {"eest", 180},    {"jst", 540},
+                              {"hkt", 480},     {"ist", 330},     {"wet", 0},       {"west", 60}};
+    for (const auto& z : zones)
+        if (l == z.n) return z.minutes;
+    // RFC 5322 4.3: military zones are unreliable ("should be considered equivalent to -0000").
+    if (l.size() == 1 && l[0] >= 'a' && l[0] <= 'z' && l[0] != 'j') return 0;
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::chrono::sys_seconds> parse_date(std::string_view value) {
+    // Tokens: runs of letters, runs of digits (with ':' kept inside times), and signs.
+    int day = -1, month = 0, year = -1, hh = -1, mm = -1, ss = 0;
+    int zone_min = 0;
+    bool zone_set = false;
+    std::size_t i = 0;
+    const std::size_t n = value.size();
+    while (i < n) {
+        const char c = value[i];
+        if (c == '(') {  // comment, e.g. "(PDT)": the numeric zone already says it
+            int depth = 0;
+            for (; i < n; ++i) {
+                if (value[i] == '(') ++depth;
+                else if (value[i] == ')' && --depth == 0) break;
+            }
+            ++i;
+            continue;
+        }
+        if (std::isalpha(static_cast<unsigned char>(c))) {
+            std::size_t j = i;
+            while (j < n && std::isalpha(static_cast<unsigned char>(value[j]))) ++j;
+            std::string_view w = value.substr(i, j - i);
+            if (const int m = month_from_name(w); m && month == 0 && (w.size() == 3 || w.size() >= 3)) {
+                // "Mon" is a weekday, not a month: weekdays never match month prefixes except
+                // none do ("mon" vs months: no clash), so this is safe.
+                month = m;
+            } else if (hh >= 0 && !zone_set) {
+                if (auto z = zone_from_name(w)) {
+                    zone_min = *z;
+                    zone_set = true;
+                }
+            }
+            i = j;
+            continue;
+        }
+        if ((c == '+' || c == '-') && i + 1 < n && std::isdigit(static_cast<unsigned char>(value[i + 1])) && hh >= 0 &&
+            !zone_set) {
+            std::size_t j = i + 1;
+            int v = 0, digits = 0;
+            while (j < n && std::isdigit(static_cast<unsigned char>(value[j])) && digits < 4) {
+                v = v * 10 + (value[j] - '0');
+                ++j;
+                ++digits;
+            }
+            if (digits == 4 || digits == 3) {
+                const int mins = (v / 100) * 60 + v % 100;
+                zone_min = c == '-' ? -mins : mins;
+            } else if (digits <= 2) {
+                zone_min = (c == '-' ? -v : v) * 60;
+            }
+            zone_set = true;
+            i = j;
+            continue;
+        }
+        if (std::isdigit(static_cast<unsigned char>(c))) {
+            std::size_t j = i;
+            int v = 0, digits = 0;
+            while (j < n && std::isdigit(static_cast<unsigned char>(value[j]))) {
+                if (digits < 9) v = v * 10 + (value[j] - '0');
+                ++j;
+                ++digits;
+            }
+            if (j < n && value[j] == ':' && hh < 0) {
+                // time: hh:mm[:ss]
+                hh = v;
+                ++j;
+                int m = 0, md = 0;
+                while (j < n && std::isdigit(static_cast<unsigned char>(value[j]))) {
+                    m = m * 10 + (value[j] - '0');
+                    ++j;
+                    ++md;
+                }
+                mm = md ? m : 0;
+                if (j < n && value[j] == ':') {
+                    ++j;
+                    int sv = 0;
+                    while (j < n && std::isdigit(static_cast<unsigned char>(value[j]))) {
+                        sv = sv * 10 + (value[j] - '0');
+                        ++j;
+                    }
+                    ss = sv;
+                }
+                // fractional seconds
+                if (j < n && value[j] == '.')
+                    for (++j; j < n && std::isdigit(static_cast<unsigned char>(value[j])); ++j) {
+                    }
+            } else if (day < 0 && digits <= 2 && month == 0 && year < 0) {
+                day = v;
+            } else if (day < 0 && digits <= 2 && month != 0 && year < 0) {
+                day = v;  // "Oct 7 1994" style
+            } else if (year < 0 && (digits == 4 || digits == 2 || digits == 3)) {
+                year = v;
+            } else if (day < 0 && digits <= 2) {
+                day = v;
+            }
+            i = j;
+            continue;
+        }
+        ++i;
+    }
+    if (day < 1 || day > 31 || month == 0 || year < 0 || hh < 0 || hh > 24 || mm < 0 || mm > 59 || ss > 60)
+        return std::nullopt;
+    // RFC 5322 4.3: two-digit years 00-49 are 2000s, 50-99 1900s; three digits add 1900.
+    if (year < 50) year += 2000;
+    else if (year < 100) year += 1900;
+    else if (year < 1000) year += 1900;
+    using namespace std::chrono;
+    const year_month_day ymd{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
+                             std::chrono::day{static_cast<unsigned>(day)}};
+    if (!ymd.ok()) return std::nullopt;
+    sys_seconds t = sys_days{ymd} + hours{hh} + minutes{mm} + seconds{std::min(ss, 59)};
+    t -= minutes{zone_min};
+    return t;
+}
+
+std::string format_iso8601(std::chrono::sys_seconds t) {
+    using namespace std::chrono;
+    const auto dp = floor<days>(t);
+    const year_month_day ymd{dp};
+    const hh_mm_ss hms{t - dp};
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                  static_cast<int>(hms.seconds().count()));
+    return buf;
+}
+
+}  // namespace ticketd::parsers

@@ -1,0 +1,33 @@
+#pragma once
+// The pre-scan: one linear pass over the raw bytes, before mimetic sees them, that enforces
+// Limits (mimetic is quadratic on long header lines and recurses once per nesting level, see
+// TESTBED.md) and mends what would make mimetic lose data (NUL bytes in headers, a header block
+// without a final newline). It follows MIME structure the way mimetic does: boundaries are
+// matched as line prefixes against every open multipart.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "parsers/parse.h"
+
+namespace ticketd::parsers {
+
+struct Prescan {
+    std::string mended;       ///< the bytes to parse when `changed`, else empty (use the input)
+    bool changed = false;
+    std::vector<std::string> warnings;
+    /// [begin, end) of every message/rfc822 body, in document order, in the bytes to parse.
+    std::vector<std::pair<std::size_t, std::size_t>> rfc822_bodies;
+    std::size_t parts = 0;    ///< header blocks seen (the message itself counts)
+    int depth = 0;            ///< deepest nesting seen
+
+    std::string_view bytes(std::string_view original) const { return changed ? std::string_view(mended) : original; }
+};
+
+std::variant<Prescan, ParseError> prescan(std::string_view raw, const Limits& limits);
+
+}  // namespace ticketd::parsers

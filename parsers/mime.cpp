@@ -1,0 +1,302 @@
+#include "parsers/mime.h"
+
+#include <openssl/evp.h>
+
+#include <memory>
+#include <sstream>
+#include <mimetic/mimetic.h>
+
+#include "parsers/charset.h"
+#include "parsers/headers.h"
+#include "parsers/transfer.h"
+
+namespace ticketd::parsers {
+
+std::string sha256_hex(std::string_view data) {
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
+        EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 || EVP_DigestFinal_ex(ctx.get(), md, &len) != 1)
+        return {};
+    static const char* hex = "0123456789abcdef";
+    std::string out(len * 2, '0');
+    for (unsigned i = 0; i < len; ++i) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    return out;
+}
+
+namespace {
+
+struct RawField {
+    std::string name;   // as written
+    std::string lname;  // lower-case
+    std::string value;  // unfolded, raw bytes
+};
+
+std::vector<RawField> fields_of(const mimetic::MimeEntity& e) {
+    std::vector<RawField> out;
+    for (const auto& f : e.header()) {
+        RawField r;
+        r.name = std::string(f.name().begin(), f.name().end());
+        r.lname = ascii_lower(r.name);
+        r.value = std::string(trim(f.value()));
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+const RawField* first(const std::vector<RawField>& fs, std::string_view lname) {
+    for (const auto& f : fs)
+        if (f.lname == lname) return &f;
+    return nullptr;
+}
+
+/// The part's Content-Type as mimetic split it: its value() is re-serialised (RFC 2231 pieces
+/// survive only in the parameter list), so type and parameters come from the parsed object.
+ContentTypeValue content_type_of(const mimetic::MimeEntity& e, const std::vector<RawField>& fs) {
+    ContentTypeValue ct;
+    if (!first(fs, "content-type")) return ct;
+    const auto& mct = e.header().contentType();
+    ct.type = ascii_lower(trim(mct.type()));
+    ct.subtype = ascii_lower(trim(mct.subtype()));
+    std::vector<std::pair<std::string, std::string>> raw;
+    for (const auto& p : mct.paramList()) raw.emplace_back(std::string(p.name()), p.value());
+    ct.params = fold_params(raw);
+    if (const auto sp = ct.subtype.find_first_of(" \t("); sp != std::string::npos) ct.subtype.resize(sp);
+    if (ct.type.find_first_of(" \t") != std::string::npos || ct.type.empty() || ct.subtype.empty()) {
+        // mimetic could not read it: fall back on our own reading of the value
+        ct = parse_content_type(first(fs, "content-type")->value);
+    }
+    return ct;
+}
+
+class Walker {
+public:
+    Walker(Message& m, const Prescan& ps, const Limits& limits, std::string_view bytes)
+        : m_(m), ps_(ps), lim_(limits), bytes_(bytes) {}
+
+    void top(const mimetic::MimeEntity& e) {
+        const auto fs = fields_of(e);
+        fill_message_headers(fs);
+        walk(e, fs, 0, false, false);
+    }
+
+private:
+    void fill_message_headers(const std::vector<RawField>& fs) {
+        for (const auto& f : fs) {
+            m_.headers.push_back(Header{sanitize_utf8(f.name), decode_rfc2047(f.value)});
+            auto append = [&](std::vector<Address>& to) {
+                auto a = parse_address_list(f.value);
+                to.insert(to.end(), a.begin(), a.end());
+            };
+            const std::string& n = f.lname;
+            if (n == "subject") {
+                if (!seen_subject_) m_.subject = decode_rfc2047(f.value);
+                seen_subject_ = true;
+            } else if (n == "from") {
+                if (m_.from.empty()) append(m_.from);
+            } else if (n == "sender") {
+                if (m_.sender.empty()) append(m_.sender);
+            } else if (n == "reply-to") {
+                if (m_.reply_to.empty()) append(m_.reply_to);
+            } else if (n == "to") {
+                append(m_.to);
+            } else if (n == "cc") {
+                append(m_.cc);
+            } else if (n == "bcc") {
+                append(m_.bcc);
+            } else if (n == "return-path") {
+                if (!m_.has_return_path) {
+                    m_.has_return_path = true;
+                    auto ids = parse_msg_ids(f.value);
+                    m_.return_path = ids.empty() ? std::string() : ids.front();
+                    if (!ids.empty() || f.value.find('<') == std::string::npos)
+                        m_.return_path = ids.empty() ? sanitize_utf8(trim(f.value)) : ids.front();
+                }
+            } else if (n == "message-id") {
+                if (m_.message_id.empty()) {
+                    auto ids = parse_msg_ids(f.value);
+                    m_.message_id = ids.empty() ? std::string() : ids.front();
+                }
+            } else if (n == "in-reply-to") {
+                if (m_.in_reply_to.empty()) m_.in_reply_to = parse_msg_ids(f.value);
+            } else if (n == "references") {
+                if (m_.references.empty()) m_.references = parse_msg_ids(f.value);
+            } else if (n == "date") {
+                if (m_.date_raw.empty()) {
+                    m_.date_raw = sanitize_utf8(f.value);
+                    m_.date = parse_date(f.value);
+                    if (!m_.date) warn("unreadable Date: " + m_.date_raw.substr(0, 80));
+                }
+            }
+        }
+    }
+
+    void warn(std::string w) {
+        if (m_.warnings.size() < 100) m_.warnings.push_back(ParseWarning{std::move(w)});
+    }
+
+    void walk(const mimetic::MimeEntity& e, const std::vector<RawField>& fs, int depth, bool in_rfc822,
+              bool parent_digest) {
+        if (++parts_ > lim_.max_parts || depth > lim_.max_depth) {
+            if (!limit_warned_) warn("MIME structure cut at the part or depth limit");
+            limit_warned_ = true;
+            return;
+        }
+        ContentTypeValue ct = content_type_of(e, fs);
+        if (ct.type.empty()) {
+            ct = {};
+            if (parent_digest) {
+                ct.type = "message";
+                ct.subtype = "rfc822";
+            } else {
+                ct.type = "text";
+                ct.subtype = "plain";
+            }
+        }
+        const auto& body = e.body();
+        if (ct.type == "multipart" && !body.parts().empty()) {
+            const bool digest = ct.subtype == "digest";
+            for (const auto* child : body.parts()) {
+                const auto cfs = fields_of(*child);
+                walk(*child, cfs, depth + 1, in_rfc822, digest);
+            }
+            return;
+        }
+        if (ct.type == "message" && ct.subtype == "rfc822") {
+            if (!body.parts().empty()) {
+                const auto& child = *body.parts().front();
+                const auto cfs = fields_of(child);
+                add_forwarded(child, cfs);
+                walk(child, cfs, depth + 1, true, false);
+                return;
+            }
+            // No content-type, in a digest: mimetic kept the message as a plain body.
+            if (parent_digest && !body.empty() && depth < lim_.max_depth) {
+                std::string raw(body.begin(), body.end());
+                auto sub = prescan(raw, lim_);
+                if (auto* ok = std::get_if<Prescan>(&sub)) {
+                    std::string_view b = ok->bytes(raw);
+                    mimetic::MimeEntity child(b.begin(), b.end());
+                    const auto cfs = fields_of(child);
+                    add_forwarded_raw(child, cfs, raw);
+                    walk(child, cfs, depth + 1, true, false);
+                    return;
+                }
+            }
+        }
+        add_leaf(e, fs, ct, depth, in_rfc822);
+    }
+
+    void add_forwarded(const mimetic::MimeEntity& child, const std::vector<RawField>& cfs) {
+        std::string raw;
+        if (rfc822_index_ < ps_.rfc822_bodies.size()) {
+            const auto [b, e] = ps_.rfc822_bodies[rfc822_index_];
+            if (b <= e && e <= bytes_.size()) raw.assign(bytes_.substr(b, e - b));
+        } else {
+            std::ostringstream os;
+            os << child;
+            raw = os.str();
+        }
+        ++rfc822_index_;
+        add_forwarded_raw(child, cfs, std::move(raw));
+    }
+
+    void add_forwarded_raw(const mimetic::MimeEntity&, const std::vector<RawField>& cfs, std::string raw) {
+        Forwarded f;
+        if (const auto* s = first(cfs, "subject")) f.subject = decode_rfc2047(s->value);
+        if (const auto* s = first(cfs, "from")) f.from = parse_address_list(s->value);
+        if (const auto* s = first(cfs, "message-id")) {
+            auto ids = parse_msg_ids(s->value);
+            if (!ids.empty()) f.message_id = ids.front();
+        }
+        f.raw = std::move(raw);
+        m_.forwarded.push_back(std::move(f));
+    }
+
+    void add_leaf(const mimetic::MimeEntity& e, const std::vector<RawField>& fs, const ContentTypeValue& ct,
+                  int depth, bool in_rfc822) {
+        Leaf leaf;
+        leaf.content_type = ct.type + "/" + ct.subtype;
+        leaf.charset = ascii_lower(trim(param(ct.params, "charset")));
+        leaf.depth = depth;
+        leaf.in_rfc822 = in_rfc822;
+        Params disp;
+        if (const auto* d = first(fs, "content-disposition")) {
+            const auto semi = d->value.find(';');
+            leaf.disposition = ascii_lower(trim(std::string_view(d->value).substr(0, semi)));
+            if (semi != std::string::npos) disp = parse_params(std::string_view(d->value).substr(semi + 1));
+        }
+        leaf.filename = param(disp, "filename");
+        if (leaf.filename.empty()) leaf.filename = param(ct.params, "name");
+        if (const auto* cid = first(fs, "content-id")) {
+            auto ids = parse_msg_ids(cid->value);
+            leaf.content_id = ids.empty() ? sanitize_utf8(trim(cid->value)) : ids.front();
+        }
+
+        const auto& body = e.body();
+        std::string_view raw(body.data(), body.size());
+        std::string cte;
+        if (const auto* f = first(fs, "content-transfer-encoding")) {
+            cte = ascii_lower(trim(f->value));
+            if (const auto sp = cte.find_first_of(" \t(;"); sp != std::string::npos) cte.resize(sp);
+        }
+        bool fell_back = false;
+        if (cte == "base64") {
+            auto d = decode_base64(raw);
+            if (d.ok) {
+                leaf.data = std::move(d.data);
+            } else {
+                // Not base64 at all: keep the bytes as they are (and show them as text).
+                warn("invalid base64 in part " + leaf.content_type + ": kept undecoded");
+                leaf.data.assign(raw);
+                fell_back = true;
+            }
+        } else if (cte == "quoted-printable") {
+            leaf.data = decode_qp(raw);
+        } else if (cte == "x-uuencode" || cte == "uuencode" || cte == "x-uue" || cte == "uue") {
+            std::string name;
+            auto d = decode_uuencode(raw, &name);
+            if (d.ok) {
+                leaf.data = std::move(d.data);
+                if (leaf.filename.empty()) leaf.filename = sanitize_utf8(name);
+            } else {
+                warn("no uuencoded data in part " + leaf.content_type + ": kept undecoded");
+                leaf.data.assign(raw);
+            }
+        } else {
+            leaf.data.assign(raw);
+        }
+        leaf.is_text = ct.type == "text" || fell_back;
+        if (leaf.is_text) {
+            auto conv = to_utf8(leaf.data, leaf.charset);
+            if (!conv.exact && !leaf.charset.empty())
+                warn("part " + leaf.content_type + " is not valid " + sanitize_utf8(leaf.charset) + ": converted with replacements");
+            leaf.text = std::move(conv.text);
+        }
+        leaf.sha256 = sha256_hex(leaf.data);
+        m_.leaves.push_back(std::move(leaf));
+    }
+
+    Message& m_;
+    const Prescan& ps_;
+    const Limits& lim_;
+    std::string_view bytes_;
+    std::size_t rfc822_index_ = 0;
+    std::size_t parts_ = 0;
+    bool limit_warned_ = false;
+    bool seen_subject_ = false;
+};
+
+}  // namespace
+
+void build_message(std::string_view bytes, const Prescan& ps, const Limits& limits, Message& m) {
+    mimetic::MimeEntity top(bytes.begin(), bytes.end());
+    Walker w(m, ps, limits, bytes);
+    w.top(top);
+}
+
+}  // namespace ticketd::parsers

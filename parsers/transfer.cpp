@@ -1,0 +1,180 @@
+#include "parsers/transfer.h"
+
+#include <array>
+#include <cstdint>
+
+namespace ticketd::parsers {
+
+namespace {
+
+constexpr std::array<std::int8_t, 256> make_b64_table() {
+    std::array<std::int8_t, 256> t{};
+    for (auto& v : t) v = -1;
+    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
+    return t;
+}
+constexpr auto kB64 = make_b64_table();
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+}  // namespace
+
+Decoded decode_base64(std::string_view in) {
+    Decoded out;
+    out.data.reserve(in.size() / 4 * 3 + 3);
+    std::uint32_t acc = 0;
+    int n = 0;
+    for (char ch : in) {
+        const auto c = static_cast<unsigned char>(ch);
+        const int v = kB64[c];
+        if (v >= 0) {
+            acc = (acc << 6) | static_cast<std::uint32_t>(v);
+            if (++n == 4) {
+                out.data.push_back(static_cast<char>((acc >> 16) & 0xff));
+                out.data.push_back(static_cast<char>((acc >> 8) & 0xff));
+                out.data.push_back(static_cast<char>(acc & 0xff));
+                acc = 0;
+                n = 0;
+            }
+            continue;
+        }
+        if (c == '=') {
+            // Padding flushes a partial quantum; decoding goes on after it, which recovers
+            // concatenated base64 blocks written by broken mailers.
+            if (n == 2) {
+                out.data.push_back(static_cast<char>((acc >> 4) & 0xff));
+            } else if (n == 3) {
+                out.data.push_back(static_cast<char>((acc >> 10) & 0xff));
+                out.data.push_back(static_cast<char>((acc >> 2) & 0xff));
+            } else if (n == 1) {
+                // A lone sextet carries no full byte; drop it.
+            }
+            acc = 0;
+            n = 0;
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v') continue;
+        out.ok = false;
+        return out;
+    }
+    // An unpadded tail still carries whole bytes.
+    if (n == 2) {
+        out.data.push_back(static_cast<char>((acc >> 4) & 0xff));
+    } else if (n == 3) {
+        out.data.push_back(static_cast<char>((acc >> 10) & 0xff));
+        out.data.push_back(static_cast<char>((acc >> 2) & 0xff));
+    }
+    return out;
+}
+
+std::string decode_qp(std::string_view in) {
+    std::string out;
+    out.reserve(in.size());
+    const std::size_t n = in.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        const char c = in[i];
+        if (c != '=') {
+            out.push_back(c);
+            continue;
+        }
+        // Soft line break: "=" then optional blanks then a line end (or the end of input).
+        std::size_t j = i + 1;
+        while (j < n && is_blank(in[j])) ++j;
+        if (j >= n) {
+            i = j;
+            break;
+        }
+        if (in[j] == '\r' || in[j] == '\n') {
+            if (in[j] == '\r' && j + 1 < n && in[j + 1] == '\n') ++j;
+            i = j;
+            continue;
+        }
+        if (i + 2 < n) {
+            const int hi = hex_value(in[i + 1]);
+            const int lo = hex_value(in[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                out.push_back(static_cast<char>(hi * 16 + lo));
+                i += 2;
+                continue;
+            }
+        }
+        out.push_back('=');
+    }
+    return out;
+}
+
+std::string decode_q(std::string_view in) {
+    std::string out;
+    out.reserve(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        const char c = in[i];
+        if (c == '_') {
+            out.push_back(' ');
+        } else if (c == '=' && i + 2 < in.size() &&
+                   hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
+            out.push_back(static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
+            i += 2;
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+Decoded decode_uuencode(std::string_view in, std::string* filename) {
+    Decoded out;
+    std::size_t pos = 0;
+    bool begun = false;
+    auto next_line = [&](std::string_view& line) {
+        if (pos >= in.size()) return false;
+        std::size_t e = in.find('\n', pos);
+        if (e == std::string_view::npos) e = in.size();
+        line = in.substr(pos, e - pos);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        pos = e + 1;
+        return true;
+    };
+    std::string_view line;
+    while (next_line(line)) {
+        if (!begun) {
+            if (line.substr(0, 6) == "begin ") {
+                begun = true;
+                if (filename) {
+                    // "begin 644 name with spaces"
+                    std::string_view rest = line.substr(6);
+                    const auto sp = rest.find(' ');
+                    *filename = sp == std::string_view::npos ? std::string() : std::string(rest.substr(sp + 1));
+                }
+            }
+            continue;
+        }
+        if (line == "end" || line.substr(0, 3) == "end") break;
+        if (line.empty()) continue;
+        const int len = (static_cast<unsigned char>(line[0]) - 32) & 63;
+        if (len == 0) continue;
+        int produced = 0;
+        for (std::size_t i = 1; produced < len; i += 4) {
+            auto sextet = [&](std::size_t k) -> unsigned {
+                return k < line.size() ? ((static_cast<unsigned char>(line[k]) - 32) & 63) : 0;
+            };
+            const unsigned a = sextet(i), b = sextet(i + 1), c = sextet(i + 2), d = sextet(i + 3);
+            const unsigned char bytes[3] = {static_cast<unsigned char>((a << 2) | (b >> 4)),
+                                            static_cast<unsigned char>((b << 4) | (c >> 2)),
+                                            static_cast<unsigned char>((c << 6) | d)};
+            for (int k = 0; k < 3 && produced < len; ++k, ++produced) out.data.push_back(static_cast<char>(bytes[k]));
+            if (i > line.size() + 4) break;
+        }
+    }
+    out.ok = begun;
+    return out;
+}
+
+}  // namespace ticketd::parsers
