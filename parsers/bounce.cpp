@@ -1,5 +1,6 @@
 #include "parsers/bounce.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 
@@ -297,7 +298,10 @@ std::string message_id_in(std::string_view t, std::string_view own) {
         std::string id = (lt != std::string_view::npos && gt != std::string_view::npos)
                              ? std::string(v.substr(lt + 1, gt - lt - 1))
                              : strip_angles(v);
-        if (!id.empty() && id.find('@') != std::string::npos && id != own && id.size() < 1000) return id;
+        // Some MTAs write ids without '@' or brackets; anything word-like is still the key.
+        bool wordlike = id.size() >= 6 && id.size() < 1000 &&
+                        std::none_of(id.begin(), id.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+        if (wordlike && id != own) return id;
     }
     return {};
 }

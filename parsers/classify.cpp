@@ -161,6 +161,20 @@ ClassifyResult classify(const Message& m) {
         }
     }
 
+    // A no-reply sender says itself that nobody reads answers: notifications, receipts.
+    for (const Address& a : m.from) {
+        std::string local = lower(a.address.substr(0, a.address.find('@')));
+        std::string flat;
+        for (char c : local)
+            if (c != '-' && c != '_' && c != '.') flat += c;
+        if (flat == "noreply" || flat == "donotreply" || flat == "noresponse" || flat == "noanswer" ||
+            flat == "nepasrepondre" || flat == "keineantwort") {
+            r.classification = Classification::auto_reply;
+            r.reason = "From: " + a.address + " (a no-reply sender)";
+            return r;
+        }
+    }
+
     // 6. Auto-responder subjects, unless the sender said a human wrote it.
     if (!human_declared) {
         if (const char* p = auto_subject(lower(trim(m.subject)))) {

@@ -272,7 +272,9 @@ ReplySplit split_reply(std::string_view text) {
             std::size_t k = (nn < n && quoted(lines[nn])) ? nn : next_nonblank(lines, nn + 1);
             bool quote_block = k < n && quoted(lines[k]);
             while (k < n && (blank(lines[k]) || quoted(lines[k]))) ++k;
-            if (quote_block && k < n && history_start(lines, k) >= n) {
+            bool own_text = k < n && history_start(lines, k) >= n && lines[k] != "-- " &&
+                            lines[k] != "--" && !reply::is_mobile_signature(lines[k]);
+            if (quote_block && own_text) {
                 i = k - 1;
                 continue;
             }
@@ -306,6 +308,19 @@ ReplySplit split_reply(std::string_view text) {
         for (std::size_t i = h; i < n; ++i) theirs.push_back(lines[i]);
     } else {
         std::size_t cut = std::min(first_q, h);
+        // "<name> wrote:" directly above the '>' block belongs to it (also when wrapped).
+        if (cut == first_q && cut < h) {
+            std::size_t p = cut;
+            while (p > 0 && blank(lines[p - 1])) --p;
+            if (p > 0 && reply::is_attribution(lines[p - 1], true)) {
+                cut = p - 1;
+            } else if (p > 1 && !blank(lines[p - 2])) {
+                std::string two(lines[p - 2]);
+                two += ' ';
+                two.append(lines[p - 1]);
+                if (reply::is_attribution(two, true)) cut = p - 2;
+            }
+        }
         for (std::size_t i = 0; i < cut; ++i) mine.push_back(lines[i]);
         for (std::size_t i = cut; i < n; ++i) theirs.push_back(lines[i]);
     }
