@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
 
     std::printf("ingest: %d messages per size (50%% new, 30%% In-Reply-To, 20%% subject tag), "
                 "synchronous=%s, one transaction per message\n",
-                args.messages, args.durable ? "FULL" : "NORMAL");
+                args.messages, args.durable ? "FULL" : "OFF");
     std::printf("%12s %10s %12s %10s %10s %10s %8s\n", "tickets", "seed s", "msgs/s", "p50 ms",
                 "p99 ms", "db MB", "ratio");
     double base = 0;

@@ -143,8 +143,9 @@ Database::Database(const std::string& path, const OpenOptions& options) : path_(
     // WAL: readers never block the writer; FULL: the WAL is fsynced at every commit, so
     // "committed" really means on disk before we acknowledge anything to the IMAP server.
     exec("PRAGMA journal_mode=WAL");
-    exec(options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    exec(options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
     exec("PRAGMA foreign_keys=ON");
+    exec("PRAGMA cache_size=-" + std::to_string(options.cache_mb * 1024));
     if (options.migrate) migrate(schema_migrations());
 }
 
