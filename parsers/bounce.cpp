@@ -498,7 +498,11 @@ BounceInfo read_bounce(const Message& m) {
             std::string lt = lower(t);
             bool marked = t.front() == '<' || indented || contains(lt, "...") ||
                           contains(lt, "delivered to") || contains(lt, "recipient") ||
-                          contains(lt, "failed:") || contains(lt, "address:");
+                          contains(lt, "failed") || contains(lt, "address") || contains(lt, "unknown") ||
+                          contains(lt, "rejected") || contains(lt, "does not exist") || contains(lt, "no such") ||
+                          contains(lt, "mailbox") || contains(lt, "error") || has_smtp_reply_code(t);
+            // "please contact <postmaster@...>" points at a helper, not a failed recipient.
+            if (contains(lt, "contact") || contains(lt, "from:") || contains(lt, "sender")) marked = false;
             if (!marked) continue;
             for (std::string& a : addresses_in(t)) {
                 if (is_own(a)) continue;
@@ -510,11 +514,44 @@ BounceInfo read_bounce(const Message& m) {
         }
     }
 
+    // ARF (RFC 5965): who complained is the recipient the report is about.
+    for (const Leaf& l : m.leaves) {
+        if (l.in_rfc822 || !is_feedback_type(l.content_type)) continue;
+        std::string_view t = leaf_text(l);
+        std::size_t pos = 0;
+        while (pos < t.size()) {
+            std::size_t nl = t.find('\n', pos);
+            if (nl == std::string_view::npos) nl = t.size();
+            std::string_view line = trim(t.substr(pos, nl - pos));
+            pos = nl + 1;
+            std::string ll = lower(line);
+            if (starts_with(ll, "original-rcpt-to:") || starts_with(ll, "removal-recipient:")) {
+                for (std::string& a : addresses_in(line))
+                    if (info.failed_recipients.size() < 50) info.failed_recipients.push_back(std::move(a));
+            } else if (starts_with(ll, "feedback-type:") && dsn.diagnostic.empty()) {
+                dsn.diagnostic = collapse(line, 200);
+            }
+        }
+    }
+
     info.status = !dsn.status.empty() ? dsn.status : body_status;
     info.diagnostic = !dsn.diagnostic.empty() ? dsn.diagnostic : body_diag;
     std::string subject = lower(m.subject);
+    // The SMTP reply code of the diagnostic ("421 ... Deferred") when no RFC 3463 status.
+    char reply_class = 0;
+    for (std::size_t i = 0; i + 3 < info.diagnostic.size(); ++i) {
+        const std::string& d = info.diagnostic;
+        if ((d[i] == '4' || d[i] == '5') && std::isdigit(static_cast<unsigned char>(d[i + 1])) &&
+            std::isdigit(static_cast<unsigned char>(d[i + 2])) && (d[i + 3] == ' ' || d[i + 3] == '-') &&
+            (i == 0 || !std::isalnum(static_cast<unsigned char>(d[i - 1])))) {
+            reply_class = d[i];
+            break;
+        }
+    }
     if (!info.status.empty()) {
         info.permanent = info.status[0] != '4' && info.status[0] != '2';
+    } else if (reply_class) {
+        info.permanent = reply_class == '5';
     } else if (dsn.action == "delayed") {
         info.permanent = false;
     } else {
