@@ -105,11 +105,6 @@ ClassifyResult classify(const Message& m) {
             return r;
         }
     }
-    if (const Header* h = find_header(m, "X-Loop")) {
-        r.classification = Classification::auto_reply;
-        r.reason = evidence(*h);
-        return r;
-    }
     // Read receipts (RFC 8098) are machine-made answers too.
     for (const Leaf& l : m.leaves) {
         if (!l.in_rfc822 && l.content_type == "message/disposition-notification") {
@@ -126,6 +121,16 @@ ClassifyResult classify(const Message& m) {
                                   "List-Subscribe", "X-Mailing-List"}) {
         if ((list_header = find_header(m, name))) break;
     }
+    // Majordomo and Mailman resend as their owner/bounce address: "owner-x@", "x-bounces@".
+    const Address* list_sender = nullptr;
+    for (const Address& a : m.sender) {
+        std::string local = lower(a.address.substr(0, a.address.find('@')));
+        auto ends = [&](std::string_view suf) {
+            return local.size() > suf.size() && local.compare(local.size() - suf.size(), suf.size(), suf) == 0;
+        };
+        if (starts_with(local, "owner-") || ends("-owner") || ends("-bounces") || ends("-request"))
+            list_sender = &a;
+    }
     if (const Header* h = find_header(m, "Precedence")) {
         std::string v = lower(trim(h->value));
         if (v == "list") {
@@ -134,14 +139,24 @@ ClassifyResult classify(const Message& m) {
             return r;
         }
         if (v == "bulk" || v == "junk") {
-            r.classification = list_header ? Classification::list : Classification::auto_reply;
-            r.reason = evidence(*h) + (list_header ? ", " + evidence(*list_header) : std::string());
+            bool is_list = list_header || list_sender;
+            r.classification = is_list ? Classification::list : Classification::auto_reply;
+            r.reason = evidence(*h);
+            if (list_header) r.reason += ", " + evidence(*list_header);
+            else if (list_sender) r.reason += ", Sender: " + list_sender->address;
             return r;
         }
     }
     if (list_header) {
         r.classification = Classification::list;
         r.reason = evidence(*list_header);
+        return r;
+    }
+    // X-Loop: procmail, ticket systems (ourselves included) and list servers mark mail that
+    // passed an automaton; lists were recognised just above.
+    if (const Header* h = find_header(m, "X-Loop")) {
+        r.classification = Classification::auto_reply;
+        r.reason = evidence(*h);
         return r;
     }
 

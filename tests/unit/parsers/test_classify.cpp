@@ -74,6 +74,11 @@ TEST(Classify, Precedence) {
     m.headers.push_back({"List-Unsubscribe", "<mailto:unsub@news.example>"});
     EXPECT_EQ(classify(m).classification, Classification::list);
     EXPECT_EQ(classify(with("Precedence", "first-class")).classification, Classification::requester);
+    // Majordomo: no List-* headers, but the list's owner address as Sender.
+    Message mj = with("Precedence", "bulk");
+    mj.sender = {{"", "owner-freebsd-isp@FreeBSD.ORG"}};
+    mj.headers.push_back({"X-Loop", "FreeBSD.org"});
+    EXPECT_EQ(classify(mj).classification, Classification::list);
 }
 
 TEST(Classify, ListHeaders) {
