@@ -191,6 +191,18 @@ std::string join(const std::vector<std::string_view>& lines, std::size_t b, std:
 
 std::string join(const std::vector<std::string_view>& lines) { return join(lines, 0, lines.size()); }
 
+// A line drawn with one repeated character: "---", "_____", "=====", "*****".
+bool rule_line(std::string_view l) {
+    std::size_t b = l.find_first_not_of(" \t");
+    if (b == std::string_view::npos) return false;
+    std::size_t e = l.find_last_not_of(" \t\r");
+    std::string_view r = l.substr(b, e - b + 1);
+    if (r.size() < 3) return false;
+    char c = r[0];
+    if (c != '-' && c != '_' && c != '=' && c != '*') return false;
+    return r.find_first_not_of(c) == std::string_view::npos && r != "-- ";
+}
+
 // Index of the next non-blank line at or after i (lines.size() when none).
 std::size_t next_nonblank(const std::vector<std::string_view>& lines, std::size_t i) {
     while (i < lines.size() && blank(lines[i])) ++i;
@@ -321,6 +333,9 @@ ReplySplit split_reply(std::string_view text) {
                 if (reply::is_attribution(two, true)) cut = p - 2;
             }
         }
+        // A rule drawn above the history ("---" from an HTML <hr>, "=====") goes with it.
+        if (cut < n)
+            while (cut > 0 && (blank(lines[cut - 1]) || rule_line(lines[cut - 1]))) --cut;
         for (std::size_t i = 0; i < cut; ++i) mine.push_back(lines[i]);
         for (std::size_t i = cut; i < n; ++i) theirs.push_back(lines[i]);
     }

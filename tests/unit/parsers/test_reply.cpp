@@ -1,6 +1,7 @@
 // split_reply: the requester's new words apart from quoted history and signature.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 
 #include "parsers/body.h"
@@ -184,4 +185,21 @@ TEST(Unflow, JoinsSoftBreaksAndKeepsQuotes) {
               "This is a long line.\n> quoted more\nHard\n");
     EXPECT_EQ(unflow("Delsp \nyes\n", true), "Delspyes\n");
     EXPECT_EQ(unflow(" From stuffed\n-- \nsig\n", false), "From stuffed\n-- \nsig\n");
+}
+
+TEST(SplitReply, RuleAboveHistoryGoesWithIt) {
+    // Outlook on the web draws an <hr> above its header block; as text that is "---".
+    auto s = split_reply("Approved.\n\n---\nFrom: ACME <support@acme.example>\nSent: Monday\nTo: Ann\nSubject: Quote\n");
+    EXPECT_EQ(s.new_text, "Approved.");
+    EXPECT_EQ(s.quoted_text.rfind("---\nFrom:", 0), 0u);
+}
+
+TEST(SplitReply, LinearOnLargeInput) {
+    std::string big;
+    for (int i = 0; i < 200000; ++i) big += (i % 3 == 0) ? "From: someone\n\n\n" : (i % 3 == 1 ? "> quoted line\n" : "own line\n");
+    auto start = std::chrono::steady_clock::now();
+    auto s = split_reply(big);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    EXPECT_FALSE(s.new_text.empty());
+    EXPECT_LT(ms.count(), 3000);
 }
