@@ -201,5 +201,5 @@ TEST(SplitReply, LinearOnLargeInput) {
     auto s = split_reply(big);
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     EXPECT_FALSE(s.new_text.empty());
-    EXPECT_LT(ms.count(), 3000);
+    EXPECT_LT(ms.count(), 20000);  // quadratic would take minutes; sanitizer builds are slow
 }
