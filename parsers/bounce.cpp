@@ -288,8 +288,12 @@ std::string message_id_in(std::string_view t, std::string_view own) {
         pos = nl + 1;
         std::string_view l = trim(line);
         while (!l.empty() && (l.front() == '>' || l.front() == ' ')) l.remove_prefix(1);
-        if (l.size() < 11 || !text::iequals(l.substr(0, 11), "message-id:")) continue;
-        std::string_view v = trim(l.substr(11));
+        // Exchange's DSNs name the original as X-Original-Message-ID.
+        std::size_t skip = 0;
+        if (l.size() >= 11 && text::iequals(l.substr(0, 11), "message-id:")) skip = 11;
+        else if (l.size() >= 22 && text::iequals(l.substr(0, 22), "x-original-message-id:")) skip = 22;
+        if (skip == 0) continue;
+        std::string_view v = trim(l.substr(skip));
         if (v.empty() && nl < t.size()) {  // folded onto the next line
             std::size_t nl2 = t.find('\n', pos);
             v = trim(t.substr(pos, (nl2 == std::string_view::npos ? t.size() : nl2) - pos));
@@ -436,15 +440,25 @@ BounceInfo read_bounce(const Message& m) {
     // The original's Message-ID: from the returned message, its headers, or quoted lines.
     for (const Forwarded& f : m.forwarded)
         if (!f.message_id.empty()) { info.original_message_id = f.message_id; break; }
-    if (info.original_message_id.empty()) {
-        for (const Leaf& l : m.leaves) {
-            if (!(is_headers_type(l.content_type) || l.content_type == "message/rfc822" ||
-                  (!l.in_rfc822 && l.content_type.rfind("text/", 0) == 0)))
-                continue;
-            std::string id = message_id_in(std::string_view(leaf_text(l)).substr(0, 4 * kScanBytes), m.message_id);
-            if (!id.empty()) { info.original_message_id = id; break; }
-        }
+    // Then the returned headers wherever the MTA (or a broken boundary) put them: the forward's
+    // raw bytes, rfc822-headers parts, other message/* parts, the report text.
+    for (const Forwarded& f : m.forwarded) {
+        if (!info.original_message_id.empty()) break;
+        std::string_view raw(f.raw);
+        std::size_t body = raw.find("\n\n");
+        info.original_message_id = message_id_in(raw.substr(0, std::min(body, 4 * kScanBytes)), m.message_id);
     }
+    auto scan_leaves = [&](auto&& wanted) {
+        for (const Leaf& l : m.leaves) {
+            if (!info.original_message_id.empty()) return;
+            if (!wanted(l)) continue;
+            info.original_message_id =
+                message_id_in(std::string_view(leaf_text(l)).substr(0, 4 * kScanBytes), m.message_id);
+        }
+    };
+    scan_leaves([](const Leaf& l) { return is_headers_type(l.content_type); });
+    scan_leaves([](const Leaf& l) { return !l.in_rfc822 && starts_with(l.content_type, "message/"); });
+    scan_leaves([](const Leaf& l) { return !l.in_rfc822 && starts_with(l.content_type, "text/"); });
     if (info.original_message_id.empty()) {
         // Some MTAs say which message they report on the usual way.
         if (!m.in_reply_to.empty()) info.original_message_id = m.in_reply_to.front();
