@@ -339,7 +339,8 @@ std::string html_to_text(std::string_view html, const HtmlLimits& limits) {
             case GUMBO_TAG_TD: case GUMBO_TAG_TH: w.cell(); break;
             case GUMBO_TAG_IMG: {
                 std::string alt = trim(attr(e, "alt"));
-                if (!alt.empty()) w.text(alt, false);
+                // Marked as an image: Apple Mail's alt is the file name, which alone reads oddly.
+                if (!alt.empty()) w.text("[image: " + alt + "]", false);
                 break;
             }
             case GUMBO_TAG_LI: {

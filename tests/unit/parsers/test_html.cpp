@@ -64,7 +64,7 @@ TEST(HtmlToText, PreKeepsWhitespace) {
 }
 
 TEST(HtmlToText, ImagesGiveAltText) {
-    EXPECT_EQ(html_to_text("<p><img src=\"cid:logo\" alt=\"ACME\"> <img src=\"x.gif\" alt=\"\">Hi</p>"), "ACME Hi");
+    EXPECT_EQ(html_to_text("<p><img src=\"cid:logo\" alt=\"ACME\"> <img src=\"x.gif\" alt=\"\">Hi</p>"), "[image: ACME] Hi");
 }
 
 TEST(HtmlToText, BrokenMarkupStillReadable) {
