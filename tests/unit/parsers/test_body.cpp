@@ -163,3 +163,31 @@ TEST(ExtractBody, NoLeaves) {
     EXPECT_EQ(m.body, "");
     EXPECT_EQ(m.new_text, "");
 }
+
+TEST(ExtractBody, GmailHtmlOnlyReply) {
+    Message m;
+    m.leaves = {text_leaf("text/html",
+                          "<div dir=\"ltr\">Yes, that fixed it.<div><br></div><div>Thanks, Ann</div></div><br>"
+                          "<div class=\"gmail_quote\"><div dir=\"ltr\" class=\"gmail_attr\">On Mon, Jan 1, 2024 at 9:00 AM "
+                          "ACME Support &lt;<a href=\"mailto:support@acme.example\">support@acme.example</a>&gt; wrote:<br></div>"
+                          "<blockquote class=\"gmail_quote\" style=\"margin:0px 0px 0px 0.8ex\">Please try again.<br>"
+                          "<br>ACME</blockquote></div>",
+                          0)};
+    extract_body(m);
+    EXPECT_EQ(m.new_text, "Yes, that fixed it.\n\nThanks, Ann");
+    EXPECT_EQ(m.quoted_text,
+              "On Mon, Jan 1, 2024 at 9:00 AM ACME Support <support@acme.example> wrote:\n\n> Please try again.\n\n> ACME");
+}
+
+TEST(ExtractBody, OutlookWebHtmlReply) {
+    Message m;
+    m.leaves = {text_leaf("text/html",
+                          "<html><body><div>Bitte stornieren.</div><hr style=\"display:inline-block;width:98%\">"
+                          "<div id=\"divRplyFwdMsg\"><b>Von:</b> ACME Support &lt;support@acme.example&gt;<br>"
+                          "<b>Gesendet:</b> Montag, 1. Januar 2024 09:00<br><b>An:</b> Max Muster<br>"
+                          "<b>Betreff:</b> Ihre Bestellung</div><div>Ihre Bestellung ist unterwegs.</div></body></html>",
+                          0)};
+    extract_body(m);
+    EXPECT_EQ(m.new_text, "Bitte stornieren.");
+    EXPECT_EQ(m.quoted_text.rfind("---\nVon: ACME Support", 0), 0u) << m.quoted_text;
+}
