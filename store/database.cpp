@@ -40,6 +40,7 @@ bool is_temporary(int code) {
         case SQLITE_IOERR:
         case SQLITE_NOMEM:
         case SQLITE_PROTOCOL:
+        case SQLITE_ABORT:  // our transaction was rolled back under us: the work can be redone
             return true;
         default:
             return false;
@@ -271,6 +272,10 @@ Transaction::~Transaction() {
 void Transaction::commit() {
     if (done_) return;
     if (savepoint_.empty()) {
+        // SQLite rolls a transaction back by itself after some errors (SQLITE_FULL, IOERR,
+        // BUSY, NOMEM). Committing "nothing" must not pass for success.
+        if (!db_.in_transaction())
+            throw Error(SQLITE_ABORT, "commit: the transaction was already rolled back");
         db_.exec("COMMIT");
     } else {
         db_.exec("RELEASE " + savepoint_);

@@ -192,6 +192,15 @@ std::vector<std::int64_t> Inbox::pending(int limit) {
     return ids;
 }
 
+std::vector<std::int64_t> Inbox::pending_after(std::int64_t after, int limit) {
+    auto st = db_.prepare(
+        "SELECT id FROM inbox WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?");
+    st.bind_all(after, limit);
+    std::vector<std::int64_t> ids;
+    while (st.step()) ids.push_back(st.int64(0));
+    return ids;
+}
+
 std::optional<InboxEntry> Inbox::get(std::int64_t id) {
     auto st = db_.prepare(select_entries("WHERE id = ?"));
     st.bind(1, id);

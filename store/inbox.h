@@ -73,6 +73,8 @@ public:
     void mark_acknowledged(const std::vector<std::int64_t>& ids);
 
     std::vector<std::int64_t> pending(int limit = 1000);
+    /// Pending ids above `after`, oldest first.
+    std::vector<std::int64_t> pending_after(std::int64_t after, int limit = 1000);
     std::optional<InboxEntry> get(std::int64_t id);
     std::string raw(std::int64_t id);
     std::vector<InboxEntry> quarantined();

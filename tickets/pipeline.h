@@ -76,9 +76,10 @@ public:
 
     /// Process one inbox entry. An entry already done or quarantined is reported, not redone.
     ProcessOutcome process(std::int64_t inbox_id);
-    /// Process every pending entry, oldest first; quarantines do not stop the run. Returns how
-    /// many were processed. Throws only temporary store errors (the rest stays pending).
-    int process_pending(int batch = 200);
+    /// Process every pending entry, oldest first; quarantines do not stop the run. Commits every
+    /// `per_commit` messages (each still all-or-nothing on its own). Returns how many were
+    /// processed. Throws only temporary store errors; the uncommitted batch stays pending.
+    int process_pending(int per_commit = 64);
 
 private:
     ProcessOutcome record(std::int64_t inbox_id, const parsers::Message& msg,

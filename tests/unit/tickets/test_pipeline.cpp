@@ -440,6 +440,49 @@ TEST_F(PipelineTest, DiskFullIsTemporaryAndLeavesTheMessagePending) {
     EXPECT_EQ(p.process(id).outcome, Outcome::created);
 }
 
+TEST_F(PipelineTest, GroupCommitStillKeepsEachMessageWhole) {
+    // Batches of 2: a quarantine inside a batch does not undo its neighbours.
+    auto c = std::make_shared<config::Config>(*cfg);
+    c->limits.max_depth = 20;
+    cfg = c;
+    store::Inbox inbox(db);
+    auto a = inbox.add_raw("pipe", eml("01-new.eml"));
+    auto bad = inbox.add_raw("pipe", eml("09-malformed.eml"));
+    auto b = inbox.add_raw("pipe", eml("02-reply-all-bob.eml"));
+    Pipeline p(db, cfg);
+    EXPECT_EQ(p.process_pending(2), 3);
+    EXPECT_FALSE(db.in_transaction());
+    EXPECT_EQ(inbox.get(a)->outcome, "created");
+    EXPECT_EQ(inbox.get(bad)->state, store::InboxState::quarantined);
+    EXPECT_EQ(inbox.get(b)->outcome, "appended");
+    EXPECT_EQ(store::Tickets(db).count(), 1);
+    EXPECT_EQ(count("messages"), 2);
+}
+
+TEST_F(PipelineTest, TemporaryErrorInABatchLeavesTheWholeBatchPending) {
+    std::mt19937 rng(7);
+    std::string noise(400 * 1024, '\0');
+    for (auto& ch : noise) ch = static_cast<char>(rng());
+    store::Inbox inbox(db);
+    auto small = inbox.add_raw("pipe", eml("01-new.eml"));
+    auto big = inbox.add_raw("pipe", eml("12-big-attachment.eml", {{"BASE64", base64(noise)}}));
+    auto pages = [&] {
+        auto st = db.prepare("PRAGMA page_count");
+        st.step();
+        return st.int64(0);
+    }();
+    db.exec("PRAGMA max_page_count=" + std::to_string(pages + 20));
+    Pipeline p(db, cfg);
+    EXPECT_THROW(p.process_pending(), store::Error);
+    EXPECT_FALSE(db.in_transaction());
+    EXPECT_EQ(inbox.get(small)->state, store::InboxState::pending);
+    EXPECT_EQ(inbox.get(big)->state, store::InboxState::pending);
+    EXPECT_EQ(count("tickets"), 0);
+    db.exec("PRAGMA max_page_count=1073741823");
+    EXPECT_EQ(p.process_pending(), 2);
+    EXPECT_EQ(count("tickets"), 2);
+}
+
 TEST_F(PipelineTest, BusyDatabaseIsTemporaryAndNotQuarantined) {
     auto id = store::Inbox(db).add_raw("pipe", eml("01-new.eml"));
     store::OpenOptions quick;
