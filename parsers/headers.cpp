@@ -457,18 +457,15 @@ std::vector<Address> parse_address_list(std::string_view value) {
                 a.address = clean_addr_spec(spec);
                 if (!comments.empty()) name = comments.front();
             } else if (!phrase.empty()) {
-                // No address at all ("Undisclosed recipients", a bare name): keep it as written.
-                a.address = clean_addr_spec(spec);
-                if (!comments.empty()) name = comments.front();
+                // No address at all ("Whomever", "Undisclosed recipients"): a name, no mailbox.
+                name = phrase_text;
             }
         }
         a.name = collapse_spaces(decode_rfc2047(trim(name)));
         if (a.name.size() >= 2 && a.name.front() == '"' && a.name.back() == '"')
             a.name = a.name.substr(1, a.name.size() - 2);
         a.address = sanitize_utf8(a.address);
-        if (!a.address.empty() || have_angle) {
-            if (!a.address.empty() || !a.name.empty()) out.push_back(std::move(a));
-        }
+        if (!a.address.empty() || !a.name.empty()) out.push_back(std::move(a));
         phrase.clear();
         comments.clear();
         angle.clear();

@@ -1,6 +1,9 @@
 #include "parsers/limits.h"
 
+#include <cctype>
 #include <cstring>
+
+#include <mimetic/contenttype.h>
 
 #include "parsers/headers.h"
 
@@ -11,6 +14,7 @@ namespace {
 struct Frame {
     bool multipart = false;
     std::string boundary;    ///< "--" + boundary parameter (multipart frames)
+    std::string seen;        ///< the delimiter mimetic matches (differs when mended)
     bool digest = false;     ///< multipart/digest: parts default to message/rfc822
     std::size_t rfc822 = 0;  ///< index into rfc822_bodies (message frames)
 };
@@ -88,6 +92,10 @@ private:
         dropping_ = false;
         content_type_.clear();
         in_content_type_ = false;
+        ct_seen_ = false;
+        ct_field_begin_ = ct_field_end_ = 0;
+        block_boundary_.clear();
+        block_seen_.clear();
         return std::nullopt;
     }
 
@@ -103,13 +111,26 @@ private:
     std::optional<ParseError> header_line(std::size_t pos, std::string_view line) {
         std::string_view content = line;
         while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.remove_suffix(1);
-        if (content.empty()) return end_header_block(pos + line.size());
+        if (content.empty()) {
+            if (in_content_type_) finish_content_type();
+            return end_header_block(pos + line.size());
+        }
+        if (content.size() >= 2 && content[0] == '-' && content[1] == '-' && matches_boundary(content)) {
+            if (in_content_type_) finish_content_type();
+            // A boundary inside a header block: the part had no body (and maybe no header).
+            in_header_ = false;
+            return body_line(pos, line);
+        }
 
         const bool continuation = content[0] == ' ' || content[0] == '\t';
+        if (!continuation && in_content_type_) finish_content_type();
         if (!continuation) {
             field_len_ = 0;
             field_truncated_ = false;
-            in_content_type_ = ieq_prefix(content, "content-type:") || ieq_prefix(content, "content-type :");
+            in_content_type_ = (ieq_prefix(content, "content-type:") || ieq_prefix(content, "content-type :")) &&
+                               !ct_seen_;
+            if (in_content_type_) ct_seen_ = true;
+            if (in_content_type_) ct_field_begin_ = pos;
         }
         header_bytes_ += line.size();
         if (!dropping_ && header_bytes_ > lim_.max_header_bytes) {
@@ -141,6 +162,7 @@ private:
             return std::nullopt;
         }
         field_len_ += content.size();
+        if (in_content_type_) ct_field_end_ = pos + line.size();
         if (in_content_type_ && content_type_.size() < 8192) content_type_.append(content.substr(0, 8192));
         if (content.find('\0') != std::string_view::npos) {
             // mimetic cuts a header at a NUL: make it a blank instead, and say so.
@@ -170,9 +192,8 @@ private:
         if (ct.type == "multipart") {
             Frame f;
             f.multipart = true;
-            // mimetic uses "--" alone when the boundary is missing; mirror it so the depth
-            // bound holds for what mimetic will really do.
-            f.boundary = "--" + param(ct.params, "boundary");
+            f.boundary = block_boundary_;
+            f.seen = block_seen_;
             f.digest = ct.subtype == "digest";
             return push(std::move(f));
         }
@@ -186,36 +207,97 @@ private:
         return std::nullopt;
     }
 
-    std::optional<ParseError> body_line(std::size_t pos, std::string_view line) {
-        if (line.size() < 2 || line[0] != '-' || line[1] != '-') return std::nullopt;
-        // innermost first, like mimetic's boundary list
+    /// Boundaries are matched the way mail parsers agree on (mail-parser, Dovecot): only the
+    /// innermost open multipart's boundary delimits, as a line prefix; an enclosing boundary
+    /// inside an unclosed inner multipart is content. mimetic matches every open boundary and
+    /// never recovers from an unclosed inner one, and finds no boundary in "multipart/mixed
+    /// boundary=x" (no ';'). So every multipart gets a unique boundary name, its Content-Type
+    /// field is rewritten to carry it, and each delimiter line is rewritten to match: mimetic
+    /// then sees exactly the structure found here (and bounded here).
+    void finish_content_type() {
+        in_content_type_ = false;
+        std::string_view v = content_type_;
+        if (const auto colon = v.find(':'); colon != std::string_view::npos) v = v.substr(colon + 1);
+        else v = {};
+        const auto ct = parse_content_type(v);
+        if (ct.type != "multipart") return;
+        const std::string boundary = param(ct.params, "boundary");
+        if (ct_field_end_ > ct_field_begin_ && copied_ <= ct_field_begin_) {
+            if (token_prefix_.empty()) {
+                token_prefix_ = "=_ticketd_";
+                while (raw_.find(token_prefix_) != std::string_view::npos) token_prefix_ += "x_";
+            }
+            const std::string name = token_prefix_ + std::to_string(++renamed_) + "_";
+            const bool crlf = ct_field_end_ >= 2 && raw_[ct_field_end_ - 2] == '\r';
+            std::string subtype;
+            for (char c : ct.subtype)
+                if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_') subtype.push_back(c);
+            mend_at(ct_field_begin_, ct_field_end_ - ct_field_begin_,
+                    "Content-Type: multipart/" + (subtype.empty() ? std::string("mixed") : subtype) +
+                        "; boundary=\"" + name + "\"" + (crlf ? "\r\n" : "\n"));
+            block_boundary_ = boundary.empty() ? std::string() : "--" + boundary;
+            block_seen_ = "--" + name;
+        } else {
+            // The field was cut (limits): leave it, and follow what mimetic will do with it.
+            mimetic::ContentType mct{std::string(v)};
+            block_boundary_ = block_seen_ = "--" + mct.param("boundary");
+        }
+    }
+
+    struct BoundaryMatch {
+        std::size_t frame;
+        bool closing;
+        bool exact;  ///< the whole line is the delimiter (plus transport padding)
+    };
+
+    std::optional<BoundaryMatch> match_boundary(std::string_view content) const {
         for (std::size_t k = frames_.size(); k-- > 0;) {
             const Frame& f = frames_[k];
-            if (!f.multipart) continue;
-            if (line.compare(0, f.boundary.size(), f.boundary) != 0) continue;
-            // The line end before a boundary belongs to the boundary.
-            std::size_t body_end = pos;
-            if (body_end > 0 && raw_[body_end - 1] == '\n') --body_end;
-            if (body_end > 0 && raw_[body_end - 1] == '\r') --body_end;
-            close_above(k, body_end);
-            const bool closing = line.compare(f.boundary.size(), 2, "--") == 0;
-            if (closing) {
-                frames_.resize(k);
-                return std::nullopt;
-            }
-            return start_header_block(true);
+            if (!f.multipart) continue;  // a message inside a multipart ends at its delimiter
+            if (f.boundary.size() <= 2 || content.compare(0, f.boundary.size(), f.boundary) != 0) return std::nullopt;
+            const bool closing = content.compare(f.boundary.size(), 2, "--") == 0;
+            return BoundaryMatch{k, closing, true};
         }
         return std::nullopt;
     }
 
+    bool matches_boundary(std::string_view line) const { return match_boundary(line).has_value(); }
+
+    std::optional<ParseError> body_line(std::size_t pos, std::string_view line) {
+        if (line.size() < 2 || line[0] != '-' || line[1] != '-') return std::nullopt;
+        std::string_view content = line;
+        while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.remove_suffix(1);
+        const auto m = match_boundary(content);
+        if (!m) return std::nullopt;
+        const std::size_t k = m->frame;
+        // The line end before a boundary belongs to the boundary.
+        std::size_t body_end = pos;
+        if (body_end > 0 && raw_[body_end - 1] == '\n') --body_end;
+        if (body_end > 0 && raw_[body_end - 1] == '\r') --body_end;
+        close_above(k, body_end);
+        const Frame& f = frames_[k];
+        const std::string delimiter = f.seen + (m->closing ? "--" : "");
+        if (content != delimiter) mend_at(pos, content.size(), delimiter);
+        if (m->closing) {
+            frames_.resize(k);
+            return std::nullopt;
+        }
+        return start_header_block(true);
+    }
+
     /// Pop every frame above index k, ending open message bodies at `end` (raw position).
-    void close_above(std::size_t k, std::size_t end) {
+    /// Returns the delimiters (as mimetic sees them, innermost first, one per line) of the
+    /// multiparts popped without their closing delimiter.
+    std::string close_above(std::size_t k, std::size_t end) {
+        std::string unclosed;
         while (frames_.size() > k + 1) {
             const Frame& f = frames_.back();
             if (!f.multipart && result_.rfc822_bodies[f.rfc822].second == npos)
                 result_.rfc822_bodies[f.rfc822].second = out_pos(end);
+            if (f.multipart && f.seen.size() > 2 && f.seen.find('\n') == std::string::npos) unclosed += f.seen + "\n";
             frames_.pop_back();
         }
+        return unclosed;
     }
 
     std::string_view raw_;
@@ -229,6 +311,11 @@ private:
     bool field_truncated_ = false, dropping_ = false;
     std::string content_type_;
     bool in_content_type_ = false;
+    std::size_t ct_field_begin_ = 0, ct_field_end_ = 0;
+    bool ct_seen_ = false;
+    std::string block_boundary_, block_seen_;
+    std::string token_prefix_;
+    int renamed_ = 0;
 };
 
 }  // namespace

