@@ -123,62 +123,53 @@ const char* bounce_subject(std::string_view s) {
     return nullptr;
 }
 
-// Sentences only delivery reports say.
-const char* bounce_phrase(std::string_view b) {
+// Sentences only MTAs write: enough, with a bounce subject, even without a machine sender.
+const char* mta_sentence(std::string_view b) {
     static constexpr std::array phrases{
         "this is the qmail-send program",
         "this message was created automatically by mail delivery software",
         "i'm sorry to have to inform you that your message could not",
+        "i'm sorry to have to inform you that the message returned",
         "i'm afraid i wasn't able to deliver your message",
         "transcript of session follows",
         "the original message was received at",
-        "delivery to the following recipient",
-        "delivery to the following recipients failed",
-        "delivery has failed to these recipients",
-        "your message could not be delivered",
-        "your message wasn't delivered",
-        "your message was not delivered",
-        "message could not be delivered",
-        "could not be delivered to",
-        "couldn't be delivered",
-        "was not delivered to",
-        "undeliverable to the following",
         "the following addresses had permanent fatal errors",
         "the following addresses had delivery problems",
-        "a message that you sent could not be delivered",
-        "message that you sent has not yet been delivered",
-        "has not yet been delivered",
-        "unable to deliver your message",
-        "unable to deliver the message",
-        "was undeliverable",
-        "delivery failed",
-        "delivery to these recipients or groups",
-        "permanent error",
-        "permanently rejected",
-        "mailbox unavailable",
-        "user unknown",
-        "no such user",
-        "recipient address rejected",
-        "was rejected",
-        "returned to sender",
-        "failed recipient",
-        "failed to deliver",
+        "delivery has failed to these recipients or groups",
+        "delivery to the following recipient failed permanently",
+        "delivery to the following recipients failed",
         "this is an automatically generated delivery status notification",
-        "delivery status notification",
         "below this line is a copy of the message",
-        "could not deliver",
-        "message delivery has failed",
-        "mail delivery failed",
+        "a message that you sent could not be delivered to one or more of its recipients",
+        "message that you sent has not yet been delivered to one or more of its recipients",
+        "your message could not be delivered to one or more recipients",
+        "this is the mail system at host",
+        "this is the postfix program at host",
+        "delivery attempts will continue to be made",
         "there was an error sending your mail",
-        "the following message to",
-        "delivery attempts will continue",
-        "will be retried",
-        "still being retried",
-        "error-mail",
-        "sua mensagem não",
-        "ihre nachricht konnte nicht",
-        "votre message n'a pas pu",
-        "su mensaje no pudo"};
+        "reporting-mta:"};
+    for (const char* p : phrases)
+        if (contains(b, p)) return p;
+    return nullptr;
+}
+
+// Words delivery reports use, but so does a customer whose parcel went astray: they count only
+// from a machine sender (MAILER-DAEMON, postmaster, null Return-Path).
+const char* bounce_phrase(std::string_view b) {
+    if (const char* p = mta_sentence(b)) return p;
+    static constexpr std::array phrases{
+        "delivery to the following recipient", "your message could not be delivered",
+        "your message wasn't delivered", "your message was not delivered", "message could not be delivered",
+        "could not be delivered to", "couldn't be delivered", "was not delivered to",
+        "undeliverable to the following", "a message that you sent could not be delivered",
+        "has not yet been delivered", "unable to deliver your message", "unable to deliver the message",
+        "was undeliverable", "delivery failed", "delivery to these recipients or groups",
+        "permanent error", "permanently rejected", "mailbox unavailable", "user unknown", "no such user",
+        "recipient address rejected", "was rejected", "returned to sender", "failed recipient",
+        "failed to deliver", "delivery status notification", "could not deliver",
+        "message delivery has failed", "mail delivery failed", "the following message to",
+        "will be retried", "still being retried", "error-mail", "sua mensagem não",
+        "ihre nachricht konnte nicht", "votre message n'a pas pu", "su mensaje no pudo"};
     for (const char* p : phrases)
         if (contains(b, p)) return p;
     return nullptr;
@@ -409,8 +400,8 @@ BounceVerdict detect_bounce(const Message& m) {
         return {true, r};
     }
     if (null && encloses_message(m)) return {true, "Return-Path: <> and the original message returned"};
-    if (subj && phrase && !replyish) {
-        return {true, std::string("subject says \"") + subj + "\", body says \"" + phrase + "\""};
+    if (const char* mta = mta_sentence(body); subj && mta) {
+        return {true, std::string("subject says \"") + subj + "\", body says \"" + mta + "\""};
     }
     // Amazon SES delivers bounce and complaint notifications as SNS JSON.
     std::string compact;

@@ -231,3 +231,14 @@ TEST(Classify, ReadReceiptIsAutomatic) {
     m.leaves.push_back(leaf("message/disposition-notification", "Disposition: automatic-action/MDN-sent-automatically; displayed"));
     EXPECT_EQ(classify(m).classification, Classification::auto_reply);
 }
+
+TEST(Classify, CustomerAboutAParcelIsNotABounce) {
+    // Delivery words from a person: only MTA-only sentences count without a machine sender.
+    Message m = human();
+    m.subject = "Delivery failure - order 5512";
+    m.body = "Your courier says the parcel could not be delivered to my address and was returned to sender. "
+             "Delivery failed twice, the package was rejected at the door by mistake.";
+    m.leaves[0].text = m.leaves[0].data = m.body;
+    ClassifyResult r = classify(m);
+    EXPECT_EQ(r.classification, Classification::requester) << r.reason;
+}
