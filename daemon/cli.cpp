@@ -1,6 +1,7 @@
 #include "daemon/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <memory>
 #include <cstdio>
@@ -10,6 +11,8 @@
 #include <sstream>
 
 #include "config/config.h"
+#include "daemon/logging.h"
+#include "daemon/service.h"
 #include "parsers/parse.h"
 #include "parsers/summary.h"
 #include "store/database.h"
@@ -166,6 +169,19 @@ int cmd_tickets_show(const std::string& config_path, std::int64_t number, bool j
     return 0;
 }
 
+/// `ticketd run`: the daemon (or one cycle of it with --once).
+int cmd_run(const std::string& config_path, bool once, const std::string& log_level) {
+    // Log at the requested level while the config loads, then at the config's own level.
+    setup_logging(log_level.empty() ? "info" : log_level);
+    boost::asio::io_context io;
+    ServiceOptions options;
+    options.config_path = config_path;
+    Service service(io, options);
+    if (!service.configure()) return kExConfig;
+    if (log_level.empty()) spdlog::set_level(spdlog::level::from_str(service.config()->logging.level));
+    return once ? service.run_once() : service.run();
+}
+
 /// `ticketd check`: every problem on its own line as file:line:col: message; exit 0 or 1.
 int cmd_check(const std::string& config_path) {
     auto loaded = config::load_file(config_path);
@@ -199,6 +215,13 @@ int run_cli(int argc, char** argv) {
         "ingest", "File messages as tickets; '-' (or nothing) reads one message from stdin (MTA pipe)");
     ingest->add_option("files", ingest_files, "message files (.eml), or - for stdin");
 
+    bool run_once = false;
+    std::string log_level;
+    auto* run = app.add_subcommand("run", "Run the daemon: poll the mailboxes, file tickets");
+    run->add_flag("--once", run_once, "one full cycle (poll every mailbox, process, flush), then exit");
+    run->add_option("--log-level", log_level, "trace, debug, info, warn, error (default: logging.level)")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+
     auto* tickets_cmd = app.add_subcommand("tickets", "Inspect tickets");
     tickets_cmd->require_subcommand(1);
     std::string list_status;
@@ -223,6 +246,7 @@ int run_cli(int argc, char** argv) {
     if (*check) return cmd_check(config_path);
     try {
         if (*ingest) return cmd_ingest(config_path, ingest_files);
+        if (*run) return cmd_run(config_path, run_once, log_level);
         if (*tlist) return cmd_tickets_list(config_path, list_status, list_json, list_limit);
         if (*tshow) return cmd_tickets_show(config_path, show_number, show_json);
     } catch (const store::Error& e) {

@@ -1,0 +1,226 @@
+#include "daemon/service.h"
+
+// Boost 1.74's coroutine frames trip GCC 12's -Wmismatched-new-delete (see poller.cpp).
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+
+#include <boost/asio/post.hpp>
+
+#include <csignal>
+
+#include "store/database.h"
+#include "tickets/pipeline.h"
+
+namespace ticketd::daemon {
+
+namespace {
+
+constexpr int kExTempFail = 75;
+
+/// sd_notify is a no-op without NOTIFY_SOCKET, so the same binary runs in the foreground, in a
+/// container or under systemd without a flag.
+void notify(const std::string& state) { sd_notify(0, state.c_str()); }
+
+}  // namespace
+
+Service::Service(boost::asio::io_context& io, ServiceOptions options)
+    : io_(io),
+      options_(std::move(options)),
+      signals_(io),
+      pending_timer_(io),
+      watchdog_timer_(io),
+      stop_timer_(io) {}
+
+// Stop in reverse order of start: the poller (which uses the database) before the pipeline,
+// SQLite last.
+Service::~Service() {
+    poller_.reset();
+    retiring_.reset();
+    pipeline_.reset();
+    db_.reset();
+}
+
+bool Service::configure() {
+    auto loaded = config::load_file(options_.config_path);
+    for (const auto& e : loaded.errors) spdlog::error("event=config.invalid error=\"{}\"", e.to_string());
+    if (!loaded.config) return false;
+    config_ = loaded.config;
+    try {
+        db_ = std::make_unique<store::Database>(config_->desk.database);
+    } catch (const store::Error& e) {
+        spdlog::error("event=store.open_failed path=\"{}\" error=\"{}\"", config_->desk.database, e.what());
+        return false;
+    }
+    pipeline_ = std::make_unique<tickets::Pipeline>(*db_, config_);
+    spdlog::info("event=service.configured config=\"{}\" database=\"{}\" mailboxes={}", options_.config_path,
+                 config_->desk.database, config_->imap.size());
+    return true;
+}
+
+void Service::start_poller() {
+    poller_ = std::make_unique<Poller>(
+        io_, *db_, config_->imap, [this](const std::vector<std::int64_t>& ids) { on_stored(ids); },
+        options_.poller);
+}
+
+void Service::on_stored(const std::vector<std::int64_t>& ids) {
+    // Raw bytes are committed and acknowledged; turning them into tickets happens here, one
+    // transaction per message. A temporary store error leaves the rest pending for the retry
+    // timer; anything else the pipeline quarantines itself.
+    for (auto id : ids) {
+        try {
+            auto out = pipeline_->process(id);
+            if (!out.already_processed)
+                spdlog::info("event=ingest.processed inbox={} outcome={} ticket={} signal={}", id,
+                             tickets::to_string(out.outcome),
+                             out.ticket_number ? std::to_string(*out.ticket_number) : "-",
+                             tickets::to_string(out.signal));
+        } catch (const store::Error& e) {
+            spdlog::warn("event=ingest.deferred inbox={} temporary={} error=\"{}\"", id, e.temporary(), e.what());
+            return;
+        }
+    }
+}
+
+void Service::process_pending() {
+    try {
+        int n = pipeline_->process_pending();
+        if (n > 0) spdlog::info("event=ingest.pending_processed count={}", n);
+    } catch (const store::Error& e) {
+        spdlog::warn("event=ingest.deferred temporary={} error=\"{}\"", e.temporary(), e.what());
+    }
+}
+
+void Service::arm_pending_timer() {
+    pending_timer_.expires_after(options_.pending_retry);
+    pending_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || stopping_) return;
+        process_pending();
+        arm_pending_timer();
+    });
+}
+
+void Service::arm_watchdog() {
+    // Pinged from the loop itself: if the loop hangs, the pings stop and systemd restarts us.
+    if (!watchdog_usec_) return;
+    watchdog_timer_.expires_after(std::chrono::microseconds(watchdog_usec_ / 2));
+    watchdog_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        notify("WATCHDOG=1");
+        arm_watchdog();
+    });
+}
+
+void Service::wait_signals() {
+    signals_.async_wait([this](boost::system::error_code ec, int sig) {
+        if (ec) return;
+        if (sig == SIGHUP) {
+            reload();
+            wait_signals();
+            return;
+        }
+        spdlog::info("event=service.signal signal={}", sig == SIGTERM ? "TERM" : "INT");
+        stop();
+    });
+}
+
+int Service::run_once() {
+    std::vector<PollResult> results;
+    process_pending();  // leftovers of an earlier run first: oldest mail first
+    start_poller();
+    poller_->run_once([&](std::vector<PollResult> r) { results = std::move(r); });
+    io_.run();
+    io_.restart();
+    process_pending();
+    int status = 0;
+    for (const auto& r : results) {
+        if (!r.ok) status = kExTempFail;
+    }
+    poller_.reset();
+    return status;
+}
+
+int Service::run() {
+    std::signal(SIGPIPE, SIG_IGN);
+    signals_.add(SIGTERM);
+    signals_.add(SIGINT);
+    signals_.add(SIGHUP);
+    wait_signals();
+
+    process_pending();
+    start_poller();
+    poller_->start();
+    arm_pending_timer();
+    if (sd_watchdog_enabled(0, &watchdog_usec_) <= 0) watchdog_usec_ = 0;
+    arm_watchdog();
+    notify("READY=1\nSTATUS=polling " + std::to_string(config_->imap.size()) + " mailbox(es)");
+    spdlog::info("event=service.ready mailboxes={}", config_->imap.size());
+    io_.run();
+    spdlog::info("event=service.stopped");
+    return 0;
+}
+
+void Service::stop() {
+    if (stopping_) return;
+    stopping_ = true;
+    notify("STOPPING=1");
+    pending_timer_.cancel();
+    // A cycle in progress finishes its batch (committed and acknowledged); past the deadline
+    // the loop stops anyway: anything not acknowledged is refetched and deduplicated next start.
+    stop_timer_.expires_after(options_.stop_deadline);
+    stop_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        spdlog::warn("event=service.stop_deadline ms={}", options_.stop_deadline.count());
+        io_.stop();
+    });
+    auto finish = [this] {
+        stop_timer_.cancel();
+        watchdog_timer_.cancel();
+        signals_.cancel();
+        io_.stop();
+    };
+    if (poller_) poller_->stop(finish);
+    else if (retiring_) retiring_->stop(finish);  // mid-reload: wait for the old one instead
+    else finish();
+}
+
+bool Service::reload() {
+    notify("RELOADING=1");
+    auto loaded = config::load_file(options_.config_path);
+    if (!loaded.config) {
+        for (const auto& e : loaded.errors)
+            spdlog::error("event=config.reload_rejected error=\"{}\"", e.to_string());
+        spdlog::error("event=config.reload_failed errors={} action=keeping_current_config", loaded.errors.size());
+        notify("READY=1\nSTATUS=reload failed, running on the previous configuration");
+        return false;
+    }
+    if (loaded.config->desk.database != config_->desk.database) {
+        spdlog::error("event=config.reload_failed reason=\"desk.database changed: restart to switch databases\" "
+                      "action=keeping_current_config");
+        notify("READY=1\nSTATUS=reload refused: database path changed");
+        return false;
+    }
+    config_ = loaded.config;
+    pipeline_->set_config(config_);
+    // New mailbox settings take effect through a fresh poller once the old one has finished the
+    // batch in hand; cursors live in the database, so nothing is fetched twice.
+    if (poller_ && !stopping_ && !retiring_) {
+        retiring_ = std::move(poller_);
+        retiring_->stop([this] {
+            // Destroy outside the old poller's own completion handler.
+            boost::asio::post(io_, [this] {
+                retiring_.reset();
+                if (stopping_) return;
+                start_poller();
+                poller_->start();
+            });
+        });
+    }
+    spdlog::info("event=config.reloaded mailboxes={}", config_->imap.size());
+    notify("READY=1\nSTATUS=configuration reloaded");
+    return true;
+}
+
+}  // namespace ticketd::daemon

@@ -1,0 +1,87 @@
+#pragma once
+// The daemon as a testable object: `ticketd run` builds one, `configure()`s it and runs it.
+// It owns the config snapshot, the database, the pipeline and the IMAP poller, and reacts to
+// signals on the loop (SIGTERM/SIGINT drain and exit, SIGHUP reloads all-or-nothing).
+// Start in one place, stop in reverse: the poller stops before the pipeline, SQLite closes last.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "daemon/curl_multi.h"  // first: includes <utility> before Asio
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "daemon/poller.h"
+
+namespace ticketd::store {
+class Database;
+}
+namespace ticketd::tickets {
+class Pipeline;
+}
+
+namespace ticketd::daemon {
+
+struct ServiceOptions {
+    std::string config_path;
+    /// How long SIGTERM may take before the loop is stopped regardless (systemd's
+    /// TimeoutStopSec is longer, so we exit on our own terms).
+    std::chrono::milliseconds stop_deadline{std::chrono::seconds(8)};
+    /// Inbox rows left pending (e.g. after a temporary database error) are retried this often.
+    std::chrono::milliseconds pending_retry{std::chrono::seconds(30)};
+    PollerOptions poller;
+};
+
+class Service {
+public:
+    Service(boost::asio::io_context& io, ServiceOptions options);
+    ~Service();
+    Service(const Service&) = delete;
+    Service& operator=(const Service&) = delete;
+
+    /// Load the config and open the database. Errors are logged; false means do not run.
+    bool configure();
+
+    /// One full cycle: poll every mailbox once, process everything pending, return.
+    /// Exit status: 0 when every mailbox was polled, 75 (EX_TEMPFAIL) when one failed.
+    int run_once();
+
+    /// Run until SIGTERM/SIGINT (or stop()); returns the exit status (0 after a clean drain).
+    int run();
+
+    /// What SIGTERM does: stop polling, finish the batch in hand, exit the loop.
+    void stop();
+    /// What SIGHUP does: load a new snapshot and swap it in only if it is valid.
+    bool reload();
+
+    std::shared_ptr<const config::Config> config() const { return config_; }
+
+private:
+    void on_stored(const std::vector<std::int64_t>& ids);
+    void process_pending();
+    void arm_pending_timer();
+    void arm_watchdog();
+    void wait_signals();
+    void start_poller();
+
+    boost::asio::io_context& io_;
+    ServiceOptions options_;
+    std::shared_ptr<const config::Config> config_;
+    std::unique_ptr<store::Database> db_;
+    std::unique_ptr<tickets::Pipeline> pipeline_;
+    std::unique_ptr<Poller> poller_;
+    std::unique_ptr<Poller> retiring_;  ///< the previous poller during a reload
+    boost::asio::signal_set signals_;
+    boost::asio::steady_timer pending_timer_;
+    boost::asio::steady_timer watchdog_timer_;
+    boost::asio::steady_timer stop_timer_;
+    bool stopping_ = false;
+    std::uint64_t watchdog_usec_ = 0;
+};
+
+}  // namespace ticketd::daemon
