@@ -11,7 +11,7 @@
 namespace ticketd::parsers {
 namespace {
 
-// Lower-case ASCII, non-breaking spaces to spaces, runs of blanks to one, '*' and '_' (bold
+// Lower-case ASCII, non-breaking spaces to spaces, full-width colons to ':', runs of blanks to one, '*' and '_' (bold
 // and underline as plain-text clients render HTML) dropped, ends trimmed.
 std::string normalise(std::string_view s) {
     std::string r;
@@ -27,6 +27,11 @@ std::string normalise(std::string_view s) {
                    static_cast<unsigned char>(s[i + 2]) == 0xAF) {
             blank = true;
             i += 2;
+        }
+        if (c == 0xEF && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xBC &&
+            static_cast<unsigned char>(s[i + 2]) == 0x9A) {  // CJK full-width colon
+            i += 2;
+            c = ':';
         }
         if (c == '*') continue;
         if (blank) {
@@ -72,11 +77,12 @@ bool is_attribution(std::string_view raw, bool next_is_quote) {
     static constexpr std::array verbs{
         "wrote", "writes", "schrieb", "a écrit", "a ecrit", "escribió", "escribio", "schreef",
         "ha scritto", "escreveu", "skrev", "kirjoitti", "napisał", "napisal", "napsal",
-        "написал", "написала", "a scris", "yazdı", "írta"};
+        "написал", "написала", "a scris", "yazdı", "írta", "写道", "寫道", "님이 작성"};
     bool verb = false;
     for (std::string_view v : verbs)
         if (contains(l, v)) { verb = true; break; }
-    if (!verb) return false;
+    // Japanese Gmail writes no verb: "2024年1月2日(火) 10:00 Name <addr>:" above the quote.
+    if (!verb) return next_is_quote && ends_with(l, ">") && contains(l, "@");
     // Word that starts a dated attribution: On/Am/Le/El/Op/Il/Em/Den/Dne/W dniu/Den/På/...
     static constexpr std::array leads{"on ", "am ", "le ", "el ", "op ", "il ", "em ", "den ",
                                       "dne ", "w dniu ", "på ", "kello ", "în ", "in data "};
@@ -124,16 +130,17 @@ char outlook_field(std::string_view raw) {
                 return true;
         return false;
     };
-    if (field({"from", "von", "de", "van", "da", "från", "fra", "lähettäjä", "od", "от"})) return 'f';
+    if (field({"from", "von", "de", "van", "da", "från", "fra", "lähettäjä", "od", "от", "差出人", "发件人", "寄件者"}))
+        return 'f';
     if (field({"sent", "date", "gesendet", "datum", "envoyé", "envoye", "enviado", "enviada", "fecha",
                "verzonden", "inviato", "data", "skickat", "sendt", "lähetetty", "odesláno",
-               "отправлено", "date de l'envoi"}))
+               "отправлено", "date de l'envoi", "送信日時", "发送时间", "日期"}))
         return 's';
     if (field({"to", "cc", "an", "à", "a", "para", "aan", "per", "till", "til", "vastaanottaja", "komu",
-               "кому", "kopie", "copie", "copia"}))
+               "кому", "kopie", "copie", "copia", "宛先", "收件人", "收件者"}))
         return 't';
     if (field({"subject", "betreff", "objet", "asunto", "onderwerp", "oggetto", "assunto", "ämne",
-               "emne", "aihe", "předmět", "temat", "тема"}))
+               "emne", "aihe", "předmět", "temat", "тема", "件名", "主题", "主旨"}))
         return 'j';
     return 0;
 }

@@ -203,3 +203,13 @@ TEST(SplitReply, LinearOnLargeInput) {
     EXPECT_FALSE(s.new_text.empty());
     EXPECT_LT(ms.count(), 20000);  // quadratic would take minutes; sanitizer builds are slow
 }
+
+TEST(SplitReply, CjkAttributionsAndHeaders) {
+    auto ja = split_reply("確認しました。\n\n2024年1月2日(火) 10:00 ACME Support <support@acme.example>:\n> ご確認ください。\n");
+    EXPECT_EQ(ja.new_text, "確認しました。");
+    auto zh = split_reply("好的。\n\n在 2024年1月2日 10:00，ACME Support <support@acme.example> 写道：\n> 请确认。\n");
+    EXPECT_EQ(zh.new_text, "好的。");
+    auto outlook = split_reply("了解です。\n\n差出人: ACME Support <support@acme.example>\n送信日時: 2024年1月2日 10:00\n"
+                               "宛先: Taro\n件名: RE: 請求書\n\n本文\n");
+    EXPECT_EQ(outlook.new_text, "了解です。");
+}
