@@ -305,6 +305,10 @@ std::string message_id_in(std::string_view t, std::string_view own) {
 
 DsnFields parse_delivery_status(std::string_view t) {
     DsnFields f;
+    // A real report names a handful of recipients; a hostile one must not cost more than this.
+    constexpr std::size_t kMaxDsnBytes = 1u << 20;
+    constexpr std::size_t kMaxRecipients = 1000;
+    if (t.size() > kMaxDsnBytes) t = t.substr(0, kMaxDsnBytes);
     // Unfold, then read "Name: value" fields; a blank line ends a recipient group.
     struct Group {
         std::string final_rcpt, orig_rcpt, action, status, diagnostic;
@@ -361,7 +365,7 @@ DsnFields parse_delivery_status(std::string_view t) {
         if (success && !failed) continue;
         if (failed || delayed || g.action.empty()) {
             std::string r = !g.final_rcpt.empty() ? g.final_rcpt : g.orig_rcpt;
-            if (!r.empty()) f.recipients.push_back(r);
+            if (!r.empty() && f.recipients.size() < kMaxRecipients) f.recipients.push_back(r);
             if (f.status.empty()) f.status = g.status;
             if (f.diagnostic.empty()) f.diagnostic = g.diagnostic;
             if (f.action.empty()) f.action = g.action;
@@ -421,7 +425,8 @@ BounceInfo read_bounce(const Message& m) {
     for (const Leaf& l : m.leaves) {
         if (l.in_rfc822 || !is_dsn_type(l.content_type)) continue;
         DsnFields f = parse_delivery_status(leaf_text(l));
-        for (std::string& r : f.recipients) dsn.recipients.push_back(std::move(r));
+        for (std::string& r : f.recipients)
+            if (dsn.recipients.size() < 1000) dsn.recipients.push_back(std::move(r));
         if (dsn.status.empty()) dsn.status = f.status;
         if (dsn.diagnostic.empty()) dsn.diagnostic = f.diagnostic;
         if (dsn.action.empty()) dsn.action = f.action;
@@ -460,7 +465,8 @@ BounceInfo read_bounce(const Message& m) {
     info.failed_recipients = dsn.recipients;
     for (const Header& h : m.headers) {
         if (!text::iequals(h.name, "X-Failed-Recipients")) continue;
-        for (std::string& a : addresses_in(h.value)) info.failed_recipients.push_back(std::move(a));
+        for (std::string& a : addresses_in(h.value))
+            if (info.failed_recipients.size() < 1000) info.failed_recipients.push_back(std::move(a));
     }
     std::string report;
     for (const Leaf& l : m.leaves)
