@@ -1,6 +1,7 @@
 // classify over hand-built Messages: each loop-prevention header, and DSN field reading.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 
 #include "parsers/bounce.h"
@@ -241,4 +242,23 @@ TEST(Classify, CustomerAboutAParcelIsNotABounce) {
     m.leaves[0].text = m.leaves[0].data = m.body;
     ClassifyResult r = classify(m);
     EXPECT_EQ(r.classification, Classification::requester) << r.reason;
+}
+
+TEST(Classify, HostileReportIsBounded) {
+    Message m = human();
+    m.headers.push_back({"Content-Type", "multipart/report; report-type=delivery-status"});
+    std::string dsn;
+    for (int i = 0; i < 100000; ++i)
+        dsn += "Final-Recipient: rfc822; user" + std::to_string(i) + "@example.org\nAction: failed\nStatus: 5.1.1\n\n";
+    m.leaves.push_back(leaf("message/delivery-status", dsn));
+    std::string text(2u << 20, 'a');
+    for (std::size_t i = 0; i < text.size(); i += 7) text[i] = '@';
+    m.leaves.push_back(leaf("text/plain", text));
+    auto start = std::chrono::steady_clock::now();
+    ClassifyResult r = classify(m);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    ASSERT_EQ(r.classification, Classification::bounce);
+    ASSERT_TRUE(r.bounce);
+    EXPECT_LE(r.bounce->failed_recipients.size(), 1000u);
+    EXPECT_LT(ms.count(), 20000);
 }
