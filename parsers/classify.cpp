@@ -1,5 +1,6 @@
 #include "parsers/classify.h"
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 
@@ -67,7 +68,9 @@ bool auto_reply_suppressed(const Message& m) {
     return contains(v, "all") || contains(v, "oof") || contains(v, "autoreply");
 }
 
-ClassifyResult classify(const Message& m) {
+ClassifyResult classify(const Message& m) { return classify(m, ClassifyOptions{}); }
+
+ClassifyResult classify(const Message& m, const ClassifyOptions& options) {
     ClassifyResult r;
 
     // 1. Bounces first: a DSN often also carries Auto-Submitted or a null sender, and being
@@ -121,6 +124,23 @@ ClassifyResult classify(const Message& m) {
                                   "List-Subscribe", "X-Mailing-List"}) {
         if ((list_header = find_header(m, name))) break;
     }
+    bool our_list = false;
+    if (list_header) {
+        // "support@acme.example" appears as itself or, in List-Id, as "support.acme.example".
+        for (const Header& h : m.headers) {
+            std::string n = lower(h.name);
+            if (!starts_with(n, "list-") && n != "mailing-list" && n != "x-mailing-list") continue;
+            std::string v = lower(h.value);
+            for (const std::string& own : options.own_addresses) {
+                std::string a = lower(trim(own));
+                if (a.empty()) continue;
+                std::string dotted = a;
+                std::replace(dotted.begin(), dotted.end(), '@', '.');
+                if (contains(v, a) || contains(v, "<" + dotted + ">")) our_list = true;
+            }
+        }
+    }
+    if (our_list) list_header = nullptr;
     // Majordomo and Mailman resend as their owner/bounce address: "owner-x@", "x-bounces@".
     const Address* list_sender = nullptr;
     for (const Address& a : m.sender) {
@@ -133,12 +153,12 @@ ClassifyResult classify(const Message& m) {
     }
     if (const Header* h = find_header(m, "Precedence")) {
         std::string v = lower(trim(h->value));
-        if (v == "list") {
+        if (v == "list" && !our_list) {
             r.classification = Classification::list;
             r.reason = evidence(*h);
             return r;
         }
-        if (v == "bulk" || v == "junk") {
+        if ((v == "bulk" || v == "junk") && !our_list) {
             bool is_list = list_header || list_sender;
             r.classification = is_list ? Classification::list : Classification::auto_reply;
             r.reason = evidence(*h);

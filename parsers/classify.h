@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "parsers/message.h"
 
@@ -16,6 +17,15 @@ struct ClassifyResult {
 
 /// Pure: reads headers, leaves and the From address. Never throws.
 ClassifyResult classify(const Message& m);
+
+/// What classify cannot know by itself: the desk's own addresses. When the support address is
+/// itself a list (a Google Group, a Mailman alias), every requester's mail arrives with List-*
+/// headers naming it; those headers (and the Precedence the list adds) then say nothing about
+/// who wrote the message.
+struct ClassifyOptions {
+    std::vector<std::string> own_addresses;  ///< e.g. "support@acme.example"
+};
+ClassifyResult classify(const Message& m, const ClassifyOptions& options);
 
 /// X-Auto-Response-Suppress asks *us* not to auto-respond (All, OOF, AutoReply). It does not
 /// make the message automatic (Exchange and Outlook set it on ordinary mail too), so it is no

@@ -262,3 +262,19 @@ TEST(Classify, HostileReportIsBounded) {
     EXPECT_LE(r.bounce->failed_recipients.size(), 1000u);
     EXPECT_LT(ms.count(), 20000);
 }
+
+TEST(Classify, OurOwnGroupIsNotAList) {
+    // support@ is a Google Group: every requester's mail carries its List-* headers.
+    Message m = human();
+    m.headers.push_back({"List-ID", "<support.acme.example>"});
+    m.headers.push_back({"Mailing-list", "list support@acme.example; contact support+owners@acme.example"});
+    m.headers.push_back({"Precedence", "list"});
+    EXPECT_EQ(classify(m).classification, Classification::list);
+    ClassifyOptions own{{"Support@ACME.example"}};
+    ClassifyResult r = classify(m, own);
+    EXPECT_EQ(r.classification, Classification::requester) << r.reason;
+    // Another list still is one.
+    Message other = human();
+    other.headers.push_back({"List-Id", "<news.example.org>"});
+    EXPECT_EQ(classify(other, own).classification, Classification::list);
+}
