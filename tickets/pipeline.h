@@ -96,8 +96,10 @@ private:
 /// differ when one mail reaches us through two addresses.
 std::string content_hash(const parsers::Message& msg);
 
-/// `ticketd ingest` in one call: store the raw bytes in the inbox (committed), then process them.
-/// Identical bytes ingested twice report `duplicate` with the ticket of the first time.
+/// `ticketd ingest` in one call: the raw bytes into the inbox and their processing, in one
+/// transaction. On return everything is committed (a message that cannot be processed is kept raw
+/// and quarantined); on a temporary store::Error nothing is, and the caller must keep the mail and
+/// retry (EX_TEMPFAIL). Identical bytes ingested twice report `duplicate` with the first ticket.
 ProcessOutcome ingest_raw(store::Database& db, std::shared_ptr<const config::Config> config,
                           const std::string& source, std::string_view raw);
 

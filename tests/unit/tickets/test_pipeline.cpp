@@ -483,6 +483,35 @@ TEST_F(PipelineTest, TemporaryErrorInABatchLeavesTheWholeBatchPending) {
     EXPECT_EQ(count("tickets"), 2);
 }
 
+TEST_F(PipelineTest, IngestRawIsAllOrNothingForTheCaller) {
+    // `ticketd ingest` from an MTA: on a temporary error nothing is kept and the MTA retries.
+    std::mt19937 rng(9);
+    std::string noise(400 * 1024, '\0');
+    for (auto& ch : noise) ch = static_cast<char>(rng());
+    auto pages = [&] {
+        auto st = db.prepare("PRAGMA page_count");
+        st.step();
+        return st.int64(0);
+    }();
+    db.exec("PRAGMA max_page_count=" + std::to_string(pages + 20));
+    try {
+        ingest(eml("12-big-attachment.eml", {{"BASE64", base64(noise)}}));
+        FAIL() << "disk full not reported";
+    } catch (const store::Error& e) {
+        EXPECT_TRUE(e.temporary()) << e.what();
+    }
+    EXPECT_EQ(count("inbox"), 0);
+    EXPECT_EQ(count("tickets"), 0);
+    db.exec("PRAGMA max_page_count=1073741823");
+    // A message that cannot be parsed is committed raw and quarantined: exit 0, nothing lost.
+    auto c = std::make_shared<config::Config>(*cfg);
+    c->limits.max_depth = 20;
+    cfg = c;
+    auto out = ingest(eml("09-malformed.eml"));
+    EXPECT_EQ(out.outcome, Outcome::quarantined);
+    EXPECT_EQ(store::Inbox(db).get(out.inbox_id)->state, store::InboxState::quarantined);
+}
+
 TEST_F(PipelineTest, BusyDatabaseIsTemporaryAndNotQuarantined) {
     auto id = store::Inbox(db).add_raw("pipe", eml("01-new.eml"));
     store::OpenOptions quick;
