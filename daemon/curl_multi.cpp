@@ -1,0 +1,159 @@
+#include "daemon/curl_multi.h"
+
+#include <poll.h>
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+#include <vector>
+
+namespace ticketd::daemon {
+
+namespace asio = boost::asio;
+
+/// One socket libcurl asked us to watch. The descriptor does not own the fd: libcurl closes it,
+/// after telling us with CURL_POLL_REMOVE, where we release() it.
+struct CurlMulti::Socket {
+    Socket(asio::io_context& io, curl_socket_t fd) : fd(fd), sd(io, fd) {}
+    curl_socket_t fd;
+    asio::posix::stream_descriptor sd;
+    int what = 0;  ///< CURL_POLL_IN / OUT / INOUT
+    bool reading = false, writing = false;
+    bool removed = false;
+};
+
+CurlMulti::CurlMulti(asio::io_context& io)
+    : io_(io), multi_(curl_multi_init()), timer_(io), alive_(std::make_shared<CurlMulti*>(this)) {
+    if (!multi_) throw std::runtime_error("curl_multi_init failed");
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlMulti::on_socket);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlMulti::on_timer);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+}
+
+CurlMulti::~CurlMulti() {
+    alive_.reset();
+    for (auto& [easy, done] : done_) curl_multi_remove_handle(multi_, easy);
+    done_.clear();
+    curl_multi_cleanup(multi_);  // may still call on_socket(REMOVE): sockets_ is still here
+    for (auto& [fd, sock] : sockets_) {
+        sock->removed = true;
+        sock->sd.release();
+    }
+}
+
+void CurlMulti::add(CURL* easy, Done done) {
+    done_[easy] = std::move(done);
+    CURLMcode rc = curl_multi_add_handle(multi_, easy);
+    if (rc != CURLM_OK) {
+        done_.erase(easy);
+        throw std::runtime_error(std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc));
+    }
+    // libcurl asks for a 0 ms timeout through on_timer to kick the transfer off.
+}
+
+void CurlMulti::remove(CURL* easy) {
+    if (done_.erase(easy)) curl_multi_remove_handle(multi_, easy);
+}
+
+int CurlMulti::on_socket(CURL*, curl_socket_t s, int what, void* self_ptr, void*) {
+    auto* self = static_cast<CurlMulti*>(self_ptr);
+    auto it = self->sockets_.find(s);
+    if (what == CURL_POLL_REMOVE) {
+        if (it != self->sockets_.end()) {
+            it->second->removed = true;
+            // release(), not close(): libcurl closes the fd right after this callback.
+            it->second->sd.release();
+            self->sockets_.erase(it);
+        }
+        return 0;
+    }
+    if (it == self->sockets_.end()) {
+        it = self->sockets_.emplace(s, std::make_shared<Socket>(self->io_, s)).first;
+    }
+    it->second->what = what;
+    self->watch(it->second);
+    return 0;
+}
+
+int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self_ptr) {
+    auto* self = static_cast<CurlMulti*>(self_ptr);
+    if (timeout_ms < 0) {
+        self->timer_.cancel();
+        return 0;
+    }
+    // Even a 0 ms timeout goes through the loop: calling socket_action from inside this
+    // callback is not allowed.
+    self->timer_.expires_after(std::chrono::milliseconds(timeout_ms));
+    std::weak_ptr<CurlMulti*> alive = self->alive_;
+    self->timer_.async_wait([alive](const boost::system::error_code& ec) {
+        auto a = alive.lock();
+        if (!a || ec) return;
+        (*a)->action(CURL_SOCKET_TIMEOUT, 0);
+    });
+    return 0;
+}
+
+void CurlMulti::watch(const std::shared_ptr<Socket>& sock) {
+    std::weak_ptr<CurlMulti*> alive = alive_;
+    std::weak_ptr<Socket> weak = sock;
+    auto handler = [alive, weak](bool read) {
+        return [alive, weak, read](const boost::system::error_code& ec) {
+            auto a = alive.lock();
+            auto s = weak.lock();
+            if (!a || !s || s->removed) return;
+            (read ? s->reading : s->writing) = false;
+            if (ec == asio::error::operation_aborted) return;
+            int events = ec ? CURL_CSELECT_ERR : (read ? CURL_CSELECT_IN : CURL_CSELECT_OUT);
+            (*a)->action(s->fd, events);
+            // Still wanted (libcurl did not say REMOVE or change interest): wait again.
+            if (!s->removed) (*a)->watch(s);
+        };
+    };
+    // Asio's epoll reactor is edge-triggered and its async_wait never checks readiness first.
+    // libcurl may leave bytes in a socket it wants read again (it caps reads per call), and that
+    // edge is already spent: so look with a zero-timeout poll() and go straight on when ready.
+    auto ready = [&](short events) {
+        pollfd p{sock->fd, events, 0};
+        return ::poll(&p, 1, 0) > 0 && p.revents != 0;
+    };
+    if ((sock->what & CURL_POLL_IN) && !sock->reading) {
+        sock->reading = true;
+        if (ready(POLLIN))
+            asio::post(io_, [h = handler(true)] { h({}); });
+        else
+            sock->sd.async_wait(asio::posix::stream_descriptor::wait_read, handler(true));
+    }
+    if ((sock->what & CURL_POLL_OUT) && !sock->writing) {
+        sock->writing = true;
+        if (ready(POLLOUT))
+            asio::post(io_, [h = handler(false)] { h({}); });
+        else
+            sock->sd.async_wait(asio::posix::stream_descriptor::wait_write, handler(false));
+    }
+}
+
+void CurlMulti::action(curl_socket_t s, int events) {
+    int running = 0;
+    CURLMcode rc = curl_multi_socket_action(multi_, s, events, &running);
+    if (rc != CURLM_OK) spdlog::error("event=curl.multi_error error=\"{}\"", curl_multi_strerror(rc));
+    collect_done();
+}
+
+void CurlMulti::collect_done() {
+    int left = 0;
+    std::vector<std::pair<CURL*, CURLcode>> finished;
+    while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+        if (msg->msg == CURLMSG_DONE) finished.emplace_back(msg->easy_handle, msg->data.result);
+    }
+    for (auto [easy, code] : finished) {
+        curl_multi_remove_handle(multi_, easy);
+        auto it = done_.find(easy);
+        if (it == done_.end()) continue;
+        Done done = std::move(it->second);
+        done_.erase(it);
+        // Posted: the callback may add or free handles, which must not happen in here.
+        asio::post(io_, [done = std::move(done), code] { done(code); });
+    }
+}
+
+}  // namespace ticketd::daemon

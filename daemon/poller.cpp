@@ -1,0 +1,520 @@
+#include "daemon/poller.h"
+
+// GCC 12 flags Boost 1.74's coroutine frame allocator (operator new/delete pairs it cannot see
+// through) with a false -Wmismatched-new-delete; the frames are allocated and freed by Asio.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <optional>
+#include <random>
+
+#include "mail/imap.h"
+#include "store/database.h"
+#include "store/inbox.h"
+
+namespace ticketd::daemon {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::int64_t ms_since(Clock::time_point t0) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+}
+
+const char* after_ingest_name(config::ImapAccount::AfterIngest a) {
+    switch (a) {
+        case config::ImapAccount::AfterIngest::seen: return "seen";
+        case config::ImapAccount::AfterIngest::move: return "move";
+        case config::ImapAccount::AfterIngest::remove: return "remove";
+    }
+    return "seen";
+}
+
+/// A server command line stays well below dovecot's 64 KB limit even for scattered UIDs.
+constexpr std::size_t kUidsPerCommand = 500;
+
+struct Reply {
+    mail::ImapResult result;
+    std::string body;
+};
+
+}  // namespace
+
+struct Poller::Mailbox {
+    Mailbox(asio::io_context& io, config::ImapAccount a) : account(std::move(a)), timer(io) {}
+    config::ImapAccount account;
+    std::optional<mail::ServerUrl> url;
+    int failures = 0;
+    asio::steady_timer timer;
+    std::minstd_rand rng{std::random_device{}()};
+};
+
+Poller::Poller(asio::io_context& io, store::Database& db, std::vector<config::ImapAccount> accounts,
+               OnStored on_stored, PollerOptions options)
+    : io_(io),
+      db_(db),
+      inbox_(std::make_unique<store::Inbox>(db)),
+      on_stored_(std::move(on_stored)),
+      options_(options) {
+    for (auto& a : accounts) {
+        auto mb = std::make_unique<Mailbox>(io, std::move(a));
+        mb->url = mail::parse_server_url(mb->account.url);
+        mailboxes_.push_back(std::move(mb));
+    }
+}
+
+Poller::~Poller() {
+    *alive_ = false;
+    for (auto& mb : mailboxes_) mb->timer.cancel();
+}
+
+// ---------------------------------------------------------------------------------------------
+// One cycle
+
+namespace {
+
+/// Everything a cycle needs to talk to one mailbox.
+struct Session {
+    CurlMulti& multi;
+    const config::ImapAccount& account;
+    const mail::ServerUrl& url;
+    mail::ImapOptions options;
+
+    awaitable<Reply> run(mail::ImapRequest req) {
+        CURLcode code = co_await multi.async_perform(req.handle(), use_awaitable);
+        Reply r{req.result(code), req.take_body()};
+        co_return r;
+    }
+    awaitable<Reply> command(std::string url_, std::string cmd) {
+        co_return co_await run(mail::ImapRequest::command(url_, cmd, options));
+    }
+};
+
+/// Fetches a list of UIDs over up to `connections` transfers at once (one connection each;
+/// libcurl's pool keeps them logged in with the mailbox selected between messages).
+class FetchBatch : public std::enable_shared_from_this<FetchBatch> {
+public:
+    struct Slot {
+        std::unique_ptr<mail::ImapRequest> req;
+        mail::ImapResult result;
+        std::string body;
+        std::int64_t ms = 0;
+        bool done = false;
+    };
+
+    FetchBatch(Session& s, std::uint64_t uidvalidity, std::vector<std::uint64_t> uids)
+        : s_(s), uidvalidity_(uidvalidity), uids_(std::move(uids)), slots_(uids_.size()) {}
+
+    template <class Token>
+    auto async_run(Token&& token) {
+        return asio::async_initiate<Token, void()>(
+            [self = shared_from_this()](auto handler) {
+                auto h = std::make_shared<decltype(handler)>(std::move(handler));
+                self->done_ = [h] { (*h)(); };
+                self->pump();
+            },
+            token);
+    }
+
+    const std::vector<std::uint64_t>& uids() const { return uids_; }
+    std::vector<Slot>& slots() { return slots_; }
+
+private:
+    void pump() {
+        std::size_t width = static_cast<std::size_t>(std::max(1, s_.account.connections));
+        while (in_flight_ < width && next_ < uids_.size()) start(next_++);
+        if (in_flight_ == 0 && next_ >= uids_.size() && done_) {
+            auto done = std::move(done_);
+            done_ = nullptr;
+            done();
+        }
+    }
+
+    void start(std::size_t i) {
+        auto& slot = slots_[i];
+        slot.req = std::make_unique<mail::ImapRequest>(mail::ImapRequest::fetch(
+            mail::fetch_url(s_.url, s_.url.mailbox, uidvalidity_, uids_[i]), s_.options));
+        ++in_flight_;
+        auto t0 = Clock::now();
+        s_.multi.add(slot.req->handle(), [self = shared_from_this(), i, t0](CURLcode code) {
+            self->finish(i, code, ms_since(t0));
+        });
+    }
+
+    void finish(std::size_t i, CURLcode code, std::int64_t ms) {
+        auto& slot = slots_[i];
+        slot.result = slot.req->result(code);
+        slot.body = slot.req->take_body();
+        slot.ms = ms;
+        slot.done = true;
+        slot.req.reset();
+        --in_flight_;
+        auto st = slot.result.status;
+        // A failure other than "gone" ends the batch: what is already in flight completes, the
+        // rest waits for the next cycle. "Gone" is normal (deleted by someone else).
+        if (st != mail::ImapStatus::ok && st != mail::ImapStatus::not_found &&
+            st != mail::ImapStatus::too_large)
+            next_ = uids_.size();
+        pump();
+    }
+
+    Session& s_;
+    std::uint64_t uidvalidity_;
+    std::vector<std::uint64_t> uids_;
+    std::vector<Slot> slots_;
+    std::size_t next_ = 0, in_flight_ = 0;
+    std::function<void()> done_;
+};
+
+/// Flag, move or delete `uids` on the server, as the account says. Safe to repeat: a UID that is
+/// already flagged, moved or gone is not an error for UID STORE / UID MOVE / UID EXPUNGE.
+awaitable<mail::ImapResult> acknowledge(Session& s, std::uint64_t uidvalidity,
+                                        const std::vector<std::uint64_t>& all) {
+    using After = config::ImapAccount::AfterIngest;
+    // The UIDVALIDITY in the URL makes libcurl refuse when the mailbox was recreated: old UIDs
+    // would name other messages there.
+    const std::string url = mail::mailbox_url(s.url, s.url.mailbox, uidvalidity);
+    for (std::size_t off = 0; off < all.size(); off += kUidsPerCommand) {
+        std::vector<std::uint64_t> uids(all.begin() + off,
+                                        all.begin() + std::min(all.size(), off + kUidsPerCommand));
+        Reply r;
+        switch (s.account.after_ingest) {
+            case After::seen:
+                r = co_await s.command(url, mail::store_flags_command(uids, "\\Seen"));
+                break;
+            case After::move:
+                r = co_await s.command(url, mail::move_command(uids, s.account.processed_folder));
+                if (r.result.status == mail::ImapStatus::rejected) {
+                    // Most likely the folder does not exist yet: create it, then try once more.
+                    auto c = co_await s.command(mail::server_url(s.url),
+                                                mail::create_command(s.account.processed_folder));
+                    spdlog::info("event=imap.create_folder account={} folder=\"{}\" result={}",
+                                 s.account.name, mail::log_safe(s.account.processed_folder),
+                                 mail::to_string(c.result.status));
+                    r = co_await s.command(url, mail::move_command(uids, s.account.processed_folder));
+                }
+                break;
+            case After::remove:
+                r = co_await s.command(url, mail::store_flags_command(uids, "\\Deleted"));
+                // UID EXPUNGE (UIDPLUS) removes only ours, not other \Deleted messages.
+                if (r.result.ok()) r = co_await s.command(url, mail::uid_expunge_command(uids));
+                break;
+        }
+        if (!r.result.ok()) co_return r.result;
+    }
+    co_return mail::ImapResult{mail::ImapStatus::ok, CURLE_OK, {}};
+}
+
+}  // namespace
+
+awaitable<PollResult> Poller::guarded_cycle(Mailbox& mb) {
+    auto t0 = Clock::now();
+    PollResult r;
+    try {
+        r = co_await cycle(mb);
+    } catch (const std::exception& e) {
+        // Store errors (disk full, busy) and the unexpected: the cycle is retried with backoff;
+        // nothing was acknowledged that was not committed.
+        r.account = mb.account.name;
+        r.ok = false;
+        r.status = mail::ImapStatus::other;
+        r.error = std::string("internal: ") + e.what();
+    }
+    r.ms = ms_since(t0);
+    if (r.ok) {
+        mb.failures = 0;
+        spdlog::info(
+            "event=imap.cycle account={} ok=true uidvalidity={} found={} stored={} acknowledged={} "
+            "reacknowledged={} skipped={} ms={}",
+            r.account, r.uidvalidity, r.found, r.stored, r.acknowledged, r.reacknowledged, r.skipped,
+            r.ms);
+    } else {
+        ++mb.failures;
+        spdlog::warn("event=imap.cycle account={} ok=false status={} stored={} failures={} ms={} "
+                     "error=\"{}\"",
+                     r.account, mail::to_string(r.status), r.stored, mb.failures, r.ms,
+                     mail::log_safe(r.error, 300));
+    }
+    if (on_cycle_) on_cycle_(r);
+    co_return r;
+}
+
+awaitable<PollResult> Poller::cycle(Mailbox& mb) {
+    const auto& acc = mb.account;
+    PollResult r;
+    r.account = acc.name;
+    auto fail = [&r](mail::ImapStatus st, std::string what) {
+        r.ok = false;
+        r.status = st;
+        r.error = std::move(what);
+        return r;
+    };
+    if (!mb.url) co_return fail(mail::ImapStatus::other, "url is not imap:// or imaps://host[:port]/MAILBOX");
+
+    // Secrets are read at use (a rotated password file needs no reload) and never logged.
+    mail::ImapOptions opts;
+    opts.username = acc.username;
+    std::string err;
+    if (!acc.xoauth2_token_command.empty()) {
+        auto token = mail::run_token_command(acc.xoauth2_token_command, err);
+        if (!token) co_return fail(mail::ImapStatus::auth_failed, err);
+        opts.oauth2_token = *token;
+    } else {
+        auto pw = mail::load_secret_file(acc.password_file, err);
+        if (!pw) co_return fail(mail::ImapStatus::auth_failed, err);
+        opts.password = *pw;
+    }
+    opts.tls_verify = acc.tls_verify;
+    opts.ca_file = acc.ca_file;
+    opts.require_starttls = acc.require_starttls && !mb.url->tls;
+    opts.connect_timeout = acc.connect_timeout;
+    opts.transfer_timeout = acc.transfer_timeout;
+    opts.verbose = options_.curl_verbose;
+    // A multi handle (and so a connection pool) per cycle. Dovecot shows a SELECTed session new
+    // mail only at its next sync point, so a connection pooled from the last cycle answers
+    // UID SEARCH without the newest messages and UID FETCH on them with "no such message".
+    // Fresh connections each cycle see everything the search saw; within the cycle they are
+    // reused across batches. The cost is two or three logins per cycle.
+    CurlMulti multi(io_);
+    Session s{multi, acc, *mb.url, opts};
+    const std::string& mailbox = mb.url->mailbox;
+
+    // 1. Where does the server stand? EXAMINE is read-only, and the connection is closed after
+    //    it: libcurl does not know it happened and would think the mailbox still SELECTed.
+    auto examine = mail::ImapRequest::command(mail::server_url(*mb.url), mail::examine_command(mailbox), opts);
+    examine.forbid_reuse();
+    Reply ex = co_await s.run(std::move(examine));
+    if (!ex.result.ok()) co_return fail(ex.result.status, "EXAMINE " + mailbox + ": " + ex.result.error);
+    auto status = mail::parse_mailbox_status(ex.body);
+    if (!status)
+        co_return fail(mail::ImapStatus::other,
+                       "EXAMINE answer not understood: " + mail::log_safe(ex.body, 120));
+    const std::uint64_t validity = status->uidvalidity;
+    r.uidvalidity = validity;
+
+    // 2. Our cursor, reset when the mailbox was recreated.
+    auto cur = inbox_->cursor(acc.name, mailbox);
+    if (cur.uidvalidity != validity) {
+        if (cur.uidvalidity != 0) {
+            r.uidvalidity_changed = true;
+            spdlog::warn("event=imap.uidvalidity_changed account={} mailbox=\"{}\" old={} new={} "
+                         "action=refetch_all",
+                         acc.name, mail::log_safe(mailbox), cur.uidvalidity, validity);
+        }
+        inbox_->reset_cursor(acc.name, mailbox, validity);
+        cur.uidvalidity = validity;
+        cur.last_uid = 0;
+    }
+
+    // 3. Rows committed by an earlier cycle whose acknowledge never happened (crash, error).
+    if (auto pending = inbox_->unacknowledged(acc.name, mailbox); !pending.empty()) {
+        std::vector<std::uint64_t> uids;
+        std::vector<std::int64_t> ids;
+        for (const auto& e : pending) {
+            if (!e.uid) continue;
+            uids.push_back(*e.uid);
+            ids.push_back(e.id);
+        }
+        auto ack = co_await acknowledge(s, validity, uids);
+        if (!ack.ok()) co_return fail(ack.status, "acknowledge (earlier rows): " + ack.error);
+        inbox_->mark_acknowledged(ids);
+        r.reacknowledged = ids.size();
+        spdlog::info("event=imap.reacknowledge account={} count={} after_ingest={}", acc.name,
+                     ids.size(), after_ingest_name(acc.after_ingest));
+    }
+
+    // 4. What is new. Bounded from the cursor, ESEARCH for a compact answer.
+    Reply sr = co_await s.command(mail::mailbox_url(*mb.url, mailbox, validity),
+                                  mail::search_command(cur.last_uid + 1));
+    if (!sr.result.ok()) co_return fail(sr.result.status, "UID SEARCH: " + sr.result.error);
+    auto all = mail::parse_search(sr.body);
+    if (!all) co_return fail(mail::ImapStatus::other,
+                             "UID SEARCH answer not understood: " + mail::log_safe(sr.body, 120));
+    const auto fresh = mail::uids_after(*all, cur.last_uid);
+    r.found = fresh.size();
+
+    // 5. Batches: fetch, commit, then acknowledge.
+    const std::size_t batch_size = static_cast<std::size_t>(std::max(1, acc.batch_size));
+    for (std::size_t off = 0; off < fresh.size(); off += batch_size) {
+        if (stopping_ && off > 0) break;  // stop(): the batch in hand is done, no new one
+        std::vector<std::uint64_t> chunk(fresh.begin() + off,
+                                         fresh.begin() + std::min(fresh.size(), off + batch_size));
+        auto batch = std::make_shared<FetchBatch>(s, validity, chunk);
+        auto t0 = Clock::now();
+        co_await batch->async_run(use_awaitable);
+
+        // Keep messages in UID order up to the first real failure: the cursor moves to the
+        // highest UID committed, so nothing after a gap may be committed.
+        std::vector<store::FetchedMessage> msgs;
+        std::optional<mail::ImapResult> failure;
+        std::size_t bytes = 0;
+        for (std::size_t i = 0; i < chunk.size(); ++i) {
+            auto& slot = batch->slots()[i];
+            if (!slot.done) break;  // never started: an earlier failure ended the batch
+            if (slot.result.status == mail::ImapStatus::too_large) {
+                // Left on the server, untouched and visible; it must not block every message
+                // behind it forever (DESIGN.md: one bad message never stops the loop).
+                ++r.skipped;
+                spdlog::error("event=imap.too_large account={} uid={} action=left_on_server "
+                              "detail=\"{}\"",
+                              acc.name, chunk[i], mail::log_safe(slot.result.error));
+                continue;
+            }
+            if (slot.result.status == mail::ImapStatus::not_found) {
+                ++r.skipped;
+                spdlog::info("event=imap.fetch_gone account={} uid={} detail=\"{}\"", acc.name,
+                             chunk[i], mail::log_safe(slot.result.error));
+                continue;
+            }
+            if (!slot.result.ok()) {
+                failure = slot.result;
+                failure->error = "fetch uid " + std::to_string(chunk[i]) + ": " + slot.result.error;
+                break;
+            }
+            spdlog::debug("event=imap.fetch account={} uid={} bytes={} ms={}", acc.name, chunk[i],
+                          slot.body.size(), slot.ms);
+            bytes += slot.body.size();
+            msgs.push_back({chunk[i], std::move(slot.body)});
+        }
+        std::int64_t fetch_ms = ms_since(t0);
+
+        if (!msgs.empty()) {
+            auto ids = inbox_->add_imap_batch(acc.name, mailbox, validity, msgs);
+            r.stored += ids.size();
+            std::vector<std::uint64_t> uids;
+            for (const auto& m : msgs) uids.push_back(m.uid);
+            auto ack = co_await acknowledge(s, validity, uids);
+            if (ack.ok()) {
+                inbox_->mark_acknowledged(ids);
+                r.acknowledged += ids.size();
+            } else {
+                // Committed but not acknowledged: the next cycle acknowledges them (step 3);
+                // they are never fetched as new again because the cursor moved with them.
+                spdlog::warn("event=imap.acknowledge_failed account={} count={} error=\"{}\"",
+                             acc.name, ids.size(), mail::log_safe(ack.error));
+                if (!failure) {
+                    failure = ack;
+                    failure->error = "acknowledge: " + ack.error;
+                }
+            }
+            spdlog::info("event=imap.batch account={} count={} bytes={} first_uid={} last_uid={} "
+                         "fetch_ms={} total_ms={}",
+                         acc.name, ids.size(), bytes, uids.front(), uids.back(), fetch_ms,
+                         ms_since(t0));
+            if (on_stored_) {
+                try {
+                    on_stored_(ids);
+                } catch (const std::exception& e) {
+                    spdlog::error("event=imap.on_stored_failed account={} error=\"{}\"", acc.name,
+                                  mail::log_safe(e.what()));
+                }
+            }
+        }
+        if (failure) co_return fail(failure->status, failure->error);
+    }
+    r.ok = true;
+    co_return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scheduling
+
+std::chrono::milliseconds Poller::backoff(Mailbox& mb) {
+    auto base = options_.backoff_initial;
+    for (int i = 1; i < mb.failures && base < options_.backoff_max; ++i) base *= 2;
+    base = std::min(base, options_.backoff_max);
+    // +-50% jitter: many daemons restarted together must not retry in lockstep.
+    std::uniform_real_distribution<double> jitter(0.5, 1.5);
+    auto ms = static_cast<std::int64_t>(static_cast<double>(base.count()) * jitter(mb.rng));
+    return std::chrono::milliseconds(std::max<std::int64_t>(1, ms));
+}
+
+void Poller::run_once(std::function<void(std::vector<PollResult>)> done) {
+    struct Gather {
+        std::vector<PollResult> results;
+        std::size_t left = 0;
+        std::function<void(std::vector<PollResult>)> done;
+    };
+    auto g = std::make_shared<Gather>();
+    g->results.resize(mailboxes_.size());
+    g->left = mailboxes_.size();
+    g->done = std::move(done);
+    if (g->left == 0) {
+        asio::post(io_, [g] {
+            if (g->done) g->done({});
+        });
+        return;
+    }
+    for (std::size_t i = 0; i < mailboxes_.size(); ++i) {
+        asio::co_spawn(io_, guarded_cycle(*mailboxes_[i]),
+                       [g, i](std::exception_ptr, PollResult r) {
+                           g->results[i] = std::move(r);
+                           if (--g->left == 0 && g->done) g->done(std::move(g->results));
+                       });
+    }
+}
+
+awaitable<void> Poller::loop(Mailbox& mb) {
+    while (!stopping_) {
+        PollResult r = co_await guarded_cycle(mb);
+        if (stopping_) break;
+        std::chrono::milliseconds delay =
+            r.ok ? std::chrono::duration_cast<std::chrono::milliseconds>(mb.account.poll_interval)
+                 : backoff(mb);
+        if (!r.ok)
+            spdlog::info("event=imap.retry account={} in_ms={} failures={}", mb.account.name,
+                         delay.count(), mb.failures);
+        mb.timer.expires_after(delay);
+        boost::system::error_code ec;
+        co_await mb.timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+}
+
+void Poller::start() {
+    stopping_ = false;
+    for (auto& mb : mailboxes_) {
+        ++loops_;
+        std::weak_ptr<bool> alive = alive_;
+        asio::co_spawn(io_, loop(*mb), [this, alive](std::exception_ptr e) {
+            if (alive.expired()) return;
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& ex) {
+                    spdlog::error("event=imap.loop_failed error=\"{}\"", mail::log_safe(ex.what()));
+                }
+            }
+            loop_finished();
+        });
+    }
+}
+
+void Poller::stop(std::function<void()> done) {
+    stopping_ = true;
+    for (auto& mb : mailboxes_) mb->timer.cancel();
+    if (done) stopped_.push_back(std::move(done));
+    if (loops_ == 0) {
+        auto waiting = std::move(stopped_);
+        stopped_.clear();
+        for (auto& f : waiting) asio::post(io_, f);
+    }
+}
+
+void Poller::loop_finished() {
+    if (loops_ > 0 && --loops_ == 0 && stopping_) {
+        auto waiting = std::move(stopped_);
+        stopped_.clear();
+        for (auto& f : waiting) f();
+    }
+}
+
+}  // namespace ticketd::daemon

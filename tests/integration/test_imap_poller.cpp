@@ -1,0 +1,394 @@
+// The IMAP poller against a real dovecot on 127.0.0.1 (issue 3): exactly once, commit then
+// acknowledge, recovery from server restarts, UIDVALIDITY changes, TLS, broken accounts.
+
+#include "daemon/poller.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <set>
+
+#include "store/database.h"
+#include "store/inbox.h"
+#include "tests/support/dovecot.h"
+#include "tests/support/paths.h"
+#include "tickets/pipeline.h"
+
+namespace ticketd::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+using config::ImapAccount;
+using ticketd::testing::DovecotServer;
+using ticketd::testing::TempDir;
+using ticketd::testing::write_file;
+
+std::string message(int i, const std::string& tag = "") {
+    return "From: Alice <alice@example.com>\r\n"
+           "To: support@example.com\r\n"
+           "Subject: printer " + std::to_string(i) + tag + "\r\n"
+           "Message-ID: <m" + std::to_string(i) + tag + "@example.com>\r\n"
+           "Date: Mon, 23 Nov 2026 02:00:00 +0000\r\n"
+           "\r\n"
+           "Body of message " + std::to_string(i) + ".\r\n";
+}
+
+std::int64_t scalar(store::Database& db, const std::string& sql) {
+    auto st = db.prepare(sql);
+    st.step();
+    return st.int64(0);
+}
+
+class PollerTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!DovecotServer::available()) GTEST_SKIP() << DovecotServer::why_unavailable();
+        server = std::make_unique<DovecotServer>();
+        write_file(dir / "password", "secret\n");
+        store::OpenOptions o;
+        o.durable = false;  // the poller's logic is under test here, not fsync
+        db = std::make_unique<store::Database>((dir / "t.db").string(), o);
+        inbox = std::make_unique<store::Inbox>(*db);
+    }
+
+    ImapAccount account(const std::string& url = "") {
+        ImapAccount a;
+        a.name = "support";
+        a.url = url.empty() ? server->imap_url() : url;  // imap:// + STARTTLS required
+        a.username = "support";
+        a.password_file = (dir / "password").string();
+        a.ca_file = server->cert_file().string();
+        a.batch_size = 3;
+        a.connections = 3;
+        a.connect_timeout = 5s;
+        a.transfer_timeout = 20s;
+        a.poll_interval = 1s;
+        return a;
+    }
+
+    std::unique_ptr<Poller> poller(std::vector<ImapAccount> accounts) {
+        PollerOptions po;
+        po.backoff_initial = 50ms;
+        po.backoff_max = 400ms;
+        return std::make_unique<Poller>(io, *db, std::move(accounts),
+                                        [this](const std::vector<std::int64_t>& ids) {
+                                            notified.insert(notified.end(), ids.begin(), ids.end());
+                                            if (on_stored) on_stored(ids);
+                                        },
+                                        po);
+    }
+
+    std::vector<PollResult> run_once(Poller& p) {
+        std::vector<PollResult> out;
+        bool done = false;
+        p.run_once([&](std::vector<PollResult> r) {
+            out = std::move(r);
+            done = true;
+        });
+        io.restart();
+        auto deadline = std::chrono::steady_clock::now() + 60s;
+        while (!done && std::chrono::steady_clock::now() < deadline) io.run_one_for(1s);
+        EXPECT_TRUE(done) << "run_once did not finish";
+        return out;
+    }
+
+    /// Run the loop until `pred` holds (checked after every handler) or the timeout.
+    bool run_until(const std::function<bool()>& pred, std::chrono::seconds timeout = 20s) {
+        io.restart();
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (!pred()) {
+            if (std::chrono::steady_clock::now() > deadline) return false;
+            io.run_one_for(100ms);
+            if (io.stopped()) io.restart();
+        }
+        return true;
+    }
+
+    std::int64_t inbox_rows() { return scalar(*db, "SELECT count(*) FROM inbox"); }
+
+    TempDir dir;
+    boost::asio::io_context io;
+    std::unique_ptr<DovecotServer> server;
+    std::unique_ptr<store::Database> db;
+    std::unique_ptr<store::Inbox> inbox;
+    std::vector<std::int64_t> notified;
+    std::function<void(const std::vector<std::int64_t>&)> on_stored;
+};
+
+TEST_F(PollerTest, NewMailIsStoredExactlyOnceThenMarkedSeen) {
+    for (int i = 1; i <= 7; ++i) server->deliver(message(i));
+    auto p = poller({account()});
+
+    auto r = run_once(*p);
+    ASSERT_EQ(r.size(), 1u);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].found, 7u);
+    EXPECT_EQ(r[0].stored, 7u);
+    EXPECT_EQ(r[0].acknowledged, 7u);
+    EXPECT_EQ(inbox_rows(), 7);
+    EXPECT_EQ(notified.size(), 7u);
+    EXPECT_EQ(scalar(*db, "SELECT count(*) FROM inbox WHERE acknowledged = 0"), 0);
+    // The bytes are the server's bytes, UIDs and validity recorded.
+    auto e = inbox->get(notified.front());
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->source, "imap:support/INBOX");
+    EXPECT_EQ(e->uidvalidity, server->uidvalidity());
+    EXPECT_NE(inbox->raw(notified.front()).find("Body of message"), std::string::npos);
+    auto flags = server->flags();
+    ASSERT_EQ(flags.size(), 7u);
+    for (auto& [uid, f] : flags) EXPECT_NE(f.find("\\Seen"), std::string::npos) << uid;
+
+    // A second cycle finds nothing new, even though "UID N:*" always names the highest UID.
+    r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].found, 0u);
+    EXPECT_EQ(r[0].stored, 0u);
+    EXPECT_EQ(inbox_rows(), 7);
+
+    // Mail that arrives later is picked up alone.
+    server->deliver(message(8));
+    server->deliver(message(9));
+    r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].stored, 2u);
+    EXPECT_EQ(inbox_rows(), 9);
+    std::set<std::int64_t> distinct(notified.begin(), notified.end());
+    EXPECT_EQ(distinct.size(), 9u);
+    EXPECT_EQ(scalar(*db, "SELECT count(DISTINCT uid) FROM inbox"), 9);
+}
+
+TEST_F(PollerTest, AfterIngestMoveCreatesTheFolderAndMoves) {
+    for (int i = 1; i <= 4; ++i) server->deliver(message(i));
+    auto a = account();
+    a.after_ingest = ImapAccount::AfterIngest::move;
+    a.processed_folder = "Done Tickets";  // missing, with a space: created and quoted
+    auto p = poller({a});
+    auto r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].stored, 4u);
+    EXPECT_EQ(server->count("INBOX"), 0u);
+    EXPECT_EQ(server->count("Done Tickets"), 4u);
+    EXPECT_EQ(scalar(*db, "SELECT count(*) FROM inbox WHERE acknowledged = 1"), 4);
+    r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].found, 0u);
+}
+
+TEST_F(PollerTest, AfterIngestRemoveExpungesOnlyOurs) {
+    for (int i = 1; i <= 4; ++i) server->deliver(message(i));
+    auto a = account();
+    a.after_ingest = ImapAccount::AfterIngest::remove;
+    auto p = poller({a});
+    auto r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].stored, 4u);
+    EXPECT_EQ(server->count("INBOX"), 0u);
+    EXPECT_EQ(inbox_rows(), 4);
+}
+
+TEST_F(PollerTest, WrongPasswordIsClearAndRetriedUntilFixed) {
+    write_file(dir / "password", "not-the-password\n");
+    server->deliver(message(1));
+    auto p = poller({account()});
+    auto r = run_once(*p);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_FALSE(r[0].ok);
+    EXPECT_EQ(r[0].status, mail::ImapStatus::auth_failed);
+    EXPECT_NE(r[0].error.find("login denied for user support"), std::string::npos) << r[0].error;
+    EXPECT_EQ(r[0].error.find("not-the-password"), std::string::npos);
+    EXPECT_EQ(inbox_rows(), 0);
+
+    // Periodic mode keeps retrying with backoff; the password file is read at every attempt.
+    std::vector<PollResult> cycles;
+    p->on_cycle([&](const PollResult& c) { cycles.push_back(c); });
+    p->start();
+    ASSERT_TRUE(run_until([&] { return cycles.size() >= 2; }));
+    EXPECT_FALSE(cycles[1].ok);
+    write_file(dir / "password", "secret\n");
+    ASSERT_TRUE(run_until([&] { return inbox_rows() == 1; }));
+    bool stopped = false;
+    p->stop([&] { stopped = true; });
+    ASSERT_TRUE(run_until([&] { return stopped; }));
+}
+
+TEST_F(PollerTest, SurvivesDovecotKilledAndRestarted) {
+    for (int i = 1; i <= 3; ++i) server->deliver(message(i));
+    auto p = poller({account()});
+    std::vector<PollResult> cycles;
+    p->on_cycle([&](const PollResult& c) { cycles.push_back(c); });
+    p->start();
+    ASSERT_TRUE(run_until([&] { return !cycles.empty(); }));
+    ASSERT_TRUE(cycles[0].ok) << cycles[0].error;
+    EXPECT_EQ(inbox_rows(), 3);
+
+    server->kill();  // SIGKILL to the whole server: pooled connections die with it
+    for (int i = 4; i <= 6; ++i) server->deliver(message(i));
+    std::size_t before = cycles.size();
+    ASSERT_TRUE(run_until([&] {
+        return cycles.size() > before && !cycles.back().ok;
+    })) << "no failed cycle while the server was down";
+    server->start();
+    ASSERT_TRUE(run_until([&] { return inbox_rows() == 6; })) << server->log();
+    EXPECT_EQ(scalar(*db, "SELECT count(DISTINCT uid) FROM inbox"), 6);
+    bool stopped = false;
+    p->stop([&] { stopped = true; });
+    ASSERT_TRUE(run_until([&] { return stopped; }));
+    EXPECT_EQ(scalar(*db, "SELECT count(*) FROM inbox WHERE acknowledged = 0"), 0);
+}
+
+TEST_F(PollerTest, UidvalidityChangeCreatesNoDuplicateTickets) {
+    server->command("CREATE Support");
+    for (int i = 1; i <= 3; ++i) server->append(message(i), "Support");
+    auto cfg = std::make_shared<config::Config>();
+    cfg->desk.addresses = {"support@example.com"};
+    cfg->desk.hostname = "example.com";
+    tickets::Pipeline pipeline(*db, cfg);
+    on_stored = [&](const std::vector<std::int64_t>& ids) {
+        for (auto id : ids) pipeline.process(id);
+    };
+    auto p = poller({account(server->imap_url("Support"))});
+    auto r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].stored, 3u);
+    const auto old_validity = server->uidvalidity("Support");
+    std::int64_t tickets_before = scalar(*db, "SELECT count(*) FROM tickets");
+    EXPECT_EQ(tickets_before, 3);
+
+    // The mailbox is deleted and recreated with the same mail plus one new message.
+    server->command("DELETE Support");
+    server->command("CREATE Support");
+    for (int i = 1; i <= 4; ++i) server->append(message(i), "Support");
+    ASSERT_NE(server->uidvalidity("Support"), old_validity);
+
+    r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_TRUE(r[0].uidvalidity_changed);
+    EXPECT_EQ(r[0].found, 4u);  // everything fetched again under the new validity
+    auto c = inbox->cursor("support", "Support");
+    EXPECT_EQ(c.uidvalidity, server->uidvalidity("Support"));
+    EXPECT_EQ(c.last_uid, 4u);
+    EXPECT_EQ(scalar(*db, "SELECT count(*) FROM tickets"), 4) << "one new ticket, no duplicates";
+    r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].found, 0u);
+}
+
+TEST_F(PollerTest, CrashBetweenCommitAndAcknowledgeIsAcknowledgedNextCycle) {
+    for (int i = 1; i <= 3; ++i) server->deliver(message(i));
+    auto a = account();
+    a.after_ingest = ImapAccount::AfterIngest::move;
+    // What a crash right after the commit leaves: rows and cursor, nothing done on the server.
+    const auto validity = server->uidvalidity();
+    inbox->reset_cursor("support", "INBOX", validity);
+    inbox->add_imap_batch("support", "INBOX", validity, {{1, message(1)}, {2, message(2)}});
+    ASSERT_EQ(inbox->unacknowledged("support", "INBOX").size(), 2u);
+    EXPECT_EQ(server->count("INBOX"), 3u);
+
+    auto p = poller({a});
+    auto r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].reacknowledged, 2u);
+    EXPECT_EQ(r[0].found, 1u);  // only UID 3 is new: 1 and 2 are not fetched again
+    EXPECT_EQ(r[0].stored, 1u);
+    EXPECT_EQ(inbox_rows(), 3);
+    EXPECT_TRUE(inbox->unacknowledged("support", "INBOX").empty());
+    EXPECT_EQ(server->count("INBOX"), 0u);
+    EXPECT_EQ(server->count("Processed"), 3u);
+}
+
+TEST_F(PollerTest, ImapsWithCaFileWorksAndAWrongCaFails) {
+    server->deliver(message(1));
+    auto p = poller({account(server->imaps_url())});
+    auto r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].stored, 1u);
+
+    // Another self-signed certificate as the CA: verification must fail, nothing stored.
+    ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -keyout '" +
+                           (dir / "other.key").string() + "' -out '" + (dir / "other.pem").string() +
+                           "' -days 1 -subj /CN=other >/dev/null 2>&1")
+                              .c_str()),
+              0);
+    server->deliver(message(2));
+    for (const std::string& url : {server->imaps_url(), server->imap_url()}) {
+        auto a = account(url);
+        a.ca_file = (dir / "other.pem").string();
+        auto bad = poller({a});
+        r = run_once(*bad);
+        EXPECT_FALSE(r[0].ok) << url;
+        EXPECT_EQ(r[0].status, mail::ImapStatus::tls) << url << ": " << r[0].error;
+    }
+    EXPECT_EQ(inbox_rows(), 1);
+}
+
+TEST_F(PollerTest, PlainImapOnlyWhenStarttlsIsNotRequired) {
+    server->deliver(message(1));
+    auto a = account();
+    a.ca_file.clear();
+    a.require_starttls = false;
+    a.tls_verify = false;
+    auto p = poller({a});
+    auto r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].stored, 1u);
+}
+
+TEST_F(PollerTest, OneBrokenMailboxDoesNotStallTheOthers) {
+    // A server that accepts connections and never says a word.
+    int mute = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    ASSERT_EQ(::bind(mute, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    ASSERT_EQ(::listen(mute, 8), 0);
+    ASSERT_EQ(::getsockname(mute, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+
+    for (int i = 1; i <= 3; ++i) server->deliver(message(i));
+    auto broken = account("imap://127.0.0.1:" + std::to_string(ntohs(sa.sin_port)) + "/INBOX");
+    broken.name = "mute";
+    broken.connect_timeout = 2s;
+    broken.transfer_timeout = 2s;
+    auto good = account();
+    auto p = poller({broken, good});
+    std::vector<std::string> order;
+    p->on_cycle([&](const PollResult& c) { order.push_back(c.account); });
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = run_once(*p);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    ::close(mute);
+    ASSERT_EQ(r.size(), 2u);
+    EXPECT_FALSE(r[0].ok);
+    EXPECT_TRUE(r[0].status == mail::ImapStatus::timeout || r[0].status == mail::ImapStatus::connection)
+        << mail::to_string(r[0].status) << " " << r[0].error;
+    ASSERT_TRUE(r[1].ok) << r[1].error;
+    EXPECT_EQ(r[1].stored, 3u);
+    ASSERT_EQ(order.size(), 2u);
+    EXPECT_EQ(order[0], "support") << "the good mailbox finished while the mute one still waited";
+    EXPECT_LT(ms.count(), 10000);
+}
+
+TEST_F(PollerTest, ThousandMessagesOverParallelConnections) {
+    constexpr int kCount = 1000;
+    for (int i = 1; i <= kCount; ++i) server->deliver(message(i));
+    auto a = account();
+    a.batch_size = 100;
+    a.connections = 4;
+    auto p = poller({a});
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = run_once(*p);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].stored, static_cast<std::size_t>(kCount));
+    EXPECT_EQ(inbox_rows(), kCount);
+    std::printf("[ figures  ] %d messages, batch 100, 4 connections, STARTTLS: %lld ms (%.0f msg/s)\n",
+                kCount, static_cast<long long>(ms.count()),
+                kCount * 1000.0 / std::max<long long>(1, ms.count()));
+}
+
+}  // namespace
+}  // namespace ticketd::daemon
