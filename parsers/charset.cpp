@@ -98,8 +98,8 @@ bool run_iconv(iconv_t cd, std::string_view in, std::string& out, bool c1_passth
             iconv(cd, nullptr, nullptr, nullptr, nullptr);
             continue;
         }
-        // EINVAL: truncated sequence at the end.
-        append_replacement(out);
+        // EINVAL: a sequence cut short at the very end (odd byte of UTF-16, half a multibyte
+        // character): dropped, it carries no character.
         break;
     }
     // Flush stateful encodings (ISO-2022-JP back to ASCII).

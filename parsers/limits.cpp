@@ -93,6 +93,7 @@ private:
         content_type_.clear();
         in_content_type_ = false;
         ct_seen_ = false;
+        header_lines_ = 0;
         ct_field_begin_ = ct_field_end_ = 0;
         block_boundary_.clear();
         block_seen_.clear();
@@ -117,11 +118,36 @@ private:
         }
         if (content.size() >= 2 && content[0] == '-' && content[1] == '-' && matches_boundary(content)) {
             if (in_content_type_) finish_content_type();
-            // A boundary inside a header block: the part had no body (and maybe no header).
+            const auto m = match_boundary(content);
+            if (header_lines_ == 0 && m->closing && pos == last_delim_raw_end_ && result_.changed &&
+                last_delim_out_ <= result_.mended.size() && copied_ <= pos) {
+                // "--b" directly followed by "--b--": no part in between was meant (and none
+                // is counted by other parsers). Take back the opening delimiter.
+                result_.mended.resize(last_delim_out_);
+                copied_ = pos;
+                in_header_ = false;
+                return body_line(pos, line);
+            }
+            // A delimiter inside a header block: the part has no body (and maybe no header).
+            // mimetic needs the blank line that ends a header: add it before the delimiter.
+            const bool crlf = line.size() >= 2 && line[line.size() - 2] == '\r';
+            const char* eol = crlf ? "\r\n" : "\n";
+            std::string insert = eol;
+            std::string_view v = content_type_;
+            if (const auto colon = v.find(':'); colon != std::string_view::npos) {
+                const auto ct = parse_content_type(v.substr(colon + 1));
+                if (ct.type == "message" && ct.subtype == "rfc822")
+                    result_.rfc822_bodies.emplace_back(out_pos(pos), out_pos(pos));
+                // An empty multipart: close it, or mimetic would end every enclosing level
+                // at the enclosing delimiter that follows.
+                if (ct.type == "multipart" && block_seen_.size() > 2) insert += block_seen_ + "--" + eol;
+            }
+            mend_at(pos, 0, insert);
             in_header_ = false;
             return body_line(pos, line);
         }
 
+        ++header_lines_;
         const bool continuation = content[0] == ' ' || content[0] == '\t';
         if (!continuation && in_content_type_) finish_content_type();
         if (!continuation) {
@@ -276,9 +302,16 @@ private:
         if (body_end > 0 && raw_[body_end - 1] == '\r') --body_end;
         close_above(k, body_end);
         const Frame& f = frames_[k];
-        const std::string delimiter = f.seen + (m->closing ? "--" : "");
-        if (content != delimiter) mend_at(pos, content.size(), delimiter);
-        if (m->closing) {
+        // A delimiter as the very last line opens a part with nothing in it: no sender meant
+        // one, so it closes the multipart instead.
+        const bool closing = m->closing || pos + line.size() >= raw_.size();
+        const std::string delimiter = f.seen + (closing ? "--" : "");
+        if (content != delimiter) {
+            mend_at(pos, content.size(), delimiter);
+            last_delim_out_ = result_.mended.size() - delimiter.size();
+            last_delim_raw_end_ = pos + line.size();
+        }
+        if (closing) {
             frames_.resize(k);
             return std::nullopt;
         }
@@ -313,6 +346,8 @@ private:
     bool in_content_type_ = false;
     std::size_t ct_field_begin_ = 0, ct_field_end_ = 0;
     bool ct_seen_ = false;
+    std::size_t header_lines_ = 0;
+    std::size_t last_delim_out_ = npos, last_delim_raw_end_ = npos;
     std::string block_boundary_, block_seen_;
     std::string token_prefix_;
     int renamed_ = 0;

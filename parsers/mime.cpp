@@ -161,11 +161,6 @@ private:
         if (ct.type == "multipart" && !body.parts().empty()) {
             const bool digest = ct.subtype == "digest";
             for (const auto* child : body.parts()) {
-                // A boundary line as the very last line leaves mimetic an empty part that
-                // no sender meant: nothing in its header, nothing in its body.
-                if (child == body.parts().back() && child->header().empty() && child->body().empty() &&
-                    child->body().parts().empty() && body.parts().size() > 1)
-                    continue;
                 const auto cfs = fields_of(*child);
                 walk(*child, cfs, depth + 1, in_rfc822, digest);
             }
