@@ -123,6 +123,16 @@ void extract_body(Message& m) {
     // text/plain wins when it says anything; several plain parts (Apple Mail puts text around
     // inline images) are shown in order. Otherwise the HTML, as readable text.
     bool have_plain = std::any_of(plain.begin(), plain.end(), [&](std::size_t i) { return !blank(m.leaves[i].text); });
+    // Some senders put only "view this mail in an HTML-capable client" in the plain part.
+    if (have_plain && !html.empty() && plain.size() == 1) {
+        const std::string& t = m.leaves[plain.front()].text;
+        std::string l = lower(std::string_view(t).substr(0, 400));
+        bool placeholder = t.size() < 400 && l.find("html") != std::string::npos &&
+                           (l.find("capable") != std::string::npos || l.find("client") != std::string::npos ||
+                            l.find("browser") != std::string::npos || l.find("program") != std::string::npos ||
+                            l.find("viewer") != std::string::npos || l.find("support") != std::string::npos);
+        if (placeholder) have_plain = false;
+    }
     Flowed flowed = top_level_flowed(m);
     auto text_of = [&](std::size_t i) {
         const Leaf& l = m.leaves[i];

@@ -38,6 +38,8 @@ constexpr std::array kAutoHeaders{
     "X-Auto-Generated",
     "X-Vacation",
     "X-Ticketd-Auto",                              // our own (belt and braces with Auto-Submitted)
+    "X-Autoreply-Type",                            // some hosted vacation responders
+    "X-POST-MessageClass",                         // "9; Autoresponder" (Outlook/Exchange add-ons)
 };
 
 // Subjects auto-responders start theirs with (not contained anywhere: "Re: out of office
@@ -108,7 +110,22 @@ ClassifyResult classify(const Message& m, const ClassifyOptions& options) {
             return r;
         }
     }
+    // X-Precedence mirrors Precedence in some mailers; only its automatic values count here.
+    if (const Header* h = find_header(m, "X-Precedence")) {
+        std::string v = lower(trim(h->value));
+        if (v == "auto_reply" || v == "autoreply" || v == "junk" || v == "bulk") {
+            r.classification = Classification::auto_reply;
+            r.reason = evidence(*h);
+            return r;
+        }
+    }
     // Read receipts (RFC 8098) are machine-made answers too.
+    if (const Header* h = find_header(m, "Content-Type");
+        h && contains(lower(h->value), "multipart/report") && contains(lower(h->value), "disposition-notification")) {
+        r.classification = Classification::auto_reply;
+        r.reason = "multipart/report; report-type=disposition-notification (read receipt)";
+        return r;
+    }
     for (const Leaf& l : m.leaves) {
         if (!l.in_rfc822 && l.content_type == "message/disposition-notification") {
             r.classification = Classification::auto_reply;

@@ -191,3 +191,11 @@ TEST(ExtractBody, OutlookWebHtmlReply) {
     EXPECT_EQ(m.new_text, "Bitte stornieren.");
     EXPECT_EQ(m.quoted_text.rfind("---\nVon: ACME Support", 0), 0u) << m.quoted_text;
 }
+
+TEST(ExtractBody, PlainPlaceholderDefersToHtml) {
+    Message m;
+    m.leaves = {text_leaf("text/plain", "This is an HTML message. Please use an HTML capable mail program to read it."),
+                text_leaf("text/html", "<p>The real content</p>")};
+    extract_body(m);
+    EXPECT_EQ(m.body, "The real content");
+}
