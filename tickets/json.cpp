@@ -215,8 +215,13 @@ std::string render_show(const TicketView& v, const config::DeskConfig& desk) {
     }
     if (!v.events.empty()) {
         out << "\n--- trail\n";
-        for (const auto& e : v.events)
-            out << format_time(e.at) << "  " << pad(e.kind, 24) << e.detail << "\n";
+        for (const auto& e : v.events) {
+            out << format_time(e.at) << "  " << pad(e.kind, 24);
+            // Point at the message the event is about, by the number shown above.
+            for (std::size_t i = 0; e.message && i < v.messages.size(); ++i)
+                if (v.messages[i].message.id == *e.message) out << "(message " << i + 1 << ") ";
+            out << e.detail << "\n";
+        }
     }
     return out.str();
 }

@@ -323,6 +323,12 @@ TEST_F(PipelineTest, BounceIsRecordedOnTheTicketOfTheMailItReportsOn) {
     ASSERT_EQ(msgs.size(), 2u);
     EXPECT_EQ(msgs[1].kind, store::MessageKind::bounce);
     EXPECT_TRUE(has_event(t.id, "message.automatic"));
+    bool reported = false;
+    for (const auto& e : store::Events(db).for_ticket(t.id))
+        if (e.kind == "bounce.recorded")
+            reported = e.detail.find("gone@customer.example") != std::string::npos &&
+                       e.detail.find("5.1.1") != std::string::npos;
+    EXPECT_TRUE(reported) << "the trail names who failed and why";
     EXPECT_EQ(ticket(t.number).status, store::Status::open);
     EXPECT_FALSE(store::Tickets(db).is_participant(t.id, "MAILER-DAEMON@mx.acme.example"));
 }
