@@ -142,6 +142,17 @@ std::string repair_utf8(std::string_view s) {
     return out;
 }
 
+/// At least one well-formed multi-byte UTF-8 sequence.
+bool has_utf8_multibyte(std::string_view s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0xC2) continue;
+        const std::size_t len = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (len && i + len <= s.size() && is_valid_utf8(s.substr(i, len))) return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 bool is_valid_utf8(std::string_view s) {
@@ -285,8 +296,9 @@ Converted to_utf8(std::string_view bytes, std::string_view charset) {
             r.text.assign(bytes);
             return r;
         }
-        if (name == "UTF-8") {
-            // Declared UTF-8 that mostly is: repair; otherwise the sender lied about it.
+        if (name == "UTF-8" && has_utf8_multibyte(bytes)) {
+            // Real UTF-8 with some damage (it has valid multi-byte characters): keep those and
+            // replace the broken bytes. Without any, the label is wrong: windows-1252 below.
             r.exact = false;
             r.text = repair_utf8(bytes);
             return r;

@@ -84,7 +84,7 @@ private:
     std::optional<ParseError> start_header_block(bool nested) {
         if (++result_.parts > lim_.max_parts)
             return ParseError{"too_many_parts", "more than " + std::to_string(lim_.max_parts) + " MIME parts"};
-        (void)nested;
+        message_block_ = nested;
         in_header_ = true;
         header_bytes_ = 0;
         field_len_ = 0;
@@ -94,6 +94,8 @@ private:
         in_content_type_ = false;
         ct_seen_ = false;
         header_lines_ = 0;
+        skipping_continuations_ = false;
+        cte_.clear();
         ct_field_begin_ = ct_field_end_ = 0;
         block_boundary_.clear();
         block_seen_.clear();
@@ -149,7 +151,37 @@ private:
 
         ++header_lines_;
         const bool continuation = content[0] == ' ' || content[0] == '\t';
+        if (header_lines_ == 1 && message_block_ && !continuation && !is_field_line(content)) {
+            // An attached "message" that does not start with a header field is not one:
+            // mimetic reads it as body, and so do we.
+            in_header_ = false;
+            return std::nullopt;
+        }
+        if (continuation && header_lines_ == 1 && !message_block_) {
+            // folded text with nothing to fold into
+            mend_at(pos, line.size(), "");
+            skipping_continuations_ = true;
+            return std::nullopt;
+        }
+        if (!continuation && !is_field_line(content)) {
+            // Not "name: value" (fuzzed or broken header): mimetic would start the body here
+            // and lose every field after it; skip the line and keep reading fields, as other
+            // parsers do.
+            if (in_content_type_) finish_content_type();
+            mend_at(pos, line.size(), "");
+            skipping_continuations_ = true;
+            if (!warned_bad_line_) result_.warnings.push_back("malformed header line skipped");
+            warned_bad_line_ = true;
+            return std::nullopt;
+        }
+        if (continuation && skipping_continuations_) {
+            mend_at(pos, line.size(), "");
+            return std::nullopt;
+        }
+        skipping_continuations_ = false;
         if (!continuation && in_content_type_) finish_content_type();
+        if (!continuation && ieq_prefix(content, "content-transfer-encoding:"))
+            cte_ = ascii_lower(trim(content.substr(26)));
         if (!continuation) {
             field_len_ = 0;
             field_truncated_ = false;
@@ -201,6 +233,17 @@ private:
         return std::nullopt;
     }
 
+    /// A field name mimetic accepts (printable, no blank inside), then optional blanks, ':'.
+    static bool is_field_line(std::string_view line) {
+        std::size_t i = 0;
+        while (i < line.size() && static_cast<unsigned char>(line[i]) > 32 && static_cast<unsigned char>(line[i]) < 127 &&
+               line[i] != ':')
+            ++i;
+        if (i == 0) return false;
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+        return i < line.size() && line[i] == ':';
+    }
+
     static std::string sanitize_name(std::string s) {
         for (auto& c : s)
             if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
@@ -228,6 +271,9 @@ private:
             f.rfc822 = result_.rfc822_bodies.size();
             result_.rfc822_bodies.emplace_back(out_pos(body_begin), npos);
             if (auto err = push(std::move(f))) return err;
+            // An encoded message (base64 / QP, against RFC 2046) is decoded and parsed later
+            // from its own bytes: here it is opaque body text.
+            if (cte_ == "base64" || cte_ == "quoted-printable") return std::nullopt;
             return start_header_block(true);
         }
         return std::nullopt;
@@ -315,7 +361,7 @@ private:
             frames_.resize(k);
             return std::nullopt;
         }
-        return start_header_block(true);
+        return start_header_block(false);
     }
 
     /// Pop every frame above index k, ending open message bodies at `end` (raw position).
@@ -347,6 +393,9 @@ private:
     std::size_t ct_field_begin_ = 0, ct_field_end_ = 0;
     bool ct_seen_ = false;
     std::size_t header_lines_ = 0;
+    bool skipping_continuations_ = false, warned_bad_line_ = false;
+    std::string cte_;
+    bool message_block_ = false;  ///< the header block of an attached message/rfc822
     std::size_t last_delim_out_ = npos, last_delim_raw_end_ = npos;
     std::string block_boundary_, block_seen_;
     std::string token_prefix_;
