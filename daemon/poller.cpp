@@ -244,7 +244,13 @@ awaitable<PollResult> Poller::guarded_cycle(Mailbox& mb) {
                      r.account, mail::to_string(r.status), r.stored, mb.failures, r.ms,
                      mail::log_safe(r.error, 300));
     }
-    if (on_cycle_) on_cycle_(r);
+    if (on_cycle_) {
+        try {
+            on_cycle_(r);
+        } catch (const std::exception& e) {
+            spdlog::error("event=imap.on_cycle_failed error=\"{}\"", mail::log_safe(e.what()));
+        }
+    }
     co_return r;
 }
 
@@ -369,6 +375,8 @@ awaitable<PollResult> Poller::cycle(Mailbox& mb) {
                               acc.name, chunk[i], mail::log_safe(slot.result.error));
                 continue;
             }
+            // An expunged message can come back as an empty BODY[] instead of a NO: gone too.
+            if (slot.result.ok() && slot.body.empty()) slot.result.status = mail::ImapStatus::not_found;
             if (slot.result.status == mail::ImapStatus::not_found) {
                 ++r.skipped;
                 spdlog::info("event=imap.fetch_gone account={} uid={} detail=\"{}\"", acc.name,
@@ -455,10 +463,13 @@ void Poller::run_once(std::function<void(std::vector<PollResult>)> done) {
         return;
     }
     for (std::size_t i = 0; i < mailboxes_.size(); ++i) {
+        ++loops_;
+        std::weak_ptr<bool> alive = alive_;
         asio::co_spawn(io_, guarded_cycle(*mailboxes_[i]),
-                       [g, i](std::exception_ptr, PollResult r) {
+                       [this, alive, g, i](std::exception_ptr, PollResult r) {
                            g->results[i] = std::move(r);
                            if (--g->left == 0 && g->done) g->done(std::move(g->results));
+                           if (!alive.expired()) loop_finished();
                        });
     }
 }

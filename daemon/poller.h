@@ -89,8 +89,10 @@ public:
 
     /// Poll every mailbox forever: a cycle, then poll_interval (or backoff after a failure).
     void start();
-    /// Stop polling: sleeping mailboxes stop at once, a cycle in progress finishes the batch in
-    /// hand (committed and acknowledged) and does not start another. `done` runs once all have.
+    /// Stop polling: sleeping mailboxes stop at once, a cycle in progress (periodic or run_once)
+    /// finishes the batch in hand (committed and acknowledged) and does not start another.
+    /// `done` runs on the loop once no cycle is left. Destroy the Poller only after that (or
+    /// after run_once's `done`): a cycle in flight uses it.
     void stop(std::function<void()> done = {});
 
     /// Observer for every finished cycle (tests, metrics).
@@ -112,7 +114,7 @@ private:
     OnCycle on_cycle_;
     PollerOptions options_;
     bool stopping_ = false;
-    std::size_t loops_ = 0;
+    std::size_t loops_ = 0;  ///< coroutines in flight: periodic loops and run_once cycles
     std::vector<std::function<void()>> stopped_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

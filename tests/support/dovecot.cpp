@@ -226,6 +226,8 @@ void DovecotServer::write_config() {
         "auth_mechanisms = plain login\n"
         // A failed login is answered at once (default: 2 s), so wrong-password tests are fast.
         "auth_failure_delay = 0\n"
+        // Loopback is trusted: no growing auth penalty (anvil) after repeated failures.
+        "login_trusted_networks = 127.0.0.1/8\n"
         "mail_location = maildir:~/Maildir\n"
         "mail_fsync = never\n"
         "first_valid_uid = 1\n"
@@ -296,8 +298,13 @@ std::string DovecotServer::password_of(const std::string& user) const {
 }
 
 fs::path DovecotServer::deliver(const std::string& raw, const std::string& user) {
+    // dovecot gives UIDs to new/ files in name order: a zero-padded sequence keeps UID order
+    // equal to delivery order ("_10" would otherwise sort before "_9"), which tests of
+    // threading rely on (a reply must not arrive before its parent unless a test says so).
+    char seq[32];
+    std::snprintf(seq, sizeof seq, "%012llu", static_cast<unsigned long long>(++delivered_));
     fs::path tmp = dir_ / "mail" / user / "Maildir" / "tmp" /
-                   ("t" + std::to_string(::getpid()) + "_" + std::to_string(++delivered_) + ".test");
+                   ("t" + std::to_string(::getpid()) + "_" + seq + ".test");
     fs::path dst = dir_ / "mail" / user / "Maildir" / "new" / tmp.filename();
     write_file(tmp, raw);
     if (::getuid() == 0) {
