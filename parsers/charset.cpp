@@ -2,6 +2,7 @@
 
 #include <iconv.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <memory>
@@ -288,7 +289,7 @@ Converted to_utf8(std::string_view bytes, std::string_view charset) {
     std::string name = iconv_charset_name(charset);
     // Escape sequences are unambiguous: undeclared or mislabelled ISO-2022-JP (zammad#2498).
     if ((name.empty() || name == "UTF-8" || name == "WINDOWS-1252") && looks_like_iso2022jp(bytes) &&
-        bytes.find_first_of("\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f") == std::string_view::npos) {
+        std::none_of(bytes.begin(), bytes.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
         name = "ISO-2022-JP";
     }
     if (name == "UTF-8" || name.empty()) {
@@ -320,8 +321,9 @@ Converted to_utf8(std::string_view bytes, std::string_view charset) {
 }
 
 std::string sanitize_utf8(std::string_view bytes) {
+    // ISO-2022-JP is 7-bit (valid UTF-8 as bytes): its escapes must be looked for first.
+    if (looks_like_iso2022jp(bytes)) return to_utf8(bytes, "").text;
     if (is_valid_utf8(bytes)) return std::string(bytes);
-    if (looks_like_iso2022jp(bytes)) return to_utf8(bytes, "iso-2022-jp").text;
     return windows1252(bytes);
 }
 

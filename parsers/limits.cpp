@@ -50,9 +50,10 @@ public:
             }
             pos = end;
         }
-        if (in_header_ && !raw_.empty() && raw_.back() != '\n') {
-            // mimetic drops a last header that has no line end.
-            mend_at(raw_.size(), 0, "\r\n");
+        if (in_header_ && !raw_.empty()) {
+            // mimetic drops the last field of a header block that ends the input without a
+            // blank line (and without a line end): end the block properly.
+            mend_at(raw_.size(), 0, raw_.back() == '\n' ? "\r\n" : "\r\n\r\n");
         }
         const std::size_t eof = out_pos(raw_.size());
         for (auto& f : frames_)
@@ -190,7 +191,11 @@ private:
             if (in_content_type_) ct_seen_ = true;
             if (in_content_type_) ct_field_begin_ = pos;
         }
-        header_bytes_ += line.size();
+        {
+            // count what is kept: a field cut to max_header_line must not drop its neighbours
+            const std::size_t room = lim_.max_header_line > field_len_ ? lim_.max_header_line - field_len_ : 0;
+            header_bytes_ += field_truncated_ ? 0 : std::min(line.size(), room + 2);
+        }
         if (!dropping_ && header_bytes_ > lim_.max_header_bytes) {
             dropping_ = true;
             result_.warnings.push_back("header block larger than " + std::to_string(lim_.max_header_bytes) +

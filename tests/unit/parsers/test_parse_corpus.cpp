@@ -1,0 +1,42 @@
+// Every message of the shared corpus (parse/, robust/, bounces/) parses without a crash or an
+// exception, each within a second.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "parsers/parse.h"
+#include "parsers/summary.h"
+#include "tests/support/paths.h"
+
+namespace fs = std::filesystem;
+namespace tp = ticketd::parsers;
+
+TEST(ParseCorpus, EveryFileParsesQuickly) {
+    const auto corpus = ticketd::testing::corpus_dir();
+    if (corpus.empty()) GTEST_SKIP() << "no ../shared corpus";
+    std::size_t files = 0, messages = 0;
+    for (const char* sub : {"parse", "robust", "bounces"}) {
+        const auto dir = corpus / sub;
+        if (!fs::exists(dir)) continue;
+        for (const auto& e : fs::recursive_directory_iterator(dir)) {
+            if (!e.is_regular_file()) continue;
+            const auto ext = e.path().extension().string();
+            if (ext == ".json" || ext == ".txt" || ext == ".md") continue;
+            const std::string raw = ticketd::testing::read_file(e.path());
+            ++files;
+            const auto t0 = std::chrono::steady_clock::now();
+            tp::ParseResult r;
+            ASSERT_NO_THROW(r = tp::parse(raw)) << e.path();
+            if (auto* m = std::get_if<tp::Message>(&r)) {
+                ASSERT_NO_THROW({ auto j = tp::to_summary_json(*m); (void)j.dump(); }) << e.path();
+                ++messages;
+            }
+            const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            EXPECT_LT(s, 1.0) << e.path();
+        }
+    }
+    EXPECT_GT(files, 500u);
+    EXPECT_GT(messages, files * 9 / 10);
+}

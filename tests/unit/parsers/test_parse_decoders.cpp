@@ -1,0 +1,255 @@
+// Decoders under parse(): RFC 2047 words, RFC 2231 parameters, addresses, message ids, dates,
+// transfer encodings and charsets. Each case is a form seen in real mail.
+
+#include <gtest/gtest.h>
+
+#include "parsers/charset.h"
+#include "parsers/headers.h"
+#include "parsers/mime.h"
+#include "parsers/parse.h"
+#include "parsers/summary.h"
+#include "parsers/transfer.h"
+#include "tests/support/paths.h"
+
+namespace tp = ticketd::parsers;
+using ticketd::testing::data_dir;
+using ticketd::testing::read_file;
+
+TEST(Rfc2047, DecodesBAndQWordsAndJoinsAdjacentOnes) {
+    EXPECT_EQ(tp::decode_rfc2047("=?UTF-8?B?w6k=?="), "é");
+    EXPECT_EQ(tp::decode_rfc2047("=?iso-8859-1?q?caf=E9_cr=E8me?="), "café crème");
+    // blanks between adjacent encoded words are dropped, not between word and text
+    EXPECT_EQ(tp::decode_rfc2047("=?UTF-8?Q?a?= =?UTF-8?Q?b?= c"), "ab c");
+    // a character split across two words
+    EXPECT_EQ(tp::decode_rfc2047("=?UTF-8?B?ww==?= =?UTF-8?B?qQ==?="), "é");
+    EXPECT_EQ(tp::decode_rfc2047("=?UTF-8?Q?=C3?= =?UTF-8?Q?=A9?="), "é");
+}
+
+TEST(Rfc2047, MalformedForms) {
+    // glued to text, lower-case encoding letter, language suffix
+    EXPECT_EQ(tp::decode_rfc2047("Re:=?utf-8?q?caf=C3=A9?=!"), "Re:café!");
+    EXPECT_EQ(tp::decode_rfc2047("=?UTF-8*en?Q?hi?="), "hi");
+    // spaces inside a Q word (a common mailer bug)
+    EXPECT_EQ(tp::decode_rfc2047("=?iso-8859-1?q?this is some text?="), "this is some text");
+    // unknown charset: bytes kept as UTF-8 if valid
+    EXPECT_EQ(tp::decode_rfc2047("=?x-bogus?Q?abc?="), "abc");
+    // not a word at all
+    EXPECT_EQ(tp::decode_rfc2047("a =? b ?= c"), "a =? b ?= c");
+}
+
+TEST(Rfc2047, Raw8BitHeaders) {
+    EXPECT_EQ(tp::decode_rfc2047("caf\xc3\xa9"), "café");            // UTF-8 as is
+    EXPECT_EQ(tp::decode_rfc2047("caf\xe9"), "café");                // else windows-1252
+    EXPECT_EQ(tp::decode_rfc2047("\x80 5"), "€ 5");                  // windows-1252, not Latin-1
+    EXPECT_EQ(tp::decode_rfc2047("\x1b$B%F%9%H\x1b(B"), "テスト");    // ISO-2022-JP escapes
+}
+
+TEST(Rfc2231, ContinuationsCharsetsAndOrder) {
+    auto p = tp::parse_params(" title*0*=us-ascii'en'This%20is%20even%20more%20;"
+                              " title*1*=%2A%2A%2Afun%2A%2A%2A%20; title*2=\"isn't it!\"");
+    EXPECT_EQ(tp::param(p, "title"), "This is even more ***fun*** isn't it!");
+    p = tp::parse_params("filename*=UTF-8''caf%C3%A9.txt");
+    EXPECT_EQ(tp::param(p, "filename"), "café.txt");
+    p = tp::parse_params("filename*1=\"b.txt\"; filename*0=\"a\"");
+    EXPECT_EQ(tp::param(p, "filename"), "ab.txt");
+    p = tp::parse_params("name*=iso-8859-1'fr'r%E9sum%E9.pdf; name=\"fallback.pdf\"");
+    EXPECT_EQ(tp::param(p, "name"), "résumé.pdf");
+    p = tp::parse_params("name=\"=?UTF-8?B?w6k=?=.txt\"");  // 2047 inside a quoted value
+    EXPECT_EQ(tp::param(p, "name"), "é.txt");
+}
+
+TEST(ContentType, MissingSemicolonAndComments) {
+    auto ct = tp::parse_content_type("Multipart/Mixed\tboundary=\"b1\"");
+    EXPECT_EQ(ct.type, "multipart");
+    EXPECT_EQ(ct.subtype, "mixed");
+    EXPECT_EQ(tp::param(ct.params, "boundary"), "b1");
+    ct = tp::parse_content_type("text/plain (comment); charset=\"UTF-8\"");
+    EXPECT_EQ(ct.subtype, "plain");
+    EXPECT_EQ(tp::param(ct.params, "charset"), "UTF-8");
+}
+
+TEST(Addresses, DisplayNamesGroupsCommentsObsoleteForms) {
+    auto a = tp::parse_address_list("\"Doe, Jane\" <jane@example.com>, bob@example.com (Bob Smith)");
+    ASSERT_EQ(a.size(), 2u);
+    EXPECT_EQ(a[0].name, "Doe, Jane");
+    EXPECT_EQ(a[0].address, "jane@example.com");
+    EXPECT_EQ(a[1].name, "Bob Smith");
+    EXPECT_EQ(a[1].address, "bob@example.com");
+
+    a = tp::parse_address_list("Team: a@x.org, B <b@x.org>;, c@x.org");
+    ASSERT_EQ(a.size(), 3u);
+    EXPECT_EQ(a[0].address, "a@x.org");
+    EXPECT_EQ(a[1].name, "B");
+    EXPECT_EQ(a[2].address, "c@x.org");
+
+    EXPECT_TRUE(tp::parse_address_list("undisclosed-recipients:;").empty());
+
+    a = tp::parse_address_list("=?UTF-8?Q?Ren=C3=A9?= <@relay.example:rene@example.com>");
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].name, "René");
+    EXPECT_EQ(a[0].address, "rene@example.com");  // source route dropped
+
+    a = tp::parse_address_list("John Q. Public <jqp@example.com>");  // obsolete '.' in a phrase
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].name, "John Q. Public");
+
+    a = tp::parse_address_list("<a@x.org> <b@x.org>");  // missing comma
+    ASSERT_EQ(a.size(), 2u);
+
+    a = tp::parse_address_list("Whomever");  // no mailbox at all: a name, kept
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].name, "Whomever");
+    EXPECT_EQ(a[0].address, "");
+}
+
+TEST(MessageIds, BracketsListsAndBareIds) {
+    EXPECT_EQ(tp::parse_msg_ids("<a@b> <c@d>"), (std::vector<std::string>{"a@b", "c@d"}));
+    EXPECT_EQ(tp::parse_msg_ids("<a@b>,<c@d>"), (std::vector<std::string>{"a@b", "c@d"}));
+    EXPECT_EQ(tp::parse_msg_ids("a@b (comment) c@d"), (std::vector<std::string>{"a@b", "c@d"}));
+    EXPECT_EQ(tp::parse_msg_ids("< a@b >"), (std::vector<std::string>{"a@b"}));
+}
+
+TEST(Dates, Rfc5322AndObsoleteForms) {
+    auto iso = [](std::string_view v) {
+        auto d = tp::parse_date(v);
+        return d ? tp::format_iso8601(*d) : std::string("none");
+    };
+    EXPECT_EQ(iso("Fri, 07 Oct 1994 16:15:05 -0700 (PDT)"), "1994-10-07T23:15:05Z");
+    EXPECT_EQ(iso("7 Oct 94 16:15 PDT"), "1994-10-07T23:15:00Z");   // 2-digit year, named zone
+    EXPECT_EQ(iso("Sat, 1 Jan 05 00:00:00 GMT"), "2005-01-01T00:00:00Z");
+    EXPECT_EQ(iso("Mon, 1 Jan 2024 10:00:00 Z"), "2024-01-01T10:00:00Z");  // military zone
+    EXPECT_EQ(iso("Mon, 1 Jan 2024 10:00:00"), "2024-01-01T10:00:00Z");    // no zone
+    EXPECT_EQ(iso("Tue, 1 Jul 2003 10:52:37 +0200"), "2003-07-01T08:52:37Z");
+    EXPECT_EQ(iso("Wed, 31 Dec 2003 23:30:00 -0100"), "2004-01-01T00:30:00Z");
+    EXPECT_EQ(iso("not a date"), "none");
+    EXPECT_EQ(iso("Mon, 31 Feb 2024 10:00:00 +0000"), "none");
+}
+
+TEST(Transfer, QuotedPrintable) {
+    EXPECT_EQ(tp::decode_qp("caf=C3=A9 =\r\nsoft=3d"), "café soft=");
+    EXPECT_EQ(tp::decode_qp("a=  \nb"), "ab");           // soft break with trailing blanks
+    EXPECT_EQ(tp::decode_qp("100=% and =ZZ"), "100=% and =ZZ");  // bad escapes kept
+    EXPECT_EQ(tp::decode_qp("line\r\n"), "line\r\n");
+    EXPECT_EQ(tp::decode_q("a_b=5F"), "a b_");
+}
+
+TEST(Transfer, Base64TolerantOfJunkAroundIt) {
+    auto d = tp::decode_base64("aGVs\r\nbG8=\r\n");
+    EXPECT_TRUE(d.ok);
+    EXPECT_EQ(d.data, "hello");
+    d = tp::decode_base64("aGk=aGk=");  // concatenated blocks
+    EXPECT_EQ(d.data, "hihi");
+    d = tp::decode_base64("... not base64 ...");
+    EXPECT_FALSE(d.ok);  // parse() then keeps the bytes and warns
+    d = tp::decode_base64("aGVsbG8");  // unpadded tail dropped
+    EXPECT_EQ(d.data, "hel");
+}
+
+TEST(Transfer, Uuencode) {
+    std::string name;
+    auto d = tp::decode_uuencode("junk before\nbegin 644 hi.txt\n&:&5L;&\\*\n`\nend\n", &name);
+    EXPECT_TRUE(d.ok);
+    EXPECT_EQ(d.data, "hello\n");
+    EXPECT_EQ(name, "hi.txt");
+    EXPECT_FALSE(tp::decode_uuencode("no begin line").ok);
+}
+
+TEST(Charsets, AliasesIso2022JpAndWrongLabels) {
+    EXPECT_EQ(tp::to_utf8("\xa4\xb3\xa4\xf3", "EUC-JP").text, "こん");
+    EXPECT_EQ(tp::to_utf8("\x1b$B%F%9%H\x1b(B", "iso-2022-jp").text, "テスト");
+    EXPECT_EQ(tp::to_utf8("\x1b$B%F%9%H\x1b(B", "").text, "テスト");          // undeclared
+    EXPECT_EQ(tp::to_utf8("\x1b$B%F%9%H\x1b(B", "us-ascii").text, "テスト");  // wrong label
+    EXPECT_EQ(tp::to_utf8("\xb0\xa1", "ks_c_5601-1987").text, "가");           // alias
+    EXPECT_EQ(tp::to_utf8("caf\xe9", "utf-8").text, "café");        // declared UTF-8, is not
+    EXPECT_EQ(tp::to_utf8("caf\xe9", "x-unknown-cs").text, "café");  // unknown label
+    EXPECT_EQ(tp::to_utf8("caf\xc3\xa9", "").text, "café");
+    EXPECT_EQ(tp::to_utf8("\xe9t\xe9", "\"ISO-8859-1\"").text, "été");
+    // damaged UTF-8 keeps its good characters
+    auto r = tp::to_utf8("\xc3\xa9\xff", "utf-8");
+    EXPECT_EQ(r.text, "é\xEF\xBF\xBD");
+    EXPECT_FALSE(r.exact);
+    EXPECT_TRUE(tp::is_valid_utf8(tp::to_utf8("\x81\x8d\x8f\x90\x9d", "windows-1252").text));
+}
+
+TEST(Parse, MessageFromTestData) {
+    auto r = tp::parse(read_file(data_dir() / "parse" / "multipart-2231-iso2022jp.eml"));
+    ASSERT_TRUE(std::holds_alternative<tp::Message>(r));
+    const auto& m = std::get<tp::Message>(r);
+    EXPECT_EQ(m.subject, "テスト");
+    ASSERT_EQ(m.from.size(), 1u);
+    EXPECT_EQ(m.from[0].name, "Doe, Jane");
+    ASSERT_EQ(m.to.size(), 2u);
+    EXPECT_EQ(m.to[1].name, "René");
+    EXPECT_EQ(m.message_id, "abc@example.com");
+    ASSERT_TRUE(m.date);
+    EXPECT_EQ(tp::format_iso8601(*m.date), "2003-07-01T08:52:37Z");
+    ASSERT_EQ(m.leaves.size(), 3u);
+    EXPECT_EQ(m.leaves[0].text, "テスト");  // no charset declared: escapes detected
+    EXPECT_EQ(m.leaves[1].filename, "café.txt");
+    EXPECT_EQ(m.leaves[1].data, "hello");
+    EXPECT_EQ(m.leaves[1].sha256, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+    EXPECT_TRUE(m.leaves[2].in_rfc822);
+    EXPECT_EQ(m.leaves[2].text, "inner body");
+    ASSERT_EQ(m.forwarded.size(), 1u);
+    EXPECT_EQ(m.forwarded[0].subject, "inner");
+    EXPECT_EQ(m.forwarded[0].message_id, "inner@example.com");
+    EXPECT_NE(m.forwarded[0].raw.find("Subject: inner\r\n"), std::string::npos);
+    EXPECT_EQ(m.forwarded[0].raw.find("--XX"), std::string::npos);
+
+    auto j = tp::to_summary_json(m);
+    EXPECT_EQ(j["message_id"], "abc@example.com");
+    EXPECT_EQ(j["leaves"].size(), 3u);
+    EXPECT_EQ(j["date"], "2003-07-01T08:52:37Z");
+    EXPECT_TRUE(j.contains("classification"));
+    EXPECT_TRUE(j["warnings"].is_array());
+}
+
+TEST(Parse, WrongDeclaredCharsetAndUuencodeAndDefaults) {
+    auto r = tp::parse(read_file(data_dir() / "parse" / "wrong-charset.eml"));
+    ASSERT_TRUE(std::holds_alternative<tp::Message>(r));
+    const auto& m = std::get<tp::Message>(r);
+    ASSERT_EQ(m.leaves.size(), 1u);
+    EXPECT_EQ(m.leaves[0].text, "café crème\n");
+    EXPECT_FALSE(m.warnings.empty());
+
+    r = tp::parse(read_file(data_dir() / "parse" / "uuencode.eml"));
+    const auto& u = std::get<tp::Message>(r);
+    ASSERT_EQ(u.leaves.size(), 1u);
+    EXPECT_EQ(u.leaves[0].data, "hello\n");
+    EXPECT_EQ(u.leaves[0].filename, "hi.txt");
+
+    // No Content-Type: text/plain; no final newline: the last header survives; null Return-Path
+    r = tp::parse("Return-Path: <>\r\nSubject: no newline");
+    const auto& n = std::get<tp::Message>(r);
+    EXPECT_EQ(n.subject, "no newline");
+    EXPECT_TRUE(n.has_return_path);
+    EXPECT_EQ(n.return_path, "");
+    r = tp::parse("Return-Path: <bounce@example.com>\r\nFrom: a@b.c\r\n\r\nbody\r\n");
+    const auto& b = std::get<tp::Message>(r);
+    EXPECT_EQ(b.return_path, "bounce@example.com");
+    ASSERT_EQ(b.leaves.size(), 1u);
+    EXPECT_EQ(b.leaves[0].content_type, "text/plain");
+    EXPECT_EQ(b.headers.size(), 2u);
+    ASSERT_NE(b.header("from"), nullptr);
+    EXPECT_EQ(b.headers_named("FROM").size(), 1u);
+}
+
+TEST(Parse, DigestPartsDefaultToMessages) {
+    const std::string raw =
+        "Content-Type: multipart/digest; boundary=d\r\n\r\n--d\r\n\r\nSubject: one\r\n\r\nfirst\r\n"
+        "--d\r\n\r\nSubject: two\r\n\r\nsecond\r\n--d--\r\n";
+    const auto& m = std::get<tp::Message>(tp::parse(raw));
+    ASSERT_EQ(m.forwarded.size(), 2u);
+    EXPECT_EQ(m.forwarded[1].subject, "two");
+    ASSERT_EQ(m.leaves.size(), 2u);
+    EXPECT_EQ(m.leaves[0].text, "first");
+    EXPECT_TRUE(m.leaves[0].in_rfc822);
+}
+
+TEST(Parse, NulInHeaderDoesNotCutIt) {
+    const std::string raw("Subject: a\0b\r\nFrom: x@y.z\r\n\r\nbody\r\n", 33);
+    const auto& m = std::get<tp::Message>(tp::parse(raw));
+    EXPECT_EQ(m.subject, "a b");
+    ASSERT_EQ(m.from.size(), 1u);
+    EXPECT_FALSE(m.warnings.empty());
+}
