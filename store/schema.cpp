@@ -30,7 +30,6 @@ CREATE TABLE tickets (
 CREATE INDEX tickets_status ON tickets(status, updated_at);
 CREATE INDEX tickets_updated ON tickets(updated_at);
 CREATE INDEX tickets_linked_to ON tickets(linked_to) WHERE linked_to IS NOT NULL;
-CREATE INDEX tickets_requester ON tickets(requester_address COLLATE NOCASE);
 
 CREATE TABLE ticket_tags (
   ticket INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
