@@ -154,7 +154,11 @@ Database::~Database() {
     // Statements must be finalized before the connection closes.
     cache_.clear();
     // SQLite's advice for long-lived connections: refresh planner statistics where useful.
-    if (db_) sqlite3_exec(db_.get(), "PRAGMA optimize", nullptr, nullptr, nullptr);
+    // Without waiting: a busy database must not delay `tickets list` from exiting.
+    if (db_) {
+        sqlite3_busy_timeout(db_.get(), 0);
+        sqlite3_exec(db_.get(), "PRAGMA optimize", nullptr, nullptr, nullptr);
+    }
 }
 
 void Database::check(int rc, std::string_view context) const {
