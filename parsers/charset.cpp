@@ -308,6 +308,14 @@ Converted to_utf8(std::string_view bytes, std::string_view charset) {
         r.exact = false;
         return r;
     }
+    // Pure ASCII in an ASCII-compatible charset is already UTF-8: skip iconv (most mail).
+    if (std::none_of(bytes.begin(), bytes.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }) &&
+        name.rfind("UTF-16", 0) != 0 && name.rfind("UTF-32", 0) != 0 && name.rfind("UCS", 0) != 0 &&
+        name.rfind("UTF-7", 0) != 0 && name.rfind("ISO-2022", 0) != 0 && name.rfind("HZ", 0) != 0 &&
+        bytes.find('\x1b') == std::string_view::npos && bytes.find('\0') == std::string_view::npos) {
+        r.text.assign(bytes);
+        return r;
+    }
     bool exact = true;
     iconv_t cd = cache().get(name);
     if (run_iconv(cd, bytes, r.text, name == "WINDOWS-1252", exact)) {

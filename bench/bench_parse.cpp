@@ -1,0 +1,196 @@
+// Parsing throughput over the shared corpus against Python's email (policy=default) in the same
+// run, and peak memory parsing a generated message with a 50 MB base64 attachment.
+//
+// usage: bench_parse [--corpus DIR] [--rounds N] [--peer SCRIPT] [--python EXE] [--attachment-mb M]
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "parsers/parse.h"
+
+namespace fs = std::filesystem;
+namespace tp = ticketd::parsers;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+long maxrss_kb() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+std::string run_capture(const std::string& cmd) {
+    std::string out;
+    FILE* p = popen(cmd.c_str(), "r");
+    if (!p) return out;
+    char buf[4096];
+    std::size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    pclose(p);
+    return out;
+}
+
+double json_number(const std::string& json, const std::string& key) {
+    const auto k = json.find("\"" + key + "\"");
+    if (k == std::string::npos) return -1;
+    return std::strtod(json.c_str() + json.find(':', k) + 1, nullptr);
+}
+
+/// A message with an attachment of `mb` MB of pseudo-random bytes, base64 in 76-column lines.
+std::string big_message(std::size_t mb) {
+    static const char* b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const std::size_t bytes = mb << 20;
+    std::string raw =
+        "From: Big Sender <big@example.com>\r\nTo: support@example.com\r\nSubject: large attachment\r\n"
+        "Message-ID: <big@example.com>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=\"BIG\"\r\n\r\n--BIG\r\nContent-Type: text/plain\r\n\r\n"
+        "see attached\r\n--BIG\r\nContent-Type: application/octet-stream\r\n"
+        "Content-Disposition: attachment; filename=\"data.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+    raw.reserve(raw.size() + bytes / 3 * 4 + bytes / 57 * 2 + 64);
+    unsigned x = 2463534242u;
+    std::size_t col = 0;
+    for (std::size_t i = 0; i < bytes / 3 * 4; ++i) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        raw.push_back(b64[x & 63]);
+        if (++col == 76) {
+            raw += "\r\n";
+            col = 0;
+        }
+    }
+    raw += "\r\n--BIG--\r\n";
+    return raw;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    fs::path corpus = fs::path(TICKETD_SOURCE_DIR) / ".." / "shared" / "corpus";
+    fs::path peer = fs::path(TICKETD_SOURCE_DIR) / "bench" / "py_email_parse.py";
+    std::string python = "/usr/bin/python3";
+    int rounds = 3;
+    std::size_t attachment_mb = 50;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string a = argv[i];
+        if (a == "--corpus") corpus = argv[i + 1];
+        else if (a == "--rounds") rounds = std::max(1, std::atoi(argv[i + 1]));
+        else if (a == "--peer") peer = argv[i + 1];
+        else if (a == "--python") python = argv[i + 1];
+        else if (a == "--attachment-mb") attachment_mb = std::strtoul(argv[i + 1], nullptr, 10);
+    }
+    if (!fs::exists(corpus)) {
+        std::cerr << "bench_parse: no corpus at " << corpus << "\n";
+        return 2;
+    }
+
+    // --- throughput: every message file of the corpus, in memory, parsed `rounds` times.
+    std::vector<fs::path> paths;
+    for (const char* sub : {"parse", "robust", "bounces"})
+        if (fs::exists(corpus / sub))
+            for (const auto& e : fs::recursive_directory_iterator(corpus / sub)) {
+                if (!e.is_regular_file()) continue;
+                const auto ext = e.path().extension().string();
+                if (ext == ".json" || ext == ".txt" || ext == ".md") continue;
+                paths.push_back(e.path());
+            }
+    std::sort(paths.begin(), paths.end());
+    std::vector<std::string> blobs;
+    std::size_t total_bytes = 0;
+    for (const auto& p : paths) {
+        blobs.push_back(slurp(p));
+        total_bytes += blobs.back().size();
+    }
+    std::size_t errors = 0, leaves = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int r = 0; r < rounds; ++r)
+        for (const auto& raw : blobs) {
+            auto res = tp::parse(raw);
+            if (auto* m = std::get_if<tp::Message>(&res)) leaves += m->leaves.size();
+            else ++errors;
+        }
+    const double ours = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double n = static_cast<double>(blobs.size()) * rounds;
+    const double mb = static_cast<double>(total_bytes) * rounds / 1e6;
+
+    // --- the peer, on the same files and rounds, in this run
+    const fs::path list = fs::temp_directory_path() / ("bench_parse_files_" + std::to_string(getpid()) + ".txt");
+    {
+        std::ofstream out(list);
+        for (const auto& p : paths) out << p.string() << "\n";
+    }
+    const std::string py_json =
+        run_capture(python + " '" + peer.string() + "' --rounds " + std::to_string(rounds) + " '" + list.string() + "'");
+    fs::remove(list);
+    const double py_seconds = json_number(py_json, "seconds");
+
+    std::printf("parse throughput (%zu files, %.1f MB, %d rounds)\n", blobs.size(), total_bytes / 1e6, rounds);
+    std::printf("  ticketd parse():      %8.3f s  %9.0f msg/s  %7.1f MB/s  (%zu rejected by limits)\n", ours,
+                n / ours, mb / ours, errors / static_cast<std::size_t>(rounds));
+    if (py_seconds > 0) {
+        std::printf("  python email default: %8.3f s  %9.0f msg/s  %7.1f MB/s\n", py_seconds, n / py_seconds,
+                    mb / py_seconds);
+        std::printf("  ratio: %.1fx faster than Python's email\n", py_seconds / ours);
+    } else {
+        std::printf("  python peer did not run (%s)\n", py_json.c_str());
+    }
+
+    // --- peak memory, in a fresh process so the corpus above does not count
+    int fds[2];
+    if (pipe(fds) != 0) return 1;
+    const pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        std::string raw = big_message(attachment_mb);
+        const long before = maxrss_kb();
+        const auto t1 = std::chrono::steady_clock::now();
+        // The default cap (64 MB) is below a 50 MB attachment once base64-encoded.
+        tp::Limits limits;
+        limits.max_message_bytes = std::max<std::size_t>(limits.max_message_bytes, raw.size() + 1);
+        auto res = tp::parse(raw, limits);
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+        const long after = maxrss_kb();
+        std::size_t att = 0;
+        if (auto* m = std::get_if<tp::Message>(&res))
+            for (const auto& l : m->leaves) att = std::max(att, l.data.size());
+        char line[256];
+        const int len = std::snprintf(line, sizeof line, "%zu %ld %ld %.3f %zu\n", raw.size(), before, after, secs, att);
+        if (write(fds[1], line, static_cast<std::size_t>(len)) < 0) _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    char buf[256] = {};
+    const ssize_t got = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    waitpid(pid, nullptr, 0);
+    std::size_t size = 0, att = 0;
+    long before = 0, after = 0;
+    double secs = 0;
+    if (got > 0 && std::sscanf(buf, "%zu %ld %ld %lf %zu", &size, &before, &after, &secs, &att) == 5) {
+        std::printf("peak memory, %zu MB attachment (message %.1f MB, decoded %.1f MB)\n", attachment_mb, size / 1e6,
+                    att / 1e6);
+        std::printf("  maxrss before parse %.1f MB (the message itself), after %.1f MB: %.2fx the message size; "
+                    "parse took %.2f s\n",
+                    before / 1024.0 * 1.048576, after / 1024.0 * 1.048576, after * 1024.0 / size, secs);
+    }
+    return 0;
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Peer for bench_parse: Python's email (policy=default) over the same files, bodies and parts
+decoded. Prints one JSON line: {"messages": N, "bytes": B, "seconds": S, "errors": E}.
+
+usage: py_email_parse.py [--rounds R] FILE_LIST   (one path per line)
+"""
+import email
+import email.policy
+import json
+import sys
+import time
+
+
+def main(argv):
+    rounds = 1
+    if len(argv) >= 2 and argv[0] == "--rounds":
+        rounds = int(argv[1])
+        argv = argv[2:]
+    paths = [p.strip() for p in open(argv[0], encoding="utf-8") if p.strip()]
+    blobs = [open(p, "rb").read() for p in paths]
+    errors = 0
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        for raw in blobs:
+            try:
+                msg = email.message_from_bytes(raw, policy=email.policy.default)
+                _ = msg["subject"], msg["from"], msg["to"], msg["cc"], msg["message-id"]
+                for part in msg.walk():
+                    if part.is_multipart():
+                        continue
+                    try:
+                        part.get_content()  # transfer decoding + charset for text parts
+                    except Exception:
+                        part.get_payload(decode=True)
+            except Exception:
+                errors += 1
+    seconds = time.perf_counter() - t0
+    print(json.dumps({"messages": len(blobs) * rounds, "bytes": sum(map(len, blobs)) * rounds,
+                      "seconds": seconds, "errors": errors}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
