@@ -234,9 +234,9 @@ awaitable<PollResult> Poller::guarded_cycle(Mailbox& mb) {
         mb.failures = 0;
         spdlog::info(
             "event=imap.cycle account={} ok=true uidvalidity={} found={} stored={} acknowledged={} "
-            "reacknowledged={} skipped={} ms={}",
-            r.account, r.uidvalidity, r.found, r.stored, r.acknowledged, r.reacknowledged, r.skipped,
-            r.ms);
+            "reacknowledged={} unacknowledged={} skipped={} ms={}",
+            r.account, r.uidvalidity, r.found, r.stored, r.acknowledged, r.reacknowledged,
+            r.unacknowledged, r.skipped, r.ms);
     } else {
         ++mb.failures;
         spdlog::warn("event=imap.cycle account={} ok=false status={} stored={} failures={} ms={} "
@@ -331,11 +331,19 @@ awaitable<PollResult> Poller::cycle(Mailbox& mb) {
             ids.push_back(e.id);
         }
         auto ack = co_await acknowledge(s, validity, uids);
-        if (!ack.ok()) co_return fail(ack.status, "acknowledge (earlier rows): " + ack.error);
-        inbox_->mark_acknowledged(ids);
-        r.reacknowledged = ids.size();
-        spdlog::info("event=imap.reacknowledge account={} count={} after_ingest={}", acc.name,
-                     ids.size(), after_ingest_name(acc.after_ingest));
+        if (ack.ok()) {
+            inbox_->mark_acknowledged(ids);
+            r.reacknowledged = ids.size();
+            spdlog::info("event=imap.reacknowledge account={} count={} after_ingest={}", acc.name,
+                         ids.size(), after_ingest_name(acc.after_ingest));
+        } else {
+            // New mail still comes in: an acknowledge the server keeps refusing (a folder we
+            // may not create, a read-only mailbox) must not stop the desk. Retried every cycle.
+            r.unacknowledged += ids.size();
+            r.warning = "acknowledge: " + ack.error;
+            spdlog::warn("event=imap.acknowledge_failed account={} count={} earlier=true error=\"{}\"",
+                         acc.name, ids.size(), mail::log_safe(ack.error));
+        }
     }
 
     // 4. What is new. Bounded from the cursor, ESEARCH for a compact answer.
@@ -407,12 +415,11 @@ awaitable<PollResult> Poller::cycle(Mailbox& mb) {
             } else {
                 // Committed but not acknowledged: the next cycle acknowledges them (step 3);
                 // they are never fetched as new again because the cursor moved with them.
+                // A lost connection shows again at the next fetch and fails the cycle there.
+                r.unacknowledged += ids.size();
+                r.warning = "acknowledge: " + ack.error;
                 spdlog::warn("event=imap.acknowledge_failed account={} count={} error=\"{}\"",
                              acc.name, ids.size(), mail::log_safe(ack.error));
-                if (!failure) {
-                    failure = ack;
-                    failure->error = "acknowledge: " + ack.error;
-                }
             }
             spdlog::info("event=imap.batch account={} count={} bytes={} first_uid={} last_uid={} "
                          "fetch_ms={} total_ms={}",

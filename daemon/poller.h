@@ -58,7 +58,11 @@ struct PollResult {
     std::size_t stored = 0;      ///< rows committed this cycle
     std::size_t acknowledged = 0;
     std::size_t reacknowledged = 0;  ///< rows from an earlier cycle acknowledged now
-    std::size_t skipped = 0;     ///< gone from the server between search and fetch
+    std::size_t skipped = 0;     ///< gone from the server between search and fetch, or too large
+    /// Committed but the server refused or missed the acknowledge: retried next cycle. Does not
+    /// fail the cycle (new mail keeps coming in); `warning` says why.
+    std::size_t unacknowledged = 0;
+    std::string warning;
     std::int64_t ms = 0;
 };
 

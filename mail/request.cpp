@@ -127,6 +127,22 @@ size_t ImapRequest::on_write(char* data, size_t size, size_t n, void* user) {
     return len;
 }
 
+int ImapRequest::on_debug(CURL*, curl_infotype type, char* data, size_t size, void* user) {
+    // Only what the server says, and only its tagged status lines: the reason for a NO or BAD
+    // (libcurl itself reports just "Quote command returned error"). What we send (HEADER_OUT)
+    // would contain the credentials and is never looked at.
+    if (type != CURLINFO_HEADER_IN) return 0;
+    auto* st = static_cast<State*>(user);
+    std::string_view line(data, std::min<size_t>(size, 512));
+    if (line.size() < 2 || line[0] == '*' || line[0] == '+') return 0;
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+    auto sp = line.find(' ');
+    if (sp == std::string_view::npos) return 0;
+    std::string_view status = line.substr(sp + 1, 4);
+    if (status.substr(0, 3) == "NO " || status == "BAD ") st->server_line.assign(line);
+    return 0;
+}
+
 ImapRequest ImapRequest::make(const std::string& url, const std::string& command,
                               const ImapOptions& o) {
     global_init();
@@ -174,7 +190,12 @@ ImapRequest ImapRequest::make(const std::string& url, const std::string& command
         curl_easy_setopt(c, CURLOPT_PASSWORD, st->password.c_str());
     }
     if (!st->custom.empty()) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, st->custom.c_str());
-    if (o.verbose) curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+    if (!o.verbose) {
+        // The debug callback only runs in verbose mode; it keeps the server's status line.
+        curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, &ImapRequest::on_debug);
+        curl_easy_setopt(c, CURLOPT_DEBUGDATA, st.get());
+    }
+    curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
     return ImapRequest(std::move(st));
 }
 
@@ -193,6 +214,7 @@ ImapResult ImapRequest::perform() {
     state_->body.clear();
     state_->overflow = false;
     state_->errbuf[0] = '\0';
+    state_->server_line.clear();
     return result(curl_easy_perform(handle()));
 }
 
@@ -207,6 +229,7 @@ ImapResult ImapRequest::result(CURLcode code) const {
     }
     if (code == CURLE_OK) return r;
     std::string detail = state_->errbuf[0] ? state_->errbuf : curl_easy_strerror(code);
+    if (!state_->server_line.empty()) detail += " (server: " + state_->server_line + ")";
     if (r.status == ImapStatus::auth_failed)
         r.error = "login denied for user " + state_->username +
                   " (wrong password or token?): " + detail;

@@ -31,8 +31,9 @@ struct ImapOptions {
     std::chrono::seconds transfer_timeout{120};
     /// A body beyond this aborts the transfer (a hostile server cannot exhaust memory).
     std::size_t max_bytes = 256u << 20;
-    bool verbose = false;  ///< libcurl's protocol trace on stderr (shows no password: SASL is base64,
-                           ///< but LOGIN would; never enable in production)
+    /// libcurl's protocol trace on stderr. It shows what we send, and AUTHENTICATE PLAIN is only
+    /// base64: never in production.
+    bool verbose = false;
 };
 
 /// How an operation ended, as a value. Expected failures are not exceptions.
@@ -106,11 +107,13 @@ private:
         std::string url, custom, username, password, token, ca_file;  // curl copies strings, kept for clarity
         std::string description;
         std::vector<std::string> secrets;
+        std::string server_line;  ///< last tagged server response ("A005 NO [CANNOT] ...")
     };
     explicit ImapRequest(std::unique_ptr<State> s) : state_(std::move(s)) {}
     static ImapRequest make(const std::string& url, const std::string& command,
                             const ImapOptions& options);
     static size_t on_write(char* data, size_t size, size_t n, void* user);
+    static int on_debug(CURL*, curl_infotype type, char* data, size_t size, void* user);
 
     std::unique_ptr<State> state_;  // heap: libcurl holds pointers into it across moves
 };
