@@ -73,10 +73,19 @@ ContentTypeValue content_type_of(const mimetic::MimeEntity& e, const std::vector
     return ct;
 }
 
+std::vector<std::string> slices(std::string_view bytes, const Prescan& ps) {
+    std::vector<std::string> out;
+    out.reserve(ps.rfc822_bodies.size());
+    for (const auto& [b, e] : ps.rfc822_bodies)
+        out.emplace_back(b <= e && e <= bytes.size() ? bytes.substr(b, e - b) : std::string_view());
+    return out;
+}
+
 class Walker {
 public:
-    Walker(Message& m, const Prescan& ps, const Limits& limits, std::string_view bytes)
-        : m_(m), ps_(ps), lim_(limits), bytes_(bytes) {}
+    /// `rfc822_raw`: the bytes of every message/rfc822 body, in document order (pre-scan).
+    Walker(Message& m, const Limits& limits, std::vector<std::string> rfc822_raw)
+        : m_(m), lim_(limits), rfc822_raw_(std::move(rfc822_raw)) {}
 
     void top(const mimetic::MimeEntity& e) {
         const auto fs = fields_of(e);
@@ -171,13 +180,10 @@ private:
             if (cte == "base64" || cte == "quoted-printable") {
                 // An encoded message/rfc822 (not allowed by RFC 2046, sent anyway): mimetic
                 // parsed the encoded text as a message; decode our copy of the body instead.
-                if (rfc822_index_ < ps_.rfc822_bodies.size()) {
-                    const auto [b, en] = ps_.rfc822_bodies[rfc822_index_++];
-                    if (b <= en && en <= bytes_.size()) {
-                        std::string_view enc = bytes_.substr(b, en - b);
-                        std::string raw = cte == "base64" ? decode_base64(enc).data : decode_qp(enc);
-                        if (parse_nested(raw, depth, in_rfc822)) return;
-                    }
+                if (rfc822_index_ < rfc822_raw_.size()) {
+                    std::string enc = std::move(rfc822_raw_[rfc822_index_++]);
+                    std::string raw = cte == "base64" ? decode_base64(enc).data : decode_qp(enc);
+                    if (parse_nested(std::move(raw), depth, in_rfc822)) return;
                 }
             } else if (!body.parts().empty() && !body.parts().front()->header().empty()) {
                 const auto& child = *body.parts().front();
@@ -189,9 +195,8 @@ private:
             if (!body.parts().empty() && body.parts().front()->header().empty()) {
                 // Not a message at all (no header field): keep the bytes as a text leaf.
                 std::string raw;
-                if (rfc822_index_ < ps_.rfc822_bodies.size()) {
-                    const auto [b, en] = ps_.rfc822_bodies[rfc822_index_];
-                    if (b <= en && en <= bytes_.size()) raw.assign(bytes_.substr(b, en - b));
+                if (rfc822_index_ < rfc822_raw_.size()) {
+                    raw = std::move(rfc822_raw_[rfc822_index_]);
                 } else {
                     raw = body.parts().front()->body();
                 }
@@ -236,9 +241,9 @@ private:
         std::string_view b = ok->bytes(raw);
         mimetic::MimeEntity child(b.begin(), b.end());
         const auto cfs = fields_of(child);
-        add_forwarded_raw(child, cfs, raw);
         // Its own rfc822 bodies are indexed in its own bytes: walk it with its own pre-scan.
-        Walker inner(m_, *ok, sub_limits, b);
+        Walker inner(m_, sub_limits, slices(b, *ok));
+        add_forwarded_raw(child, cfs, std::move(raw));
         inner.parts_ = parts_;
         inner.walk(child, cfs, depth + 1, true, false);
         parts_ = inner.parts_;
@@ -247,9 +252,8 @@ private:
 
     void add_forwarded(const mimetic::MimeEntity& child, const std::vector<RawField>& cfs) {
         std::string raw;
-        if (rfc822_index_ < ps_.rfc822_bodies.size()) {
-            const auto [b, e] = ps_.rfc822_bodies[rfc822_index_];
-            if (b <= e && e <= bytes_.size()) raw.assign(bytes_.substr(b, e - b));
+        if (rfc822_index_ < rfc822_raw_.size()) {
+            raw = std::move(rfc822_raw_[rfc822_index_]);
         } else {
             std::ostringstream os;
             os << child;
@@ -336,9 +340,8 @@ private:
     }
 
     Message& m_;
-    const Prescan& ps_;
     const Limits& lim_;
-    std::string_view bytes_;
+    std::vector<std::string> rfc822_raw_;
     std::size_t rfc822_index_ = 0;
     std::size_t parts_ = 0;
     bool limit_warned_ = false;
@@ -347,9 +350,12 @@ private:
 
 }  // namespace
 
-void build_message(std::string_view bytes, const Prescan& ps, const Limits& limits, Message& m) {
+void build_message(std::string_view bytes, Prescan& ps, const Limits& limits, Message& m) {
     mimetic::MimeEntity top(bytes.begin(), bytes.end());
-    Walker w(m, ps, limits, bytes);
+    Walker w(m, limits, slices(bytes, ps));
+    // mimetic holds its own copy of every body now: give the mended copy back before decoding
+    // (it matters for a large attachment: see bench_parse). `bytes` may dangle from here on.
+    if (ps.changed) ps.mended = std::string();
     w.top(top);
 }
 

@@ -13,7 +13,8 @@ namespace ticketd::parsers {
 
 /// Fill headers, addresses, ids, date, leaves and forwarded of `m` from `bytes` (already
 /// pre-scanned: `ps` describes them). Never throws on bad input.
-void build_message(std::string_view bytes, const Prescan& ps, const Limits& limits, Message& m);
+/// `ps.mended` is released once mimetic holds the bodies (so `bytes` must not be used after).
+void build_message(std::string_view bytes, Prescan& ps, const Limits& limits, Message& m);
 
 /// Lower-case hex SHA-256 (OpenSSL EVP).
 std::string sha256_hex(std::string_view data);

@@ -19,9 +19,6 @@ ParseResult parse(std::string_view raw, const Limits& limits) {
         m.raw_size = raw.size();
         for (auto& w : ps.warnings) m.warnings.push_back(ParseWarning{std::move(w)});
         build_message(ps.bytes(raw), ps, limits, m);
-        // The mended copy (if any) is no longer needed: give its memory back before the body
-        // work, which matters for large messages.
-        ps.mended = std::string();
         extract_body(m);
         auto c = classify(m);
         m.classification = c.classification;
