@@ -8,7 +8,7 @@ fresh Message-ID (and a sequence number in the subject) so every one is a distin
 the desk. Without it, messages are generated: a mix of plain, HTML and attachment mail.
 Deterministic: the same N gives the same bytes.
 """
-import os, random, sys
+import os, random, re, sys
 
 def corpus_messages(root):
     out = []
@@ -18,7 +18,9 @@ def corpus_messages(root):
             if f.endswith(".json") or f.startswith("LICENSE") or f in ("README.md", "COPYING"):
                 continue
             data = open(p, "rb").read()
-            if b"\n\n" not in data.replace(b"\r\n", b"\n") or len(data) > 2_000_000:
+            # Mail only: a header line first, no NUL bytes (mbox files and TNEF blobs are not).
+            if (b"\n\n" not in data.replace(b"\r\n", b"\n") or len(data) > 2_000_000 or b"\0" in data
+                    or not re.match(rb"[!-9;-~]+:", data) or data.startswith(b"From ")):
                 continue
             out.append(data)
     return sorted(out)
