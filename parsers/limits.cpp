@@ -14,7 +14,8 @@ namespace {
 struct Frame {
     bool multipart = false;
     std::string boundary;    ///< "--" + boundary parameter (multipart frames)
-    std::string seen;        ///< the delimiter mimetic matches (differs when mended)
+    std::string seen;        ///< the delimiter mimetic matches (differs when renamed)
+    int ordinal = -1;        ///< multiparts in document order
     bool digest = false;     ///< multipart/digest: parts default to message/rfc822
     std::size_t rfc822 = 0;  ///< index into rfc822_bodies (message frames)
 };
@@ -31,7 +32,19 @@ bool ieq_prefix(std::string_view line, std::string_view name) {
 
 class Scanner {
 public:
-    Scanner(std::string_view raw, const Limits& limits) : raw_(raw), lim_(limits) {}
+    /// `plan`: by multipart ordinal, whether its boundary must be renamed (second pass);
+    /// null on the first pass, which renames nothing and finds out what needs it.
+    Scanner(std::string_view raw, const Limits& limits, const std::vector<char>* plan)
+        : raw_(raw), lim_(limits), plan_(plan) {}
+
+    /// Multiparts whose boundary mimetic would read differently from us (see
+    /// finish_content_type); empty when none.
+    const std::vector<char>& needs() const { return needs_; }
+    bool any_need() const {
+        for (char c : needs_)
+            if (c) return true;
+        return false;
+    }
 
     std::variant<Prescan, ParseError> run() {
         if (raw_.size() > lim_.max_message_bytes)
@@ -43,6 +56,7 @@ public:
             const void* nl = std::memchr(raw_.data() + pos, '\n', raw_.size() - pos);
             const std::size_t end = nl ? static_cast<const char*>(nl) - raw_.data() + 1 : raw_.size();
             std::string_view line = raw_.substr(pos, end - pos);  // with its line end
+            if (!plan_) note_stray_boundaries(line);
             if (in_header_) {
                 if (auto err = header_line(pos, line)) return *err;
             } else {
@@ -100,6 +114,7 @@ private:
         ct_field_begin_ = ct_field_end_ = 0;
         block_boundary_.clear();
         block_seen_.clear();
+        block_ordinal_ = -1;
         return std::nullopt;
     }
 
@@ -122,7 +137,9 @@ private:
         if (content.size() >= 2 && content[0] == '-' && content[1] == '-' && matches_boundary(content)) {
             if (in_content_type_) finish_content_type();
             const auto m = match_boundary(content);
-            if (header_lines_ == 0 && m->closing && pos == last_delim_raw_end_ && result_.changed &&
+            if (header_lines_ == 0 && m->closing && pos == last_delim_raw_end_ && !plan_)
+                need(frames_[m->frame].ordinal);
+            if (header_lines_ == 0 && m->closing && pos == last_delim_raw_end_ && last_delim_mended_ && result_.changed &&
                 last_delim_out_ <= result_.mended.size() && copied_ <= pos) {
                 // "--b" directly followed by "--b--": no part in between was meant (and none
                 // is counted by other parsers). Take back the opening delimiter.
@@ -268,6 +285,7 @@ private:
             f.multipart = true;
             f.boundary = block_boundary_;
             f.seen = block_seen_;
+            f.ordinal = block_ordinal_;
             f.digest = ct.subtype == "digest";
             return push(std::move(f));
         }
@@ -299,6 +317,24 @@ private:
         const auto ct = parse_content_type(v);
         if (ct.type != "multipart") return;
         const std::string boundary = param(ct.params, "boundary");
+        block_ordinal_ = next_ordinal_++;
+        mimetic::ContentType mct{std::string(v)};
+        if (!plan_) {
+            // First pass: would mimetic see the same boundary, and only where we do?
+            bool conflict = boundary.empty() || mct.param("boundary") != boundary;
+            for (const auto& g : frames_)
+                if (g.multipart && g.boundary.size() > 2 &&
+                    (g.boundary.compare(0, boundary.size() + 2, "--" + boundary) == 0 ||
+                     ("--" + boundary).compare(0, g.boundary.size(), g.boundary) == 0))
+                    conflict = true;
+            if (conflict) need(block_ordinal_);
+        }
+        const bool rename = plan_ && block_ordinal_ < static_cast<int>(plan_->size()) && (*plan_)[block_ordinal_];
+        if (!rename) {
+            block_boundary_ = boundary.empty() ? std::string() : "--" + boundary;
+            block_seen_ = "--" + mct.param("boundary");
+            return;
+        }
         if (ct_field_end_ > ct_field_begin_ && copied_ <= ct_field_begin_) {
             if (token_prefix_.empty()) {
                 token_prefix_ = "=_ticketd_";
@@ -316,8 +352,30 @@ private:
             block_seen_ = "--" + name;
         } else {
             // The field was cut (limits): leave it, and follow what mimetic will do with it.
-            mimetic::ContentType mct{std::string(v)};
             block_boundary_ = block_seen_ = "--" + mct.param("boundary");
+        }
+    }
+
+    void need(int ordinal) {
+        if (ordinal < 0) return;
+        if (needs_.size() <= static_cast<std::size_t>(ordinal)) needs_.resize(ordinal + 1, 0);
+        needs_[ordinal] = 1;
+    }
+
+    /// mimetic searches a boundary anywhere in the bytes, innermost first, then enclosing
+    /// ones: a boundary string where we see none (mid-line, or an enclosing boundary inside
+    /// an open inner multipart) means that multipart must be renamed.
+    void note_stray_boundaries(std::string_view line) {
+        if (line.find("--") == std::string_view::npos) return;
+        bool innermost = true;
+        for (std::size_t k = frames_.size(); k-- > 0;) {
+            const Frame& f = frames_[k];
+            if (!f.multipart) continue;
+            if (f.seen.size() > 2) {
+                const auto at = line.find(f.seen);
+                if (at != std::string_view::npos && (at > 0 || !innermost || f.seen != f.boundary)) need(f.ordinal);
+            }
+            innermost = false;
         }
     }
 
@@ -357,10 +415,12 @@ private:
         // one, so it closes the multipart instead.
         const bool closing = m->closing || pos + line.size() >= raw_.size();
         const std::string delimiter = f.seen + (closing ? "--" : "");
+        last_delim_raw_end_ = pos + line.size();
+        last_delim_mended_ = false;
         if (content != delimiter) {
             mend_at(pos, content.size(), delimiter);
             last_delim_out_ = result_.mended.size() - delimiter.size();
-            last_delim_raw_end_ = pos + line.size();
+            last_delim_mended_ = true;
         }
         if (closing) {
             frames_.resize(k);
@@ -402,6 +462,10 @@ private:
     std::string cte_;
     bool message_block_ = false;  ///< the header block of an attached message/rfc822
     std::size_t last_delim_out_ = npos, last_delim_raw_end_ = npos;
+    bool last_delim_mended_ = false;
+    const std::vector<char>* plan_ = nullptr;
+    std::vector<char> needs_;
+    int next_ordinal_ = 0, block_ordinal_ = -1;
     std::string block_boundary_, block_seen_;
     std::string token_prefix_;
     int renamed_ = 0;
@@ -410,7 +474,13 @@ private:
 }  // namespace
 
 std::variant<Prescan, ParseError> prescan(std::string_view raw, const Limits& limits) {
-    return Scanner(raw, limits).run();
+    // Most mail needs no boundary renamed, and then no copy of the message is made (a copy of
+    // a large attachment is what would dominate memory); the rest takes a second pass.
+    Scanner first(raw, limits, nullptr);
+    auto result = first.run();
+    if (std::holds_alternative<ParseError>(result) || !first.any_need()) return result;
+    std::vector<char> plan = first.needs();
+    return Scanner(raw, limits, &plan).run();
 }
 
 }  // namespace ticketd::parsers
