@@ -238,7 +238,8 @@ TEST(Parse, DigestPartsDefaultToMessages) {
     const std::string raw =
         "Content-Type: multipart/digest; boundary=d\r\n\r\n--d\r\n\r\nSubject: one\r\n\r\nfirst\r\n"
         "--d\r\n\r\nSubject: two\r\n\r\nsecond\r\n--d--\r\n";
-    const auto& m = std::get<tp::Message>(tp::parse(raw));
+    const auto r = tp::parse(raw);
+    const auto& m = std::get<tp::Message>(r);
     ASSERT_EQ(m.forwarded.size(), 2u);
     EXPECT_EQ(m.forwarded[1].subject, "two");
     ASSERT_EQ(m.leaves.size(), 2u);
@@ -248,7 +249,8 @@ TEST(Parse, DigestPartsDefaultToMessages) {
 
 TEST(Parse, NulInHeaderDoesNotCutIt) {
     const std::string raw("Subject: a\0b\r\nFrom: x@y.z\r\n\r\nbody\r\n", 33);
-    const auto& m = std::get<tp::Message>(tp::parse(raw));
+    const auto r = tp::parse(raw);
+    const auto& m = std::get<tp::Message>(r);
     EXPECT_EQ(m.subject, "a b");
     ASSERT_EQ(m.from.size(), 1u);
     EXPECT_FALSE(m.warnings.empty());
