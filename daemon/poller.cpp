@@ -56,6 +56,7 @@ struct Poller::Mailbox {
     int failures = 0;
     asio::steady_timer timer;
     std::minstd_rand rng{std::random_device{}()};
+    bool no_esearch = false;  ///< the server rejected ESEARCH once: plain UID SEARCH
 };
 
 Poller::Poller(asio::io_context& io, store::Database& db, std::vector<config::ImapAccount> accounts,
@@ -68,6 +69,7 @@ Poller::Poller(asio::io_context& io, store::Database& db, std::vector<config::Im
     for (auto& a : accounts) {
         auto mb = std::make_unique<Mailbox>(io, std::move(a));
         mb->url = mail::parse_server_url(mb->account.url);
+        mb->no_esearch = !options_.use_esearch;
         mailboxes_.push_back(std::move(mb));
     }
 }
@@ -347,12 +349,36 @@ awaitable<PollResult> Poller::cycle(Mailbox& mb) {
     }
 
     // 4. What is new. Bounded from the cursor, ESEARCH for a compact answer.
-    Reply sr = co_await s.command(mail::mailbox_url(*mb.url, mailbox, validity),
-                                  mail::search_command(cur.last_uid + 1));
-    if (!sr.result.ok()) co_return fail(sr.result.status, "UID SEARCH: " + sr.result.error);
-    auto all = mail::parse_search(sr.body);
-    if (!all) co_return fail(mail::ImapStatus::other,
-                             "UID SEARCH answer not understood: " + mail::log_safe(sr.body, 120));
+    const std::string search_url = mail::mailbox_url(*mb.url, mailbox, validity);
+    std::optional<std::vector<std::uint64_t>> all;
+    if (!mb.no_esearch) {
+        Reply sr = co_await s.command(search_url, mail::search_command(cur.last_uid + 1));
+        if (sr.result.status == mail::ImapStatus::rejected) {
+            // Servers without ESEARCH (RFC 4731) answer BAD; plain SEARCH from now on.
+            mb.no_esearch = true;
+            spdlog::info("event=imap.no_esearch account={} detail=\"{}\"", acc.name,
+                         mail::log_safe(sr.result.error));
+        } else if (!sr.result.ok()) {
+            co_return fail(sr.result.status, "UID SEARCH: " + sr.result.error);
+        } else if (!(all = mail::parse_search(sr.body))) {
+            co_return fail(mail::ImapStatus::other,
+                           "UID SEARCH answer not understood: " + mail::log_safe(sr.body, 120));
+        }
+    }
+    if (mb.no_esearch) {
+        // A plain SEARCH answer is one line per command: windows keep it far below the 512 KB
+        // receive buffer (beyond it libcurl cuts the line silently).
+        all.emplace();
+        for (const auto& range : mail::search_windows(cur.last_uid + 1, status->uidnext)) {
+            Reply sr = co_await s.command(search_url, "UID SEARCH UID " + range);
+            if (!sr.result.ok()) co_return fail(sr.result.status, "UID SEARCH: " + sr.result.error);
+            auto part = mail::parse_search(sr.body);
+            if (!part)
+                co_return fail(mail::ImapStatus::other,
+                               "UID SEARCH answer not understood: " + mail::log_safe(sr.body, 120));
+            all->insert(all->end(), part->begin(), part->end());
+        }
+    }
     const auto fresh = mail::uids_after(*all, cur.last_uid);
     r.found = fresh.size();
 

@@ -71,6 +71,9 @@ struct PollerOptions {
     std::chrono::milliseconds backoff_initial{std::chrono::seconds(5)};
     std::chrono::milliseconds backoff_max{std::chrono::minutes(15)};
     bool curl_verbose = false;
+    /// false: plain `UID SEARCH UID a:b` in windows from the start. The poller falls back to
+    /// that by itself when a server rejects ESEARCH; this is for servers that accept it wrongly.
+    bool use_esearch = true;
 };
 
 class Poller {

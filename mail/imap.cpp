@@ -309,6 +309,19 @@ std::string search_command(std::uint64_t first_uid) {
            ":*";
 }
 
+std::vector<std::string> search_windows(std::uint64_t first, std::uint64_t uidnext,
+                                        std::uint64_t window) {
+    first = std::max<std::uint64_t>(first, 1);
+    if (uidnext == 0) return {std::to_string(first) + ":*"};
+    std::vector<std::string> out;
+    window = std::max<std::uint64_t>(window, 1);
+    for (std::uint64_t lo = first; lo < uidnext && lo <= kMaxUid; lo += window) {
+        std::uint64_t hi = std::min({lo + window - 1, uidnext - 1, kMaxUid});
+        out.push_back(lo == hi ? std::to_string(lo) : std::to_string(lo) + ":" + std::to_string(hi));
+    }
+    return out;
+}
+
 std::string store_flags_command(const std::vector<std::uint64_t>& uids, std::string_view flags) {
     return "UID STORE " + format_uid_set(uids) + " +FLAGS.SILENT (" + std::string(flags) + ")";
 }

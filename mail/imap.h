@@ -79,6 +79,11 @@ std::string examine_command(std::string_view mailbox);
 std::string create_command(std::string_view mailbox);
 /// `UID SEARCH RETURN (ALL) UID first:*` (ESEARCH, RFC 4731: compact answer).
 std::string search_command(std::uint64_t first_uid);
+/// UID ranges for plain `UID SEARCH UID <range>` from `first` on, `window` UIDs each, up to
+/// `uidnext` - 1 (EXAMINE's UIDNEXT). Unknown UIDNEXT (0): one open range "first:*".
+/// Nothing when uidnext <= first (no new UID can exist).
+std::vector<std::string> search_windows(std::uint64_t first, std::uint64_t uidnext,
+                                        std::uint64_t window = 10000);
 std::string store_flags_command(const std::vector<std::uint64_t>& uids, std::string_view flags);
 std::string move_command(const std::vector<std::uint64_t>& uids, std::string_view folder);
 /// UIDPLUS: expunges only these UIDs, never other \Deleted messages someone else flagged.

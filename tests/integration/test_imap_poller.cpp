@@ -70,8 +70,7 @@ protected:
         return a;
     }
 
-    std::unique_ptr<Poller> poller(std::vector<ImapAccount> accounts) {
-        PollerOptions po;
+    std::unique_ptr<Poller> poller(std::vector<ImapAccount> accounts, PollerOptions po = {}) {
         po.backoff_initial = 50ms;
         po.backoff_max = 400ms;
         return std::make_unique<Poller>(io, *db, std::move(accounts),
@@ -159,6 +158,24 @@ TEST_F(PollerTest, NewMailIsStoredExactlyOnceThenMarkedSeen) {
     std::set<std::int64_t> distinct(notified.begin(), notified.end());
     EXPECT_EQ(distinct.size(), 9u);
     EXPECT_EQ(scalar(*db, "SELECT count(DISTINCT uid) FROM inbox"), 9);
+}
+
+TEST_F(PollerTest, PlainSearchInWindowsWithoutEsearch) {
+    for (int i = 1; i <= 5; ++i) server->deliver(message(i));
+    PollerOptions po;
+    po.use_esearch = false;
+    auto p = poller({account()}, po);
+    auto r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].stored, 5u);
+    r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].found, 0u);
+    server->deliver(message(6));
+    r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].stored, 1u);
+    EXPECT_EQ(inbox_rows(), 6);
 }
 
 TEST_F(PollerTest, AfterIngestMoveCreatesTheFolderAndMoves) {

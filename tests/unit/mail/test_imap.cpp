@@ -173,6 +173,18 @@ TEST(Builders, UrlsAndCommands) {
     EXPECT_EQ(uid_expunge_command({2, 3}), "UID EXPUNGE 2:3");
 }
 
+TEST(Builders, SearchWindowsForServersWithoutEsearch) {
+    using V = std::vector<std::string>;
+    EXPECT_EQ(search_windows(5, 0), V{"5:*"});
+    EXPECT_EQ(search_windows(0, 0), V{"1:*"});
+    EXPECT_EQ(search_windows(5, 5), V{});   // UIDNEXT 5: nothing at or above 5 exists yet
+    EXPECT_EQ(search_windows(5, 3), V{});
+    EXPECT_EQ(search_windows(5, 6), V{"5"});
+    EXPECT_EQ(search_windows(1, 25001, 10000), (V{"1:10000", "10001:20000", "20001:25000"}));
+    EXPECT_EQ(search_windows(4294967290u, 9999999999ull, 3),
+              (V{"4294967290:4294967292", "4294967293:4294967295"}));
+}
+
 TEST(Builders, QuoteCannotInjectACommand) {
     // A folder name from config must never end the line and start another command.
     std::string q = imap_quote("x\r\nA1 DELETE INBOX");
