@@ -1,6 +1,13 @@
 #include "mail/request.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cstdio>
@@ -8,6 +15,8 @@
 #include <sstream>
 
 #include "mail/imap.h"
+
+extern char** environ;
 
 namespace ticketd::mail {
 
@@ -91,24 +100,72 @@ std::optional<std::string> load_secret_file(const std::string& path, std::string
     return s;
 }
 
-std::optional<std::string> run_token_command(const std::string& command, std::string& error) {
-    FILE* p = ::popen(command.c_str(), "r");
-    if (!p) {
+std::optional<std::string> run_token_command(const std::string& command, std::string& error,
+                                             std::chrono::milliseconds timeout) {
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) {
+        error = "cannot run xoauth2_token_command (pipe)";
+        return std::nullopt;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    // Its own process group, so a timeout kills whatever the shell started too.
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+    const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
+    pid_t pid = -1;
+    int rc = ::posix_spawn(&pid, "/bin/sh", &fa, &attr, const_cast<char* const*>(argv), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    ::close(out[1]);
+    if (rc != 0) {
+        ::close(out[0]);
         error = "cannot run xoauth2_token_command";
         return std::nullopt;
     }
-    std::string out;
-    char buf[4096];
-    std::size_t n;
     // Tokens are a few KB; more is a misconfigured command, not a token.
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0 && out.size() < (1u << 16)) out.append(buf, n);
-    int status = ::pclose(p);
-    if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::string text;
+    bool timed_out = false;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (text.size() < (1u << 16)) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            timed_out = true;
+            break;
+        }
+        pollfd p{out[0], POLLIN, 0};
+        int n = ::poll(&p, 1, static_cast<int>(left.count()));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            timed_out = n == 0;
+            break;
+        }
+        char buf[4096];
+        ssize_t got = ::read(out[0], buf, sizeof buf);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        text.append(buf, static_cast<std::size_t>(got));
+    }
+    ::close(out[0]);
+    if (timed_out) ::kill(-pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (timed_out) {
+        error = "xoauth2_token_command timed out after " + std::to_string(timeout.count()) + " ms";
+        return std::nullopt;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         error = "xoauth2_token_command failed (exit status " +
                 std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")";
         return std::nullopt;
     }
-    std::string token = trim(out.substr(0, out.find('\n')));
+    std::string token = trim(text.substr(0, text.find('\n')));
     if (token.empty()) {
         error = "xoauth2_token_command printed no token";
         return std::nullopt;

@@ -62,8 +62,11 @@ struct ImapResult {
 /// nullopt with `error` set when it cannot be read or is empty.
 std::optional<std::string> load_secret_file(const std::string& path, std::string& error);
 /// Run `command` with /bin/sh and return its first output line, trimmed (an OAuth2 access token).
-/// nullopt with `error` when it fails, exits non-zero or prints nothing. Blocks while it runs.
-std::optional<std::string> run_token_command(const std::string& command, std::string& error);
+/// nullopt with `error` when it fails, exits non-zero, prints nothing or outlives `timeout`
+/// (then its process group is killed). Blocks the caller while it runs: keep it short.
+std::optional<std::string> run_token_command(
+    const std::string& command, std::string& error,
+    std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 struct CurlEasyDeleter {
     void operator()(CURL* c) const { curl_easy_cleanup(c); }

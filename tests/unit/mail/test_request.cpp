@@ -36,6 +36,14 @@ TEST(Secrets, TokenCommand) {
     EXPECT_NE(err.find("no token"), std::string::npos);
 }
 
+TEST(Secrets, HungTokenCommandIsKilled) {
+    std::string err;
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_FALSE(run_token_command("sleep 30; echo late", err, std::chrono::milliseconds(200)));
+    EXPECT_NE(err.find("timed out"), std::string::npos) << err;
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
 TEST(Classify, CurlCodes) {
     EXPECT_EQ(classify(CURLE_OK), ImapStatus::ok);
     EXPECT_EQ(classify(CURLE_REMOTE_FILE_NOT_FOUND), ImapStatus::not_found);
