@@ -10,6 +10,10 @@ namespace ticketd::daemon {
 
 namespace asio = boost::asio;
 
+namespace {
+constexpr long kLogoutTimeoutSeconds = 2;
+}  // namespace
+
 /// One socket libcurl asked us to watch. The descriptor does not own the fd: libcurl closes it,
 /// after telling us with CURL_POLL_REMOVE, where we release() it.
 struct CurlMulti::Socket {
@@ -34,6 +38,17 @@ CurlMulti::~CurlMulti() {
     alive_.reset();
     for (auto& [easy, done] : done_) curl_multi_remove_handle(multi_, easy);
     done_.clear();
+    // curl_multi_cleanup logs out of every pooled connection and waits for the answer, blocking
+    // the loop. The wait is bounded only by the server response timeout, which libcurl copies
+    // from the most recently added handle (default 120 s). Adding a handle that carries a short
+    // one bounds the wait for a server that stops answering at LOGOUT.
+    if (CURL* bound = curl_easy_init()) {
+        curl_easy_setopt(bound, CURLOPT_SERVER_RESPONSE_TIMEOUT, kLogoutTimeoutSeconds);
+        curl_easy_setopt(bound, CURLOPT_TIMEOUT, kLogoutTimeoutSeconds);
+        curl_easy_setopt(bound, CURLOPT_NOSIGNAL, 1L);
+        if (curl_multi_add_handle(multi_, bound) == CURLM_OK) curl_multi_remove_handle(multi_, bound);
+        curl_easy_cleanup(bound);
+    }
     curl_multi_cleanup(multi_);  // may still call on_socket(REMOVE): sockets_ is still here
     for (auto& [fd, sock] : sockets_) {
         sock->removed = true;
