@@ -617,9 +617,9 @@ std::optional<std::chrono::sys_seconds> parse_date(std::string_view value) {
             std::size_t j = i;
             while (j < n && std::isalpha(static_cast<unsigned char>(value[j]))) ++j;
             std::string_view w = value.substr(i, j - i);
-            if (const int m = month_from_name(w); m && month == 0 && (w.size() == 3 || w.size() >= 3)) {
-                // "Mon" is a weekday, not a month: weekdays never match month prefixes except
-                // none do ("mon" vs months: no clash), so this is safe.
+            // Day names share no three-letter prefix with month names, so the first word that
+            // starts like a month is the month ("Oct", "October").
+            if (const int m = month_from_name(w); m && month == 0) {
                 month = m;
             } else if (hh >= 0 && !zone_set) {
                 if (auto z = zone_from_name(w)) {

@@ -119,11 +119,14 @@ private:
                 append(m_.bcc);
             } else if (n == "return-path") {
                 if (!m_.has_return_path) {
+                    // "<>" is the null reverse path (bounces, auto-replies): present but empty.
                     m_.has_return_path = true;
-                    auto ids = parse_msg_ids(f.value);
-                    m_.return_path = ids.empty() ? std::string() : ids.front();
-                    if (!ids.empty() || f.value.find('<') == std::string::npos)
-                        m_.return_path = ids.empty() ? sanitize_utf8(trim(f.value)) : ids.front();
+                    if (f.value.find('<') != std::string::npos) {
+                        auto ids = parse_msg_ids(f.value);
+                        m_.return_path = ids.empty() ? std::string() : ids.front();
+                    } else {
+                        m_.return_path = sanitize_utf8(trim(f.value));
+                    }
                 }
             } else if (n == "message-id") {
                 if (m_.message_id.empty()) {
