@@ -29,7 +29,10 @@ bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
 Decoded decode_base64(std::string_view in) {
     Decoded out;
-    out.data.reserve(in.size() / 4 * 3 + 3);
+    // Written through a pointer into a buffer sized for the worst case, trimmed at the end:
+    // push_back per byte was a visible share of parse time on large attachments.
+    out.data.resize(in.size() / 4 * 3 + 3);
+    char* w = out.data.data();
     std::uint32_t acc = 0;
     int n = 0;
     for (char ch : in) {
@@ -38,9 +41,9 @@ Decoded decode_base64(std::string_view in) {
         if (v >= 0) {
             acc = (acc << 6) | static_cast<std::uint32_t>(v);
             if (++n == 4) {
-                out.data.push_back(static_cast<char>((acc >> 16) & 0xff));
-                out.data.push_back(static_cast<char>((acc >> 8) & 0xff));
-                out.data.push_back(static_cast<char>(acc & 0xff));
+                *w++ = static_cast<char>((acc >> 16) & 0xff);
+                *w++ = static_cast<char>((acc >> 8) & 0xff);
+                *w++ = static_cast<char>(acc & 0xff);
                 acc = 0;
                 n = 0;
             }
@@ -48,14 +51,13 @@ Decoded decode_base64(std::string_view in) {
         }
         if (c == '=') {
             // Padding flushes a partial quantum; decoding goes on after it, which recovers
-            // concatenated base64 blocks written by broken mailers.
+            // concatenated base64 blocks written by broken mailers. A lone sextet (n == 1)
+            // carries no full byte.
             if (n == 2) {
-                out.data.push_back(static_cast<char>((acc >> 4) & 0xff));
+                *w++ = static_cast<char>((acc >> 4) & 0xff);
             } else if (n == 3) {
-                out.data.push_back(static_cast<char>((acc >> 10) & 0xff));
-                out.data.push_back(static_cast<char>((acc >> 2) & 0xff));
-            } else if (n == 1) {
-                // A lone sextet carries no full byte; drop it.
+                *w++ = static_cast<char>((acc >> 10) & 0xff);
+                *w++ = static_cast<char>((acc >> 2) & 0xff);
             }
             acc = 0;
             n = 0;
@@ -63,10 +65,11 @@ Decoded decode_base64(std::string_view in) {
         }
         if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v') continue;
         out.ok = false;
-        return out;
+        break;
     }
     // An unpadded tail (n == 2 or 3) is dropped: a truncated or junk-ended body leaves a
     // fragment that is more likely noise than data, and other parsers agree on dropping it.
+    out.data.resize(static_cast<std::size_t>(w - out.data.data()));
     return out;
 }
 
