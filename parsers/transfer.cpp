@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace ticketd::parsers {
 
@@ -74,38 +75,40 @@ Decoded decode_base64(std::string_view in) {
 }
 
 std::string decode_qp(std::string_view in) {
-    std::string out;
-    out.reserve(in.size());
+    std::string out(in.size(), '\0');  // decoding never grows the text
+    char* w = out.data();
     const std::size_t n = in.size();
-    for (std::size_t i = 0; i < n; ++i) {
-        const char c = in[i];
-        if (c != '=') {
-            out.push_back(c);
-            continue;
-        }
+    std::size_t i = 0;
+    while (i < n) {
+        // Copy the run up to the next '=' in one go.
+        const void* eq = std::memchr(in.data() + i, '=', n - i);
+        const std::size_t stop = eq ? static_cast<std::size_t>(static_cast<const char*>(eq) - in.data()) : n;
+        std::memcpy(w, in.data() + i, stop - i);
+        w += stop - i;
+        i = stop;
+        if (i >= n) break;
         // Soft line break: "=" then optional blanks then a line end (or the end of input).
         std::size_t j = i + 1;
         while (j < n && is_blank(in[j])) ++j;
-        if (j >= n) {
-            i = j;
-            break;
-        }
+        if (j >= n) break;
         if (in[j] == '\r' || in[j] == '\n') {
             if (in[j] == '\r' && j + 1 < n && in[j + 1] == '\n') ++j;
-            i = j;
+            i = j + 1;
             continue;
         }
         if (i + 2 < n) {
             const int hi = hex_value(in[i + 1]);
             const int lo = hex_value(in[i + 2]);
             if (hi >= 0 && lo >= 0) {
-                out.push_back(static_cast<char>(hi * 16 + lo));
-                i += 2;
+                *w++ = static_cast<char>(hi * 16 + lo);
+                i += 3;
                 continue;
             }
         }
-        out.push_back('=');
+        *w++ = '=';  // not an escape: kept literally
+        ++i;
     }
+    out.resize(static_cast<std::size_t>(w - out.data()));
     return out;
 }
 
