@@ -130,7 +130,8 @@ TEST_F(Cli, PipeModeCommitsAndExitsZeroEvenForGarbage) {
     auto r = ticketd({"ingest", "-"}, read_file(demo("01-alice-printer.eml")));
     EXPECT_EQ(r.exit_code, 0) << r.err;
     // Not a mail at all: kept and quarantined, so the MTA must not retry or bounce it.
-    auto junk = ticketd({"ingest", "-"}, std::string("\x00\x01\x02 not a message", 19));
+    static const char kJunk[] = "\x00\x01\x02 not a message";
+    auto junk = ticketd({"ingest", "-"}, std::string(kJunk, sizeof kJunk - 1));
     EXPECT_EQ(junk.exit_code, 0) << junk.err;
 }
 
