@@ -224,8 +224,15 @@ ImapRequest ImapRequest::make(const std::string& url, const std::string& command
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &ImapRequest::on_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, st.get());
     // The default 16 KB buffer silently cuts long untagged lines (TESTBED: a UID SEARCH over
-    // 10,000 messages lost its middle and still returned CURLE_OK). 512 KB is libcurl's maximum.
-    curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024L);
+    // 10,000 messages lost its middle and still returned CURLE_OK), so commands get a large one.
+    // But Debian's libcurl 7.88 counts every read of the response phase against its 300 KB
+    // header cap (the CVE-2023-38039 fix): with a 512 KB buffer, a FETCH whose literal had
+    // piled up in the socket (parallel transfers, a busy loop) arrived as one 512 KB read and
+    // failed with "Too large response headers: 524288 > 307200", stalling the mailbox behind
+    // any message over 300 KB. Fetches deliver the literal as body data, so a smaller buffer
+    // costs nothing there; commands stay below the cap too.
+    const long buffer = command.empty() ? 128L * 1024L : 256L * 1024L;
+    curl_easy_setopt(c, CURLOPT_BUFFERSIZE, buffer);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, static_cast<long>(o.connect_timeout.count()));
     curl_easy_setopt(c, CURLOPT_TIMEOUT, static_cast<long>(o.transfer_timeout.count()));
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);

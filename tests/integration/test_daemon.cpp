@@ -159,6 +159,28 @@ TEST_F(Daemon, OnceFilesAMailboxThreadsRepliesAndQuarantinesTheMalformedOneBetwe
     EXPECT_EQ(scalar("SELECT COUNT(*) FROM messages"), 10);
 }
 
+TEST_F(Daemon, LargeMessagesAmongSmallOnesAreAllFetched) {
+    // Messages over libcurl's 300 KB response-header cap used to fail the fetch (and stall the
+    // mailbox behind them) when their bytes arrived in one large read.
+    std::string big = synthetic(1);
+    std::string attachment;
+    for (int i = 0; i < 40000; ++i) attachment += "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\r\n";  // ~1.5 MB
+    big = big.substr(0, big.find("MIME-Version")) +
+          "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\n--zz\r\n"
+          "Content-Type: text/plain\r\n\r\nsee attachment\r\n--zz\r\nContent-Type: application/octet-stream\r\n"
+          "Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=dump.bin\r\n\r\n" +
+          attachment + "--zz--\r\n";
+    imap_->deliver(synthetic(0));
+    for (int i = 0; i < 6; ++i) imap_->deliver(big);  // same Message-ID: one message, six copies
+    imap_->deliver(synthetic(2));
+    auto r = run_once();
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(count("INBOX"), 0u);
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM inbox WHERE state = 'done'"), 8);
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM messages WHERE message_id = 'msg-1@load.example'"), 1);
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM attachments WHERE size > 1000000"), 1);
+}
+
 TEST_F(Daemon, OnceReportsAnUnreachableServerAsTemporary) {
     imap_->stop();
     auto r = run_once();
