@@ -255,3 +255,24 @@ TEST(Parse, NulInHeaderDoesNotCutIt) {
     ASSERT_EQ(m.from.size(), 1u);
     EXPECT_FALSE(m.warnings.empty());
 }
+
+TEST(Parse, LeadingMboxFromLineIsSkippedNotTakenForTheBody) {
+    // As mbox files, procmail and Postfix pipe(8) flags=F deliver a message.
+    const std::string raw =
+        "From MAILER-DAEMON  Thu Apr 29 23:34:45 2010\n"
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example>\n"
+        "Subject: Undelivered Mail Returned to Sender\n"
+        "\n"
+        "body\n";
+    const auto r = tp::parse(raw);
+    const auto& m = std::get<tp::Message>(r);
+    EXPECT_EQ(m.subject, "Undelivered Mail Returned to Sender");
+    ASSERT_EQ(m.from.size(), 1u);
+    EXPECT_EQ(m.from[0].address, "MAILER-DAEMON@mx.example");
+    EXPECT_EQ(m.raw_size, raw.size());
+    ASSERT_FALSE(m.warnings.empty());
+    EXPECT_EQ(m.warnings[0].what, "leading mbox 'From ' envelope line skipped");
+    // "From:" (a header) is not an envelope line.
+    const auto h = tp::parse("From: a@b.example\nSubject: x\n\nhi\n");
+    EXPECT_EQ(std::get<tp::Message>(h).from.size(), 1u);
+}
