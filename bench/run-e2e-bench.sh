@@ -72,7 +72,7 @@ imap:
     require_starttls: false
     after_ingest: seen
     batch_size: 100
-    connections: ${CONNECTIONS:-8}
+    connections: ${CONNECTIONS:-4}
 CONF
 /usr/bin/time -f "%e %M" -o "$work/ticketd.time" "$ticketd" run --once --config "$work/ticketd.yaml" || echo "ticketd run --once: exit $? (a mailbox cycle failed)"
 read td_s td_kb < "$work/ticketd.time"

@@ -38,7 +38,9 @@ Service::Service(boost::asio::io_context& io, ServiceOptions options)
 Service::~Service() {
     poller_.reset();
     retiring_.reset();
+    stop_worker();
     pipeline_.reset();
+    work_db_.reset();
     db_.reset();
 }
 
@@ -49,11 +51,12 @@ bool Service::configure() {
     config_ = loaded.config;
     try {
         db_ = std::make_unique<store::Database>(config_->desk.database);
+        work_db_ = std::make_unique<store::Database>(config_->desk.database);
     } catch (const store::Error& e) {
         spdlog::error("event=store.open_failed path=\"{}\" error=\"{}\"", config_->desk.database, e.what());
         return false;
     }
-    pipeline_ = std::make_unique<tickets::Pipeline>(*db_, config_);
+    pipeline_ = std::make_unique<tickets::Pipeline>(*work_db_, config_);
     spdlog::info("event=service.configured config=\"{}\" database=\"{}\" mailboxes={}", options_.config_path,
                  config_->desk.database, config_->imap.size());
     return true;
@@ -65,16 +68,46 @@ void Service::start_poller() {
         options_.poller);
 }
 
+void Service::start_worker() {
+    if (worker_.joinable()) return;
+    work_guard_.emplace(work_io_.get_executor());
+    worker_ = std::thread([this] {
+        try {
+            work_io_.run();
+        } catch (const std::exception& e) {
+            // Nothing is lost (rows stay pending); stop the daemon rather than run half.
+            spdlog::critical("event=ingest.worker_failed error=\"{}\"", e.what());
+            boost::asio::post(io_, [this] { stop(); });
+        }
+    });
+}
+
+/// Lets the processing thread finish what is queued (skipping it when draining), then joins.
+void Service::stop_worker() {
+    if (!worker_.joinable()) return;
+    work_guard_.reset();
+    worker_.join();
+}
+
 void Service::on_stored(const std::vector<std::int64_t>& ids) {
+    boost::asio::post(work_io_, [this, ids] { process_batch(ids); });
+}
+
+void Service::post_pending() {
+    boost::asio::post(work_io_, [this] { process_pending(); });
+}
+
+void Service::process_batch(const std::vector<std::int64_t>& ids) {
     // Raw bytes are committed and acknowledged; turning them into tickets happens here. The
     // batch shares ONE durable commit: each message still runs in its own SAVEPOINT, so its
     // ticket, message, attachments and trail go in together or not at all (DESIGN.md #3), but
     // the disk syncs once per batch instead of once per message. A temporary store error rolls
     // the whole batch back to pending for the retry timer (the raw bytes are safe in the inbox);
     // anything else the pipeline quarantines itself, message by message.
+    if (draining_) return;  // stays pending; the next start processes it first
     std::vector<std::string> lines;
     try {
-        store::Transaction batch(*db_);
+        store::Transaction batch(*work_db_);
         for (auto id : ids) {
             auto out = pipeline_->process(id);
             if (!out.already_processed)
@@ -92,6 +125,7 @@ void Service::on_stored(const std::vector<std::int64_t>& ids) {
 }
 
 void Service::process_pending() {
+    if (draining_) return;
     try {
         int n = pipeline_->process_pending();
         if (n > 0) spdlog::info("event=ingest.pending_processed count={}", n);
@@ -104,7 +138,7 @@ void Service::arm_pending_timer() {
     pending_timer_.expires_after(options_.pending_retry);
     pending_timer_.async_wait([this](boost::system::error_code ec) {
         if (ec || stopping_) return;
-        process_pending();
+        post_pending();
         arm_pending_timer();
     });
 }
@@ -135,12 +169,14 @@ void Service::wait_signals() {
 
 int Service::run_once() {
     std::vector<PollResult> results;
-    process_pending();  // leftovers of an earlier run first: oldest mail first
+    start_worker();
+    post_pending();  // leftovers of an earlier run first: oldest mail first
     start_poller();
     poller_->run_once([&](std::vector<PollResult> r) { results = std::move(r); });
     io_.run();
     io_.restart();
-    process_pending();
+    post_pending();  // anything a temporary error left behind gets one more try
+    stop_worker();   // returns once every queued batch is processed
     int status = 0;
     for (const auto& r : results) {
         if (!r.ok) status = kExTempFail;
@@ -156,7 +192,8 @@ int Service::run() {
     signals_.add(SIGHUP);
     wait_signals();
 
-    process_pending();
+    start_worker();
+    post_pending();
     start_poller();
     poller_->start();
     arm_pending_timer();
@@ -165,6 +202,7 @@ int Service::run() {
     notify("READY=1\nSTATUS=polling " + std::to_string(config_->imap.size()) + " mailbox(es)");
     spdlog::info("event=service.ready mailboxes={}", config_->imap.size());
     io_.run();
+    stop_worker();
     spdlog::info("event=service.stopped");
     return 0;
 }
@@ -172,6 +210,7 @@ int Service::run() {
 void Service::stop() {
     if (stopping_) return;
     stopping_ = true;
+    draining_ = true;  // the processing thread finishes its batch and skips the queued ones
     notify("STOPPING=1");
     pending_timer_.cancel();
     // A cycle in progress finishes its batch (committed and acknowledged); past the deadline
@@ -210,7 +249,7 @@ bool Service::reload() {
         return false;
     }
     config_ = loaded.config;
-    pipeline_->set_config(config_);
+    boost::asio::post(work_io_, [this, cfg = config_] { pipeline_->set_config(cfg); });
     // New mailbox settings take effect through a fresh poller once the old one has finished the
     // batch in hand; cursors live in the database, so nothing is fetched twice.
     if (poller_ && !stopping_ && !retiring_) {

@@ -4,14 +4,18 @@
 // signals on the loop (SIGTERM/SIGINT drain and exit, SIGHUP reloads all-or-nothing).
 // Start in one place, stop in reverse: the poller stops before the pipeline, SQLite closes last.
 
+#include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "config/config.h"
 #include "daemon/curl_multi.h"  // first: includes <utility> before Asio
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -62,8 +66,15 @@ public:
     std::shared_ptr<const config::Config> config() const { return config_; }
 
 private:
+    // Loop thread: hands work to the processing thread.
     void on_stored(const std::vector<std::int64_t>& ids);
+    void post_pending();
+    // Processing thread only.
+    void process_batch(const std::vector<std::int64_t>& ids);
     void process_pending();
+    void start_worker();
+    void stop_worker();
+
     void arm_pending_timer();
     void arm_watchdog();
     void wait_signals();
@@ -72,8 +83,16 @@ private:
     boost::asio::io_context& io_;
     ServiceOptions options_;
     std::shared_ptr<const config::Config> config_;
-    std::unique_ptr<store::Database> db_;
-    std::unique_ptr<tickets::Pipeline> pipeline_;
+    std::unique_ptr<store::Database> db_;  ///< the loop thread's connection (poller, inbox)
+    // Parsing and threading are CPU work: they run on their own thread with their own SQLite
+    // connection (WAL: one writer at a time, the busy timeout queues the other), so the loop
+    // fetches the next batch while the last one is being turned into tickets.
+    boost::asio::io_context work_io_;
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_guard_;
+    std::thread worker_;
+    std::unique_ptr<store::Database> work_db_;
+    std::unique_ptr<tickets::Pipeline> pipeline_;  ///< used on the processing thread only
+    std::atomic<bool> draining_{false};  ///< SIGTERM: skip queued batches (they stay pending)
     std::unique_ptr<Poller> poller_;
     std::unique_ptr<Poller> retiring_;  ///< the previous poller during a reload
     boost::asio::signal_set signals_;
