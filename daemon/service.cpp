@@ -168,6 +168,7 @@ void Service::wait_signals() {
 }
 
 int Service::run_once() {
+    std::signal(SIGPIPE, SIG_IGN);  // a peer closing on us is an error value, never a signal
     std::vector<PollResult> results;
     start_worker();
     post_pending();  // leftovers of an earlier run first: oldest mail first
