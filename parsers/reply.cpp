@@ -63,12 +63,19 @@ bool quoted(std::string_view s) {
     return i < s.size() && s[i] == '>';
 }
 
+// Attributions and header fields both need a colon (ASCII or CJK full-width, which normalise()
+// maps to ':'). Most lines of a body have none: this check spares them the normalising copy,
+// which was the largest single cost of parse() over the corpus (callgrind).
+bool has_colon(std::string_view raw) {
+    return raw.find(':') != std::string_view::npos || raw.find("\xEF\xBC\x9A") != std::string_view::npos;
+}
+
 }  // namespace
 
 namespace reply {
 
 bool is_attribution(std::string_view raw, bool next_is_quote) {
-    if (raw.size() > 400) return false;
+    if (raw.size() > 400 || !has_colon(raw)) return false;
     std::string l = normalise(raw);
     if (!ends_with(l, ":")) return false;
     l.pop_back();
@@ -121,7 +128,7 @@ bool is_separator_marker(std::string_view raw) {
 }
 
 char outlook_field(std::string_view raw) {
-    if (raw.size() > 1000) return 0;
+    if (raw.size() > 1000 || !has_colon(raw)) return 0;
     std::string l = normalise(raw);
     auto field = [&](std::initializer_list<std::string_view> names) {
         for (std::string_view n : names)
