@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "parsers/headers.h"
 #include "parsers/parse.h"
 #include "store/database.h"
 #include "store/hash.h"
@@ -13,13 +14,6 @@
 namespace ticketd::tickets {
 
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
 
 std::string tag_text(std::int64_t number) { return "#" + std::to_string(number); }
 
@@ -76,7 +70,7 @@ std::string content_hash(const parsers::Message& msg) {
     };
     field("ticketd-content-v1");
     field(msg.message_id);
-    for (const auto& a : msg.from) field(lower(a.address));
+    for (const auto& a : msg.from) field(parsers::ascii_lower(a.address));
     field(msg.date_raw);
     field(msg.subject);
     field(msg.body);

@@ -1,19 +1,13 @@
 #include "tickets/threading.h"
 
+#include "parsers/headers.h"
 #include "tickets/ids.h"
 
 namespace ticketd::tickets {
 
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) { return lower(a) == lower(b); }
+bool iequals(std::string_view a, std::string_view b) { return parsers::ascii_lower(a) == parsers::ascii_lower(b); }
 
 std::string tag_text(std::int64_t number) { return "#" + std::to_string(number); }
 
@@ -84,10 +78,10 @@ const char* to_string(Signal s) {
 }
 
 std::string our_host(const config::DeskConfig& desk) {
-    if (!desk.hostname.empty()) return lower(desk.hostname);
+    if (!desk.hostname.empty()) return parsers::ascii_lower(desk.hostname);
     if (!desk.addresses.empty()) {
         auto at = desk.addresses[0].rfind('@');
-        if (at != std::string::npos) return lower(desk.addresses[0].substr(at + 1));
+        if (at != std::string::npos) return parsers::ascii_lower(desk.addresses[0].substr(at + 1));
     }
     return {};
 }
