@@ -158,11 +158,33 @@ CREATE INDEX events_message ON events(message) WHERE message IS NOT NULL;
 CREATE INDEX events_inbox ON events(inbox_id) WHERE inbox_id IS NOT NULL;
 )sql";
 
+// IMAP messages the server would not hand over (an error answer, a dropped connection on that
+// one message, every time). Counted per UID so one poison message cannot block the mailbox:
+// after imap[].max_fetch_attempts the poller stops trying, leaves it on the server and keeps a
+// quarantined placeholder row in the inbox (outcome fetch_failed or too_large, no raw bytes),
+// which moves the cursor past it. `given_up` = 1 while that placeholder stands; releasing the
+// placeholder sets it to 0 and the next cycle fetches the UID again.
+constexpr const char* kSchema2 = R"sql(
+CREATE TABLE fetch_failures (
+  account     TEXT NOT NULL,
+  mailbox     TEXT NOT NULL,
+  uidvalidity INTEGER NOT NULL,
+  uid         INTEGER NOT NULL,
+  attempts    INTEGER NOT NULL DEFAULT 0,
+  last_error  TEXT NOT NULL DEFAULT '',
+  given_up    INTEGER NOT NULL DEFAULT 0,
+  first_at    INTEGER NOT NULL,
+  last_at     INTEGER NOT NULL,
+  PRIMARY KEY (account, mailbox, uidvalidity, uid)
+) WITHOUT ROWID;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
     static const std::vector<Migration> steps = {
         {1, "tickets, messages, inbox, attachments, events", kSchema1},
+        {2, "fetch_failures: per-UID IMAP fetch failures (poison messages)", kSchema2},
     };
     return steps;
 }
