@@ -19,6 +19,11 @@ InboxState parse_state(const std::string& s) {
     return InboxState::pending;
 }
 
+/// Outcomes of placeholder rows: the message is on the server, its bytes are not here.
+bool is_unfetchable_outcome(const std::string& outcome) {
+    return outcome == "fetch_failed" || outcome == "too_large";
+}
+
 InboxEntry read_entry(const Statement& st) {
     InboxEntry e;
     e.id = st.int64(0);
@@ -76,25 +81,70 @@ std::vector<std::int64_t> Inbox::add_imap_batch(const std::string& account,
     Transaction tx(db_);
     for (const auto& m : batch) {
         max_uid = std::max(max_uid, m.uid);
+        const bool placeholder = !m.unfetchable.empty();
         auto ins = db_.prepare(
             "INSERT INTO inbox (source, account, mailbox, uidvalidity, uid, raw, size, sha256, "
-            "received_at) VALUES (?,?,?,?,?,?,?,?,?) "
+            "received_at, state, error, outcome, acknowledged, processed_at) "
+            "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14) "
             "ON CONFLICT (account, mailbox, uidvalidity, uid) DO NOTHING");
         ins.bind_all(source, account, mailbox, uidvalidity, m.uid);
         ins.bind_blob(6, m.raw);
         ins.bind(7, static_cast<std::int64_t>(m.raw.size()));
-        ins.bind(8, sha256_hex(m.raw));
+        ins.bind(8, placeholder ? std::string() : sha256_hex(m.raw));
         ins.bind(9, now);
+        ins.bind(10, placeholder ? "quarantined" : "pending");
+        ins.bind(11, m.error);
+        ins.bind(12, m.unfetchable);
+        ins.bind(13, placeholder ? 1 : 0);
+        if (placeholder)
+            ins.bind(14, now);
+        else
+            ins.bind(14, nullptr);
         ins.run();
+        std::int64_t id = 0;
         if (db_.changes() > 0) {
-            ids.push_back(db_.last_insert_id());
-            continue;
+            id = db_.last_insert_id();
+        } else {
+            auto sel = db_.prepare(
+                "SELECT id, outcome, size FROM inbox "
+                "WHERE account=? AND mailbox=? AND uidvalidity=? AND uid=?");
+            sel.bind_all(account, mailbox, uidvalidity, m.uid);
+            sel.step();
+            id = sel.int64(0);
+            const bool was_placeholder =
+                sel.int64(2) == 0 && is_unfetchable_outcome(sel.text(1));
+            if (was_placeholder && !placeholder) {
+                // A released placeholder, fetched at last: now an ordinary pending message.
+                auto up = db_.prepare(
+                    "UPDATE inbox SET raw=?, size=?, sha256=?, state='pending', error='', "
+                    "outcome='', acknowledged=0, processed_at=NULL, received_at=? WHERE id=?");
+                up.bind_blob(1, m.raw);
+                up.bind(2, static_cast<std::int64_t>(m.raw.size()));
+                up.bind(3, sha256_hex(m.raw));
+                up.bind(4, now);
+                up.bind(5, id);
+                up.run();
+            } else if (was_placeholder) {
+                auto up = db_.prepare("UPDATE inbox SET error=?, outcome=? WHERE id=?");
+                up.bind_all(m.error, m.unfetchable, id);
+                up.run();
+            }
         }
-        auto sel = db_.prepare(
-            "SELECT id FROM inbox WHERE account=? AND mailbox=? AND uidvalidity=? AND uid=?");
-        sel.bind_all(account, mailbox, uidvalidity, m.uid);
-        sel.step();
-        ids.push_back(sel.int64(0));
+        ids.push_back(id);
+        auto ff = db_.prepare(
+            placeholder
+                ? "INSERT INTO fetch_failures (account, mailbox, uidvalidity, uid, attempts, "
+                  "last_error, given_up, first_at, last_at) VALUES (?1,?2,?3,?4,0,?5,1,?6,?6) "
+                  "ON CONFLICT DO UPDATE SET given_up=1, last_error=excluded.last_error, "
+                  "last_at=excluded.last_at"
+                : "DELETE FROM fetch_failures WHERE account=?1 AND mailbox=?2 AND "
+                  "uidvalidity=?3 AND uid=?4");
+        ff.bind_all(account, mailbox, uidvalidity, m.uid);
+        if (placeholder) {
+            ff.bind(5, m.error);
+            ff.bind(6, now);
+        }
+        ff.run();
     }
     // The cursor moves in the same transaction as the rows it covers: after a crash, either
     // both are there or neither is, so no UID is skipped and none is stored twice.
@@ -222,13 +272,90 @@ std::vector<InboxEntry> Inbox::quarantined() {
 
 bool Inbox::release(std::int64_t id) {
     Transaction tx(db_);
-    auto st = db_.prepare(
-        "UPDATE inbox SET state = 'pending', error = '' WHERE id = ? AND state = 'quarantined'");
-    st.bind(1, id);
-    st.run();
-    bool changed = db_.changes() > 0;
+    auto e = get(id);
+    if (!e || e->state != InboxState::quarantined) return false;
+    bool changed = false;
+    if (e->size == 0 && is_unfetchable_outcome(e->outcome) && e->uid && e->uidvalidity) {
+        // No bytes to process: the poller fetches the UID again at its next cycle (and gives up
+        // again after max_fetch_attempts if it still fails).
+        auto st = db_.prepare(
+            "UPDATE fetch_failures SET given_up = 0, attempts = 0 WHERE account=? AND "
+            "mailbox=? AND uidvalidity=? AND uid=? AND given_up = 1");
+        st.bind_all(e->account, e->mailbox, *e->uidvalidity, *e->uid);
+        st.run();
+        changed = db_.changes() > 0;
+        if (changed) {
+            auto up = db_.prepare("UPDATE inbox SET error = ? WHERE id = ?");
+            up.bind_all("released: to be fetched again at the next poll (" + e->error + ")", id);
+            up.run();
+        }
+    } else {
+        auto st = db_.prepare(
+            "UPDATE inbox SET state = 'pending', error = '' WHERE id = ? AND state = 'quarantined'");
+        st.bind(1, id);
+        st.run();
+        changed = db_.changes() > 0;
+    }
     tx.commit();
     return changed;
+}
+
+std::vector<InboxEntry> Inbox::list(std::optional<InboxState> state, int limit) {
+    auto st = db_.prepare(select_entries(state ? "WHERE state = ? ORDER BY id DESC LIMIT ?"
+                                               : "ORDER BY id DESC LIMIT ?"));
+    if (state)
+        st.bind_all(to_string(*state), limit);
+    else
+        st.bind(1, limit);
+    return read_entries(st);
+}
+
+int Inbox::record_fetch_failure(const std::string& account, const std::string& mailbox,
+                                std::uint64_t uidvalidity, std::uint64_t uid,
+                                std::string_view error) {
+    Transaction tx(db_);
+    int attempts = 0;
+    {
+        // Scoped: COMMIT needs the RETURNING statement finished (reset) first.
+        auto st = db_.prepare(
+            "INSERT INTO fetch_failures (account, mailbox, uidvalidity, uid, attempts, "
+            "last_error, first_at, last_at) VALUES (?1,?2,?3,?4,1,?5,?6,?6) "
+            "ON CONFLICT DO UPDATE SET attempts = attempts + 1, "
+            "last_error = excluded.last_error, last_at = excluded.last_at RETURNING attempts");
+        st.bind_all(account, mailbox, uidvalidity, uid, error, db_.now());
+        st.step();
+        attempts = static_cast<int>(st.int64(0));
+    }
+    tx.commit();
+    return attempts;
+}
+
+std::vector<FetchFailure> Inbox::fetch_failures(const std::string& account,
+                                                const std::string& mailbox,
+                                                std::uint64_t uidvalidity) {
+    auto st = db_.prepare(
+        "SELECT uid, attempts, last_error, given_up FROM fetch_failures "
+        "WHERE account=? AND mailbox=? AND uidvalidity=? ORDER BY uid");
+    st.bind_all(account, mailbox, uidvalidity);
+    std::vector<FetchFailure> out;
+    while (st.step())
+        out.push_back({static_cast<std::uint64_t>(st.int64(0)), static_cast<int>(st.int64(1)),
+                       st.text(2), st.int64(3) != 0});
+    return out;
+}
+
+std::vector<std::uint64_t> Inbox::released_uids(const std::string& account,
+                                                 const std::string& mailbox,
+                                                 std::uint64_t uidvalidity) {
+    auto st = db_.prepare(
+        "SELECT f.uid FROM fetch_failures f JOIN mailbox_cursors c "
+        "ON c.account = f.account AND c.mailbox = f.mailbox AND c.uidvalidity = f.uidvalidity "
+        "WHERE f.account=? AND f.mailbox=? AND f.uidvalidity=? AND f.given_up = 0 "
+        "AND f.uid <= c.last_uid ORDER BY f.uid");
+    st.bind_all(account, mailbox, uidvalidity);
+    std::vector<std::uint64_t> out;
+    while (st.step()) out.push_back(static_cast<std::uint64_t>(st.int64(0)));
+    return out;
 }
 
 void Inbox::finish(std::int64_t id, std::string_view outcome, std::optional<std::int64_t> ticket) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ticketd::store {
@@ -43,8 +44,30 @@ struct InboxEntry {
 const char* to_string(InboxState s);
 
 struct FetchedMessage {
+    FetchedMessage() = default;
+    FetchedMessage(std::uint64_t u, std::string bytes) : uid(u), raw(std::move(bytes)) {}
+    /// A placeholder for a message given up on (see `unfetchable`).
+    static FetchedMessage given_up(std::uint64_t u, std::string outcome, std::string why) {
+        FetchedMessage m(u, {});
+        m.unfetchable = std::move(outcome);
+        m.error = std::move(why);
+        return m;
+    }
+
     std::uint64_t uid = 0;
     std::string raw;
+    /// Not fetched and given up on ("fetch_failed", "too_large"): stored as a quarantined
+    /// placeholder without raw bytes, left on the server, releasable (fetched again).
+    std::string unfetchable;
+    std::string error;  ///< why, for an unfetchable one
+};
+
+/// One IMAP UID whose fetch keeps failing.
+struct FetchFailure {
+    std::uint64_t uid = 0;
+    int attempts = 0;
+    std::string last_error;
+    bool given_up = false;
 };
 
 class Inbox {
@@ -54,6 +77,9 @@ public:
     /// Store one IMAP batch in ONE durable transaction and advance the mailbox cursor to the
     /// highest UID in it. A (account, mailbox, uidvalidity, uid) already stored is not stored
     /// again; its existing id is returned. Returns ids in the order of `batch`.
+    /// Unfetchable entries become quarantined placeholders (acknowledged: nothing to do on the
+    /// server); a fetched message whose UID has such a placeholder fills it in and makes it
+    /// pending again. A stored UID's fetch failures are forgotten.
     std::vector<std::int64_t> add_imap_batch(const std::string& account, const std::string& mailbox,
                                              std::uint64_t uidvalidity,
                                              const std::vector<FetchedMessage>& batch);
@@ -78,8 +104,21 @@ public:
     std::optional<InboxEntry> get(std::int64_t id);
     std::string raw(std::int64_t id);
     std::vector<InboxEntry> quarantined();
-    /// Put a quarantined message back to pending (after a fix).
+    /// Put a quarantined message back to pending (after a fix). A placeholder for a message that
+    /// could not be fetched stays quarantined until the poller's next cycle fetches it again.
     bool release(std::int64_t id);
+    /// Entries by state ("" = any), newest first.
+    std::vector<InboxEntry> list(std::optional<InboxState> state, int limit = 100);
+
+    // --- IMAP fetch failures (poison messages), see schema migration 2
+    /// Count one more failed fetch of `uid`; returns the attempts so far (own transaction).
+    int record_fetch_failure(const std::string& account, const std::string& mailbox,
+                             std::uint64_t uidvalidity, std::uint64_t uid, std::string_view error);
+    std::vector<FetchFailure> fetch_failures(const std::string& account, const std::string& mailbox,
+                                             std::uint64_t uidvalidity);
+    /// UIDs at or below the cursor whose placeholder was released: to be fetched again.
+    std::vector<std::uint64_t> released_uids(const std::string& account, const std::string& mailbox,
+                                             std::uint64_t uidvalidity);
 
     // --- used by the pipeline (tickets::Pipeline), inside its transaction
     /// Processed: state done, with the outcome and the ticket (tickets.id) it went to.

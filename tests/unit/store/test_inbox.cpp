@@ -161,6 +161,100 @@ TEST_F(InboxTest, FinishRecordsOutcome) {
     EXPECT_TRUE(inbox.pending().empty());
 }
 
+TEST_F(InboxTest, FetchFailuresCountPerUid) {
+    EXPECT_EQ(inbox.record_fetch_failure("support", "INBOX", 7, 42, "NO [SERVERBUG]"), 1);
+    EXPECT_EQ(inbox.record_fetch_failure("support", "INBOX", 7, 42, "NO again"), 2);
+    EXPECT_EQ(inbox.record_fetch_failure("support", "INBOX", 7, 43, "other"), 1);
+    EXPECT_EQ(inbox.record_fetch_failure("support", "INBOX", 8, 42, "new validity"), 1);
+    auto f = inbox.fetch_failures("support", "INBOX", 7);
+    ASSERT_EQ(f.size(), 2u);
+    EXPECT_EQ(f[0].uid, 42u);
+    EXPECT_EQ(f[0].attempts, 2);
+    EXPECT_EQ(f[0].last_error, "NO again");
+    EXPECT_FALSE(f[0].given_up);
+}
+
+TEST_F(InboxTest, StoringAUidForgetsItsFailures) {
+    inbox.record_fetch_failure("support", "INBOX", 7, 42, "timeout");
+    inbox.add_imap_batch("support", "INBOX", 7, {{42, "bytes"}});
+    EXPECT_TRUE(inbox.fetch_failures("support", "INBOX", 7).empty());
+}
+
+TEST_F(InboxTest, UnfetchableBecomesAQuarantinedPlaceholderAndMovesTheCursor) {
+    auto poison = FetchedMessage::given_up(42, "fetch_failed", "fetch failed 3 times: NO");
+    auto ids = inbox.add_imap_batch("support", "INBOX", 7, {poison, {43, "fine"}});
+    ASSERT_EQ(ids.size(), 2u);
+    EXPECT_EQ(inbox.cursor("support", "INBOX").last_uid, 43u);
+    auto e = inbox.get(ids[0]);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->state, InboxState::quarantined);
+    EXPECT_EQ(e->outcome, "fetch_failed");
+    EXPECT_EQ(e->error, "fetch failed 3 times: NO");
+    EXPECT_EQ(e->size, 0u);
+    EXPECT_TRUE(e->acknowledged);  // nothing to do on the server: it stays there untouched
+    EXPECT_EQ(inbox.pending(), std::vector<std::int64_t>{ids[1]});
+    // Not offered for acknowledge, and visible among the quarantined.
+    auto unack = inbox.unacknowledged("support", "INBOX");
+    ASSERT_EQ(unack.size(), 1u);
+    EXPECT_EQ(unack[0].uid, 43u);
+    EXPECT_EQ(inbox.quarantined().size(), 1u);
+    auto f = inbox.fetch_failures("support", "INBOX", 7);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_TRUE(f[0].given_up);
+    EXPECT_TRUE(inbox.released_uids("support", "INBOX", 7).empty());
+}
+
+TEST_F(InboxTest, ReleasedPlaceholderIsFetchedAgainAndFilledIn) {
+    auto ids = inbox.add_imap_batch("support", "INBOX", 7,
+                                    {FetchedMessage::given_up(42, "too_large", "larger than 1024 bytes"), {43, "x"}});
+    EXPECT_TRUE(inbox.release(ids[0]));
+    EXPECT_FALSE(inbox.release(ids[0]));  // already waiting to be fetched again
+    auto e = inbox.get(ids[0]);
+    EXPECT_EQ(e->state, InboxState::quarantined);  // no bytes yet: nothing to process
+    EXPECT_NE(e->error.find("released"), std::string::npos);
+    EXPECT_EQ(inbox.released_uids("support", "INBOX", 7), std::vector<std::uint64_t>{42});
+
+    // The next cycle fetches it: the same row, now an ordinary pending message.
+    auto again = inbox.add_imap_batch("support", "INBOX", 7, {{42, "the bytes at last"}});
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_EQ(again[0], ids[0]);
+    e = inbox.get(ids[0]);
+    EXPECT_EQ(e->state, InboxState::pending);
+    EXPECT_EQ(e->outcome, "");
+    EXPECT_EQ(e->size, 17u);
+    EXPECT_FALSE(e->acknowledged);
+    EXPECT_EQ(inbox.raw(ids[0]), "the bytes at last");
+    EXPECT_TRUE(inbox.released_uids("support", "INBOX", 7).empty());
+    EXPECT_TRUE(inbox.fetch_failures("support", "INBOX", 7).empty());
+    EXPECT_EQ(inbox.cursor("support", "INBOX").last_uid, 43u);
+}
+
+TEST_F(InboxTest, PlaceholderFailingAgainStaysOnePlaceholder) {
+    auto ids = inbox.add_imap_batch("support", "INBOX", 7,
+                                    {FetchedMessage::given_up(42, "fetch_failed", "first")});
+    ASSERT_TRUE(inbox.release(ids[0]));
+    auto again =
+        inbox.add_imap_batch("support", "INBOX", 7,
+                             {FetchedMessage::given_up(42, "fetch_failed", "second")});
+    EXPECT_EQ(again[0], ids[0]);
+    EXPECT_EQ(inbox.get(ids[0])->error, "second");
+    EXPECT_EQ(count_rows(db, "inbox"), 1);
+    EXPECT_TRUE(inbox.fetch_failures("support", "INBOX", 7)[0].given_up);
+}
+
+TEST_F(InboxTest, ListNewestFirstByState) {
+    auto a = inbox.add_raw("file:a", "a");
+    auto b = inbox.add_raw("file:b", "b");
+    inbox.quarantine(a, "broken");
+    auto all = inbox.list(std::nullopt, 10);
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0].id, b);
+    auto q = inbox.list(InboxState::quarantined, 10);
+    ASSERT_EQ(q.size(), 1u);
+    EXPECT_EQ(q[0].id, a);
+    EXPECT_EQ(inbox.list(std::nullopt, 1).size(), 1u);
+}
+
 TEST_F(InboxTest, MissingEntry) {
     EXPECT_FALSE(inbox.get(42));
     EXPECT_THROW(inbox.raw(42), Error);
