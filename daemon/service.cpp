@@ -11,6 +11,7 @@
 #include <csignal>
 
 #include "store/database.h"
+#include "store/inbox.h"
 #include "tickets/pipeline.h"
 
 namespace ticketd::daemon {
@@ -93,18 +94,18 @@ void Service::on_stored(const std::vector<std::int64_t>& ids) {
     boost::asio::post(work_io_, [this, ids] { process_batch(ids); });
 }
 
-void Service::post_pending() {
-    boost::asio::post(work_io_, [this] { process_pending(); });
+void Service::post_pending(std::int64_t after) {
+    boost::asio::post(work_io_, [this, after] { process_pending(after); });
 }
 
-void Service::process_batch(const std::vector<std::int64_t>& ids) {
+bool Service::process_batch(const std::vector<std::int64_t>& ids) {
     // Raw bytes are committed and acknowledged; turning them into tickets happens here. The
     // batch shares ONE durable commit: each message still runs in its own SAVEPOINT, so its
     // ticket, message, attachments and trail go in together or not at all (DESIGN.md #3), but
     // the disk syncs once per batch instead of once per message. A temporary store error rolls
     // the whole batch back to pending for the retry timer (the raw bytes are safe in the inbox);
     // anything else the pipeline quarantines itself, message by message.
-    if (draining_) return;  // stays pending; the next start processes it first
+    if (draining_) return false;  // stays pending; the next start processes it first
     std::vector<std::string> lines;
     try {
         store::Transaction batch(*work_db_);
@@ -119,19 +120,28 @@ void Service::process_batch(const std::vector<std::int64_t>& ids) {
         batch.commit();
     } catch (const store::Error& e) {
         spdlog::warn("event=ingest.deferred count={} temporary={} error=\"{}\"", ids.size(), e.temporary(), e.what());
-        return;
+        return false;
     }
     for (const auto& l : lines) spdlog::info("{}", l);  // only what was committed is reported
+    return true;
 }
 
-void Service::process_pending() {
+void Service::process_pending(std::int64_t after) {
+    // One chunk per handler, re-posted while there is more: a long backlog (after a crash or an
+    // outage) interleaves with fresh batches and the watchdog heartbeat instead of holding the
+    // processing thread for minutes. Forward from the last id only, so an entry left pending is
+    // not retried in a tight loop (the retry timer comes back for it).
     if (draining_) return;
+    constexpr int kChunk = 64;
+    std::vector<std::int64_t> ids;
     try {
-        int n = pipeline_->process_pending();
-        if (n > 0) spdlog::info("event=ingest.pending_processed count={}", n);
+        ids = store::Inbox(*work_db_).pending_after(after, kChunk);
     } catch (const store::Error& e) {
         spdlog::warn("event=ingest.deferred temporary={} error=\"{}\"", e.temporary(), e.what());
+        return;
     }
+    if (ids.empty() || !process_batch(ids)) return;
+    if (ids.size() == static_cast<std::size_t>(kChunk)) post_pending(ids.back());
 }
 
 void Service::arm_pending_timer() {
@@ -144,12 +154,28 @@ void Service::arm_pending_timer() {
 }
 
 void Service::arm_watchdog() {
-    // Pinged from the loop itself: if the loop hangs, the pings stop and systemd restarts us.
+    // Pinged from the loop itself, and only while the processing thread keeps up: each tick posts
+    // a heartbeat to it, and the next tick pings only if a heartbeat ran within the watchdog
+    // interval. A hung loop or a stuck processing thread (a batch is bounded by batch_size, far
+    // below a minute) stops the pings, and systemd restarts us; nothing is lost (rows stay pending).
     if (!watchdog_usec_) return;
     watchdog_timer_.expires_after(std::chrono::microseconds(watchdog_usec_ / 2));
     watchdog_timer_.async_wait([this](boost::system::error_code ec) {
         if (ec) return;
-        notify("WATCHDOG=1");
+        const auto now = std::chrono::steady_clock::now().time_since_epoch();
+        const auto beat = std::chrono::steady_clock::duration(worker_beat_.load());
+        const auto stalled = std::chrono::duration_cast<std::chrono::milliseconds>(now - beat);
+        if (stalled <= std::chrono::microseconds(watchdog_usec_)) {
+            notify("WATCHDOG=1");
+            watchdog_withheld_ = false;
+        } else if (!watchdog_withheld_) {
+            watchdog_withheld_ = true;  // once per stall: the restart follows
+            spdlog::error("event=service.watchdog_withheld reason=processing_thread_stalled stalled_ms={}",
+                          stalled.count());
+        }
+        boost::asio::post(work_io_, [this] {
+            worker_beat_.store(std::chrono::steady_clock::now().time_since_epoch().count());
+        });
         arm_watchdog();
     });
 }
@@ -199,6 +225,7 @@ int Service::run() {
     poller_->start();
     arm_pending_timer();
     if (sd_watchdog_enabled(0, &watchdog_usec_) <= 0) watchdog_usec_ = 0;
+    worker_beat_.store(std::chrono::steady_clock::now().time_since_epoch().count());
     arm_watchdog();
     notify("READY=1\nSTATUS=polling " + std::to_string(config_->imap.size()) + " mailbox(es)");
     spdlog::info("event=service.ready mailboxes={}", config_->imap.size());

@@ -68,10 +68,10 @@ public:
 private:
     // Loop thread: hands work to the processing thread.
     void on_stored(const std::vector<std::int64_t>& ids);
-    void post_pending();
+    void post_pending(std::int64_t after = 0);
     // Processing thread only.
-    void process_batch(const std::vector<std::int64_t>& ids);
-    void process_pending();
+    bool process_batch(const std::vector<std::int64_t>& ids);  ///< false: deferred (or draining)
+    void process_pending(std::int64_t after);
     void start_worker();
     void stop_worker();
 
@@ -101,6 +101,9 @@ private:
     boost::asio::steady_timer stop_timer_;
     bool stopping_ = false;
     std::uint64_t watchdog_usec_ = 0;
+    /// steady_clock ticks when the processing thread last ran a watchdog heartbeat.
+    std::atomic<std::chrono::steady_clock::rep> worker_beat_{0};
+    bool watchdog_withheld_ = false;
 };
 
 }  // namespace ticketd::daemon
