@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "config/reader.h"
+#include "config/templates.h"
 #include "config/values.h"
 
 namespace ticketd::config {
@@ -185,6 +186,82 @@ void read_imap(Reader& r, const YAML::Node& node, std::vector<ImapAccount>& acco
     }
 }
 
+std::string relative_to(const std::string& base_dir, const std::string& path) {
+    if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
+    return (std::filesystem::path(base_dir) / path).lexically_normal().string();
+}
+
+void read_smtp(Reader& r, const YAML::Node& node, SmtpConfig& s, const std::string& base_dir) {
+    YAML::Mark url_mark = node.Mark(), from_mark = node.Mark(), reply_mark = node.Mark();
+    r.map(node, "smtp",
+          {
+              {"url",
+               [&](const YAML::Node& n, const std::string& p) {
+                   url_mark = n.Mark();
+                   r.string(n, p, s.url);
+               }},
+              {"username", [&](const YAML::Node& n, const std::string& p) { r.string(n, p, s.username); }},
+              {"password_file",
+               [&](const YAML::Node& n, const std::string& p) { r.string(n, p, s.password_file); }},
+              {"xoauth2_token_command",
+               [&](const YAML::Node& n, const std::string& p) { r.string(n, p, s.xoauth2_token_command); }},
+              {"ca_file", [&](const YAML::Node& n, const std::string& p) { r.string(n, p, s.ca_file); }},
+              {"tls_verify", [&](const YAML::Node& n, const std::string& p) { r.boolean(n, p, s.tls_verify); }},
+              {"require_starttls",
+               [&](const YAML::Node& n, const std::string& p) { r.boolean(n, p, s.require_starttls); }},
+              {"from",
+               [&](const YAML::Node& n, const std::string& p) {
+                   from_mark = n.Mark();
+                   r.string(n, p, s.from);
+               }},
+              {"reply_to",
+               [&](const YAML::Node& n, const std::string& p) {
+                   reply_mark = n.Mark();
+                   r.string(n, p, s.reply_to);
+               }},
+              {"connect_timeout",
+               [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, s.connect_timeout); }},
+              {"timeout", [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, s.transfer_timeout); }},
+              {"give_up_after",
+               [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, s.give_up_after); }},
+          });
+    if (!node.IsMap()) return;
+    if (s.url.rfind("smtps://", 0) != 0 && s.url.rfind("smtp://", 0) != 0)
+        r.error(url_mark, "smtp.url: expected smtps://host[:port] or smtp://host[:port] (STARTTLS)");
+    // Authentication is optional (a local relay needs none), but half of it is a mistake.
+    if (s.username.empty() && (!s.password_file.empty() || !s.xoauth2_token_command.empty()))
+        r.error(node.Mark(), "smtp: password_file or xoauth2_token_command needs a username");
+    if (!s.username.empty() && s.password_file.empty() == s.xoauth2_token_command.empty())
+        r.error(node.Mark(), "smtp: with a username, give exactly one of password_file and xoauth2_token_command");
+    s.password_file = relative_to(base_dir, s.password_file);
+    s.ca_file = relative_to(base_dir, s.ca_file);
+    for (auto* a : {&s.from, &s.reply_to})
+        std::transform(a->begin(), a->end(), a->begin(), [](unsigned char c) { return std::tolower(c); });
+    if (!s.from.empty() && !valid_address(s.from))
+        r.error(from_mark, "smtp.from: '" + s.from + "' is not an email address");
+    if (!s.reply_to.empty() && !valid_address(s.reply_to))
+        r.error(reply_mark, "smtp.reply_to: '" + s.reply_to + "' is not an email address");
+    if (s.connect_timeout < std::chrono::seconds(1) || s.transfer_timeout < std::chrono::seconds(1))
+        r.error(node.Mark(), "smtp: connect_timeout and timeout must be at least 1s");
+}
+
+void read_auto_reply(Reader& r, const YAML::Node& node, AutoReplyConfig& a, YAML::Mark& template_mark) {
+    r.map(node, "auto_reply",
+          {
+              {"enabled", [&](const YAML::Node& n, const std::string& p) { r.boolean(n, p, a.enabled); }},
+              {"template",
+               [&](const YAML::Node& n, const std::string& p) {
+                   template_mark = n.Mark();
+                   r.string(n, p, a.template_name);
+               }},
+              {"max_per_sender_per_hour",
+               [&](const YAML::Node& n, const std::string& p) {
+                   r.integer(n, p, a.max_per_sender_per_hour, 0, 1000);
+               }},
+          });
+}
+
+/// "host:port" with host an IPv4 literal, "[IPv6]" or localhost; empty string when valid.
 void read_logging(Reader& r, const YAML::Node& node, LoggingConfig& logging) {
     YAML::Mark level_mark = node.Mark();
     r.map(node, "logging",
@@ -216,7 +293,8 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
         r.errors().back().line = 1, r.errors().back().column = 1;
         return {nullptr, std::move(r.errors())};
     }
-    bool have_desk = false;
+    bool have_desk = false, have_templates = false;
+    YAML::Mark templates_mark = root.Mark(), auto_reply_mark = root.Mark();
     r.map(root, "",
           {
               {"desk",
@@ -227,8 +305,48 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
               {"limits", [&](const YAML::Node& n, const std::string&) { read_limits(r, n, cfg->limits); }},
               {"logging", [&](const YAML::Node& n, const std::string&) { read_logging(r, n, cfg->logging); }},
               {"imap", [&](const YAML::Node& n, const std::string&) { read_imap(r, n, cfg->imap, base_dir); }},
+              {"smtp",
+               [&](const YAML::Node& n, const std::string&) {
+                   cfg->smtp.emplace();
+                   read_smtp(r, n, *cfg->smtp, base_dir);
+               }},
+              {"templates",
+               [&](const YAML::Node& n, const std::string& p) {
+                   templates_mark = n.Mark();
+                   have_templates = true;
+                   r.string(n, p, cfg->templates_dir);
+               }},
+              {"auto_reply",
+               [&](const YAML::Node& n, const std::string&) {
+                   auto_reply_mark = n.Mark();
+                   read_auto_reply(r, n, cfg->auto_reply, auto_reply_mark);
+               }},
           });
     if (root.IsMap() && !have_desk) r.error(root.Mark(), "'desk:' is required (name, addresses, subject_tag, database)");
+    if (cfg->smtp && !cfg->desk.addresses.empty()) {
+        if (cfg->smtp->from.empty()) cfg->smtp->from = cfg->desk.addresses[0];
+        if (cfg->smtp->reply_to.empty()) cfg->smtp->reply_to = cfg->desk.addresses[0];
+    }
+    // Templates: a missing or broken one is a config error now, with the file name, never a
+    // failure at the moment a mail should go out.
+    if (cfg->templates_dir.empty()) cfg->templates_dir = "templates";
+    cfg->templates_dir = relative_to(base_dir, cfg->templates_dir);
+    const bool need_templates = cfg->smtp && cfg->auto_reply.enabled;
+    if (have_templates || need_templates) {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(cfg->templates_dir, ec)) {
+            r.error(templates_mark, "templates: '" + cfg->templates_dir + "' is not a directory" +
+                                        (have_templates ? "" : " (the default, needed by smtp: and auto_reply:)"));
+        } else {
+            cfg->templates = load_templates(cfg->templates_dir, r.errors());
+        }
+    }
+    if (need_templates && std::filesystem::is_directory(cfg->templates_dir) &&
+        !std::filesystem::exists(std::filesystem::path(cfg->templates_dir) /
+                                 (cfg->auto_reply.template_name + ".txt")))
+        r.error(auto_reply_mark, "auto_reply.template: no template '" + cfg->auto_reply.template_name +
+                                     "' (expected " + cfg->templates_dir + "/" + cfg->auto_reply.template_name +
+                                     ".txt)");
     if (!r.errors().empty()) return {nullptr, std::move(r.errors())};
     return {std::move(cfg), {}};
 }

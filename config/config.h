@@ -3,7 +3,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,50 @@ struct ImapAccount {
     std::chrono::seconds transfer_timeout = std::chrono::seconds(120);
 };
 
+/// Where outgoing mail goes (issue 5). Absent: nothing is queued or sent.
+struct SmtpConfig {
+    std::string url;                    ///< smtps://host:465 or smtp://host:587 (the path is the EHLO name)
+    std::string username;               ///< empty: no authentication (a local relay)
+    std::string password_file;          ///< file holding the password (never logged)
+    std::string xoauth2_token_command;  ///< alternative: command printing an OAuth2 token
+    std::string ca_file;                ///< private CA bundle
+    bool tls_verify = true;             ///< verify the server certificate and host name
+    bool require_starttls = true;       ///< smtp:// must upgrade to TLS unless turned off
+    std::string from;                   ///< envelope and From address (default: desk.addresses[0])
+    std::string reply_to;               ///< Reply-To (default: desk.addresses[0])
+    std::chrono::seconds connect_timeout = std::chrono::seconds(15);
+    std::chrono::seconds transfer_timeout = std::chrono::seconds(60);
+    /// A mail still refused with 4xx or network errors after this long is marked failed.
+    std::chrono::seconds give_up_after = std::chrono::hours(48);
+};
+
+/// Acknowledgements to requesters (issue 5).
+struct AutoReplyConfig {
+    bool enabled = true;                      ///< only takes effect with `smtp:`
+    std::string template_name = "acknowledgement";
+    int max_per_sender_per_hour = 3;          ///< automatic mails to one address in any hour
+};
+
+/// One mail template: `NAME.txt` (a `Subject:` line, a blank line, the text body) and optionally
+/// `NAME.html` (the HTML alternative), both mustache. Validated at load, rendered per mail.
+struct MailTemplate {
+    std::string name;
+    std::string text_file, html_file;  ///< for error messages; html_file "" when there is none
+    std::string subject;               ///< mustache source of the subject line
+    std::string text;                  ///< mustache source of the text body
+    std::string html;                  ///< mustache source of the HTML body, "" when none
+};
+
+/// The Prometheus endpoint (issue 7). Without `metrics.listen` there is none.
+struct MetricsConfig {
+    std::string listen;         ///< as written: "127.0.0.1:9469", "[::1]:9469", "localhost:9469"
+    std::string host;           ///< the IP literal to bind ("127.0.0.1", "::1")
+    std::uint16_t port = 0;
+    /// The metrics carry account names and volumes: a non-loopback address must be asked for.
+    bool allow_remote = false;
+    bool enabled() const { return !listen.empty(); }
+};
+
 struct LoggingConfig {
     std::string level = "info";
 };
@@ -50,6 +96,10 @@ struct Config {
     parsers::Limits limits;
     std::vector<ImapAccount> imap;
     LoggingConfig logging;
+    std::optional<SmtpConfig> smtp;
+    std::string templates_dir;  ///< default: `templates` next to the config file
+    std::map<std::string, MailTemplate> templates;  ///< by name, every template in templates_dir
+    AutoReplyConfig auto_reply;
 };
 
 /// One problem in a config file, pointing at the text (1-based line and column).
