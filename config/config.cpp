@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "config/reader.h"
+#include "config/rules_loader.h"
 #include "config/templates.h"
 #include "config/values.h"
 
@@ -321,6 +322,10 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
                    auto_reply_mark = n.Mark();
                    read_auto_reply(r, n, cfg->auto_reply, auto_reply_mark);
                }},
+              {"agents", [&](const YAML::Node& n, const std::string&) { read_agents(r, n, cfg->agents); }},
+              {"queues", [&](const YAML::Node& n, const std::string&) { read_queues(r, n, cfg->queues); }},
+              {"rules",
+               [&](const YAML::Node& n, const std::string&) { read_rule_sources(r, n, base_dir, cfg->rule_sources); }},
           });
     if (root.IsMap() && !have_desk) r.error(root.Mark(), "'desk:' is required (name, addresses, subject_tag, database)");
     if (cfg->smtp && !cfg->desk.addresses.empty()) {
@@ -347,6 +352,9 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
         r.error(auto_reply_mark, "auto_reply.template: no template '" + cfg->auto_reply.template_name +
                                      "' (expected " + cfg->templates_dir + "/" + cfg->auto_reply.template_name +
                                      ".txt)");
+    // Rules last: they name the queues, agents and templates read above (issue 4).
+    load_rule_files(rule_files(cfg->rule_sources), cfg->rules, r.errors());
+    if (r.errors().empty()) validate_rules(*cfg, r.errors());
     if (!r.errors().empty()) return {nullptr, std::move(r.errors())};
     return {std::move(cfg), {}};
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "parsers/parse.h"
+#include "rules/rules.h"
 
 namespace ticketd::config {
 
@@ -86,6 +87,13 @@ struct MetricsConfig {
     bool enabled() const { return !listen.empty(); }
 };
 
+/// Someone who works tickets (issue 5 uses them for mail; rules assign and notify them).
+struct Agent {
+    std::string address;              ///< lower-case
+    std::string name;
+    std::vector<std::string> queues;  ///< the queues this agent serves
+};
+
 struct LoggingConfig {
     std::string level = "info";
 };
@@ -100,6 +108,10 @@ struct Config {
     std::string templates_dir;  ///< default: `templates` next to the config file
     std::map<std::string, MailTemplate> templates;  ///< by name, every template in templates_dir
     AutoReplyConfig auto_reply;
+    std::vector<Agent> agents;
+    std::vector<std::string> queues;        ///< declared with `queues:`; agents' queues count too
+    std::vector<std::string> rule_sources;  ///< what `rules:` names: files and directories
+    rules::RuleSet rules;                   ///< loaded, validated and tested (issue 4)
 };
 
 /// One problem in a config file, pointing at the text (1-based line and column).

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "config/config.h"
+#include "daemon/cli_rules.h"
 #include "daemon/logging.h"
 #include "daemon/service.h"
 #include "parsers/parse.h"
@@ -188,7 +189,8 @@ int cmd_check(const std::string& config_path) {
     for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
     if (!loaded.config) return 1;
     std::cout << config_path << ": OK (desk '" << loaded.config->desk.name << "', "
-              << loaded.config->imap.size() << " mailbox(es))\n";
+              << loaded.config->imap.size() << " mailbox(es), " << loaded.config->rules.rules.size()
+              << " rule(s), " << loaded.config->rules.tests.size() << " rule test(s) passed)\n";
     return 0;
 }
 
@@ -236,6 +238,7 @@ int run_cli(int argc, char** argv) {
     auto* tshow = tickets_cmd->add_subcommand("show", "Show one ticket: its conversation and trail");
     tshow->add_option("number", show_number, "ticket number")->required();
     tshow->add_flag("--json", show_json, "print the ticket as JSON");
+    auto rules_cmd = add_rules_commands(app, config_path);
 
     try {
         app.parse(argc, argv);
@@ -249,6 +252,7 @@ int run_cli(int argc, char** argv) {
         if (*run) return cmd_run(config_path, run_once, log_level);
         if (*tlist) return cmd_tickets_list(config_path, list_status, list_json, list_limit);
         if (*tshow) return cmd_tickets_show(config_path, show_number, show_json);
+        if (auto rc = rules_cmd()) return *rc;
     } catch (const store::Error& e) {
         std::cerr << "ticketd: database: " << e.what() << "\n";
         return e.temporary() ? kExTempFail : 1;
