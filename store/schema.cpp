@@ -179,12 +179,41 @@ CREATE TABLE fetch_failures (
 ) WITHOUT ROWID;
 )sql";
 
+// The outbox (issue 5): every mail ticketd sends is a row written in the same transaction as the
+// change that caused it (DESIGN.md #3, #5), with its final bytes and Message-ID from the start, so
+// a resend after a crash is the same mail. `auto_to` is the address an automatic mail answers
+// (lower-case; '' for mail a person wrote): the per-sender hourly limit counts on it.
+constexpr const char* kSchema4 = R"sql(
+CREATE TABLE outbox (
+  id              INTEGER PRIMARY KEY,
+  ticket          INTEGER REFERENCES tickets(id),
+  message         INTEGER REFERENCES messages(id),
+  kind            TEXT NOT NULL,
+  mail_from       TEXT NOT NULL,
+  recipients      TEXT NOT NULL DEFAULT '[]',   -- JSON array of envelope addresses
+  auto_to         TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+  message_id      TEXT NOT NULL UNIQUE,
+  raw             BLOB NOT NULL,
+  state           TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued','sent','failed')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error      TEXT NOT NULL DEFAULT '',
+  created_at      INTEGER NOT NULL,
+  sent_at         INTEGER
+);
+CREATE INDEX outbox_due ON outbox(next_attempt_at, id) WHERE state = 'queued';
+CREATE INDEX outbox_ticket ON outbox(ticket, id) WHERE ticket IS NOT NULL;
+CREATE INDEX outbox_auto_to ON outbox(auto_to, created_at) WHERE auto_to <> '';
+CREATE INDEX outbox_state ON outbox(state, id);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
     static const std::vector<Migration> steps = {
         {1, "tickets, messages, inbox, attachments, events", kSchema1},
         {2, "fetch_failures: per-UID IMAP fetch failures (poison messages)", kSchema2},
+        {4, "outbox: durable outgoing mail with retries", kSchema4},
     };
     return steps;
 }
