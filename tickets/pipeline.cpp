@@ -8,6 +8,7 @@
 #include "store/database.h"
 #include "store/hash.h"
 #include "store/inbox.h"
+#include "tickets/acknowledge.h"
 #include "tickets/ids.h"
 #include "tickets/lookup.h"
 
@@ -79,7 +80,11 @@ std::string content_hash(const parsers::Message& msg) {
 }
 
 Pipeline::Pipeline(store::Database& db, std::shared_ptr<const config::Config> config)
-    : db_(db), config_(std::move(config)) {}
+    : db_(db), config_(std::move(config)) {
+    // Every path into tickets (daemon, `ticketd ingest`) acknowledges new tickets the same way;
+    // it does nothing without smtp: in the config.
+    add_hook(acknowledge_new_ticket);
+}
 
 void Pipeline::set_config(std::shared_ptr<const config::Config> config) {
     config_ = std::move(config);

@@ -1,0 +1,163 @@
+// The acknowledgement hook: a new ticket's requester gets one mail, queued in the message's own
+// transaction; automatic mail, lists, bounces, our own addresses and floods get none, and the
+// ticket says why.
+
+#include "tickets/acknowledge.h"
+
+#include <gtest/gtest.h>
+
+#include "config/templates.h"
+#include "parsers/parse.h"
+#include "store/database.h"
+#include "store/outbox.h"
+#include "store/tickets.h"
+#include "tests/support/paths.h"
+#include "tickets/ids.h"
+#include "tickets/pipeline.h"
+
+namespace ticketd::tickets {
+namespace {
+
+class AckTest : public ::testing::Test {
+protected:
+    store::Database db{":memory:"};
+    std::int64_t now = 1'800'000'000;
+    std::shared_ptr<config::Config> cfg = std::make_shared<config::Config>();
+
+    AckTest() {
+        cfg->desk.name = "ACME Support";
+        cfg->desk.addresses = {"support@acme.example", "help@acme.example"};
+        cfg->desk.subject_tag = "ACME";
+        cfg->desk.hostname = "tickets.acme.example";
+        cfg->smtp.emplace();
+        cfg->smtp->url = "smtp://127.0.0.1:25";
+        cfg->smtp->from = "support@acme.example";
+        cfg->smtp->reply_to = "support@acme.example";
+        std::vector<config::ConfigError> errors;
+        cfg->templates = config::load_templates(
+            (ticketd::testing::source_dir() / "config/templates").string(), errors);
+        EXPECT_TRUE(errors.empty());
+        db.set_clock([this] { return now; });
+    }
+
+    ProcessOutcome ingest(const std::string& raw) { return ingest_raw(db, cfg, "test", raw); }
+
+    static std::string mail(const std::string& from, const std::string& extra = "",
+                            const std::string& id = "m1@example.org", const std::string& subject = "Printer on fire") {
+        return "From: " + from + "\r\nTo: support@acme.example\r\nSubject: " + subject +
+               "\r\nMessage-ID: <" + id + ">\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\n" + extra +
+               "\r\nIt is on fire.\r\n";
+    }
+
+    std::vector<store::Event> events_of(std::int64_t ticket, const std::string& kind) {
+        std::vector<store::Event> out;
+        for (auto& e : store::Events(db).for_ticket(ticket))
+            if (e.kind == kind) out.push_back(e);
+        return out;
+    }
+};
+
+TEST_F(AckTest, NewTicketQueuesOneAcknowledgementInTheSameTransaction) {
+    auto out = ingest(mail("Zoë Müller <zoe@example.org>"));
+    ASSERT_EQ(out.outcome, Outcome::created);
+    store::Outbox outbox(db);
+    auto due = outbox.due(now);
+    ASSERT_EQ(due.size(), 1u);
+    const auto& row = due[0];
+    EXPECT_EQ(row.kind, "acknowledgement");
+    EXPECT_EQ(row.recipients, std::vector<std::string>{"zoe@example.org"});
+    EXPECT_EQ(row.auto_to, "zoe@example.org");
+    EXPECT_EQ(row.mail_from, "support@acme.example");
+    auto t = *store::Tickets(db).get(*out.ticket_id);
+    EXPECT_EQ(row.message_id, make_message_id(t.number, t.token, 1, "tickets.acme.example"));
+
+    auto parsed = std::get<parsers::Message>(parsers::parse(row.raw));
+    const std::string tag = format_subject_tag("ACME", t.number, t.token);
+    EXPECT_NE(parsed.subject.find(tag), std::string::npos) << parsed.subject;
+    EXPECT_NE(parsed.body.find("#" + std::to_string(t.number)), std::string::npos);
+    EXPECT_NE(parsed.body.find("Zoë Müller"), std::string::npos);
+    ASSERT_EQ(parsed.to.size(), 1u);
+    EXPECT_EQ(parsed.to[0].name, "Zoë Müller");
+    EXPECT_EQ(parsed.in_reply_to, std::vector<std::string>{"m1@example.org"});
+    EXPECT_EQ(parsed.header("Auto-Submitted")->value, "auto-replied");
+    EXPECT_EQ(parsed.header("X-Auto-Response-Suppress")->value, "All");
+    ASSERT_EQ(parsed.reply_to.size(), 1u);
+    EXPECT_EQ(parsed.reply_to[0].address, "support@acme.example");
+    EXPECT_FALSE(parsed.body_html.empty());
+
+    // The copy on the ticket threads a reply to it; the trail says it was queued.
+    EXPECT_EQ(store::Messages(db).ticket_for_message_id(row.message_id), t.id);
+    EXPECT_EQ(events_of(t.id, "outbox.queued").size(), 1u);
+
+    // The requester's reply to the acknowledgement joins the ticket and gets no second one.
+    auto reply = ingest(mail("zoe@example.org", "In-Reply-To: <" + row.message_id + ">\r\n", "m2@example.org",
+                             "Re: " + parsed.subject));
+    EXPECT_EQ(reply.outcome, Outcome::appended);
+    EXPECT_EQ(reply.ticket_id, t.id);
+    EXPECT_EQ(outbox.due(now).size(), 1u);
+}
+
+TEST_F(AckTest, NoAcknowledgementToMachinesListsOrOurselves) {
+    struct Case {
+        std::string from, extra, why;
+    };
+    const std::vector<Case> cases = {
+        {"ann@example.org", "Auto-Submitted: auto-replied\r\n", "automatic mail"},
+        {"ann@example.org", "X-Auto-Response-Suppress: All\r\n", "X-Auto-Response-Suppress"},
+        {"ann@example.org", "List-Id: <dev.lists.example.org>\r\nPrecedence: list\r\n", "automatic mail (list"},
+        {"ann@example.org", "Return-Path: <>\r\n", ""},
+        {"Help Desk <help@acme.example>", "", "one of our own addresses"},
+        {"support+1001.0123456789@acme.example", "", "one of our own addresses"},
+        {"noreply@shop.example", "", "machine address"},
+    };
+    int n = 0, explained = 0;
+    for (const auto& c : cases) {
+        auto out = ingest(mail(c.from, c.extra, "case" + std::to_string(++n) + "@example.org"));
+        if (out.outcome != Outcome::created) continue;  // automatic mail may not even open a ticket
+        auto ev = events_of(*out.ticket_id, "auto_reply.suppressed");
+        ASSERT_EQ(ev.size(), 1u) << c.from << " " << c.extra;
+        EXPECT_NE(ev[0].detail.find(c.why), std::string::npos) << ev[0].detail;
+        ++explained;
+    }
+    EXPECT_GE(explained, 4);  // suppression-header, own addresses, machines open tickets silently
+    EXPECT_TRUE(store::Outbox(db).list().empty());
+}
+
+TEST_F(AckTest, AtMostNPerSenderPerHour) {
+    cfg->auto_reply.max_per_sender_per_hour = 2;
+    for (int i = 0; i < 4; ++i)
+        ingest(mail("flood@example.org", "", "f" + std::to_string(i) + "@example.org", "Issue " + std::to_string(i)));
+    EXPECT_EQ(store::Outbox(db).count(store::OutboxState::queued), 2);
+    now += 3601;  // an hour later the sender may hear from us again
+    auto out = ingest(mail("flood@example.org", "", "f9@example.org", "Issue 9"));
+    EXPECT_EQ(store::Outbox(db).count(store::OutboxState::queued), 3);
+    EXPECT_TRUE(events_of(*out.ticket_id, "auto_reply.suppressed").empty());
+}
+
+TEST_F(AckTest, NothingWithoutSmtpOrWhenDisabled) {
+    cfg->auto_reply.enabled = false;
+    ingest(mail("ann@example.org"));
+    cfg->auto_reply.enabled = true;
+    cfg->smtp.reset();
+    ingest(mail("bob@example.org", "", "m2@example.org"));
+    EXPECT_TRUE(store::Outbox(db).list().empty());
+}
+
+TEST_F(AckTest, OurOwnAcknowledgementComingBackIsRecordedNotAnswered) {
+    // Two desks writing to each other: desk B's acknowledgement reaches desk A as new mail.
+    auto first = ingest(mail("ann@example.org"));
+    auto ack = store::Outbox(db).due(now)[0];
+    std::string other_desk_ack =
+        "From: Other Desk <support@other.example>\r\nTo: support@acme.example\r\n"
+        "Subject: [OTHER #5 abcdef0123] Re: Printer on fire\r\nMessage-ID: <5.abcdef0123.r1@other.example>\r\n"
+        "In-Reply-To: <nothing-we-know@example.org>\r\nAuto-Submitted: auto-replied\r\n"
+        "X-Auto-Response-Suppress: All\r\n\r\nWe opened #5.\r\n";
+    auto out = ingest(other_desk_ack);
+    EXPECT_NE(out.outcome, Outcome::created);
+    EXPECT_EQ(store::Outbox(db).list().size(), 1u);  // only the first acknowledgement
+    (void)first;
+    (void)ack;
+}
+
+}  // namespace
+}  // namespace ticketd::tickets
