@@ -14,6 +14,8 @@
 #include <set>
 #include <sstream>
 
+#include <arpa/inet.h>
+
 #include "config/reader.h"
 #include "config/rules_loader.h"
 #include "config/templates.h"
@@ -162,6 +164,8 @@ void read_imap(Reader& r, const YAML::Node& node, std::vector<ImapAccount>& acco
                    [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, a.connect_timeout); }},
                   {"timeout",
                    [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, a.transfer_timeout); }},
+                  {"alert_after",
+                   [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, a.alert_after); }},
               });
         if (!item.IsMap()) continue;
         if (a.name.empty()) r.error(name_mark, "imap[]: every mailbox needs a name");
@@ -263,6 +267,56 @@ void read_auto_reply(Reader& r, const YAML::Node& node, AutoReplyConfig& a, YAML
 }
 
 /// "host:port" with host an IPv4 literal, "[IPv6]" or localhost; empty string when valid.
+/// "host:port" with host an IPv4 literal, "[IPv6]" or localhost; empty string when valid.
+std::string parse_listen(const std::string& listen, std::string& host, std::uint16_t& port) {
+    auto colon = listen.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+        return "expected host:port, like 127.0.0.1:9469 or [::1]:9469";
+    std::string h = listen.substr(0, colon), p = listen.substr(colon + 1);
+    if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+    else if (h.find(':') != std::string::npos) return "write an IPv6 address in brackets: [::1]:9469";
+    if (h == "localhost") h = "127.0.0.1";
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, h.c_str(), buf) != 1 && inet_pton(AF_INET6, h.c_str(), buf) != 1)
+        return "'" + h + "' is not an IP address (or localhost)";
+    auto n = parse_int(p);
+    if (!n || *n < 1 || *n > 65535) return "port '" + p + "' is not 1 to 65535";
+    host = h;
+    port = static_cast<std::uint16_t>(*n);
+    return "";
+}
+
+bool loopback(const std::string& host) {
+    unsigned char v4[4], v6[16];
+    if (inet_pton(AF_INET, host.c_str(), v4) == 1) return v4[0] == 127;
+    if (inet_pton(AF_INET6, host.c_str(), v6) == 1) {
+        static const unsigned char one[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+        return std::equal(v6, v6 + 16, one);
+    }
+    return false;
+}
+
+void read_metrics(Reader& r, const YAML::Node& node, MetricsConfig& m) {
+    YAML::Mark listen_mark = node.Mark();
+    r.map(node, "metrics",
+          {
+              {"listen",
+               [&](const YAML::Node& n, const std::string& p) {
+                   listen_mark = n.Mark();
+                   r.string(n, p, m.listen);
+               }},
+              {"allow_remote", [&](const YAML::Node& n, const std::string& p) { r.boolean(n, p, m.allow_remote); }},
+          });
+    if (!node.IsMap()) return;
+    if (m.listen.empty()) return r.error(listen_mark, "metrics.listen: the address to serve /metrics on, like 127.0.0.1:9469");
+    if (auto err = parse_listen(m.listen, m.host, m.port); !err.empty())
+        return r.error(listen_mark, "metrics.listen: " + err);
+    if (!loopback(m.host) && !m.allow_remote)
+        r.error(listen_mark, "metrics.listen: " + m.host +
+                                 " is not a loopback address; the metrics name accounts and volumes, so "
+                                 "set metrics.allow_remote: true to serve them beyond this host");
+}
+
 void read_logging(Reader& r, const YAML::Node& node, LoggingConfig& logging) {
     YAML::Mark level_mark = node.Mark();
     r.map(node, "logging",
@@ -305,6 +359,7 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
                }},
               {"limits", [&](const YAML::Node& n, const std::string&) { read_limits(r, n, cfg->limits); }},
               {"logging", [&](const YAML::Node& n, const std::string&) { read_logging(r, n, cfg->logging); }},
+              {"metrics", [&](const YAML::Node& n, const std::string&) { read_metrics(r, n, cfg->metrics); }},
               {"imap", [&](const YAML::Node& n, const std::string&) { read_imap(r, n, cfg->imap, base_dir); }},
               {"smtp",
                [&](const YAML::Node& n, const std::string&) {

@@ -41,6 +41,9 @@ struct ImapAccount {
     int connections = 4;                ///< parallel fetch connections
     std::chrono::seconds connect_timeout = std::chrono::seconds(15);
     std::chrono::seconds transfer_timeout = std::chrono::seconds(120);
+    /// A mailbox failing this long (every retry failed) is logged once as an error; each failed
+    /// retry before and after is a warning. 0: the first failure is already an error.
+    std::chrono::seconds alert_after = std::chrono::minutes(15);
 };
 
 /// Where outgoing mail goes (issue 5). Absent: nothing is queued or sent.
@@ -94,6 +97,16 @@ struct Agent {
     std::vector<std::string> queues;  ///< the queues this agent serves
 };
 
+/// The Prometheus endpoint (issue 7). Without `metrics.listen` there is none.
+struct MetricsConfig {
+    std::string listen;         ///< as written: "127.0.0.1:9469", "[::1]:9469", "localhost:9469"
+    std::string host;           ///< the IP literal to bind ("127.0.0.1", "::1")
+    std::uint16_t port = 0;
+    /// The metrics carry account names and volumes: a non-loopback address must be asked for.
+    bool allow_remote = false;
+    bool enabled() const { return !listen.empty(); }
+};
+
 struct LoggingConfig {
     std::string level = "info";
 };
@@ -104,6 +117,7 @@ struct Config {
     parsers::Limits limits;
     std::vector<ImapAccount> imap;
     LoggingConfig logging;
+    MetricsConfig metrics;
     std::optional<SmtpConfig> smtp;
     std::string templates_dir;  ///< default: `templates` next to the config file
     std::map<std::string, MailTemplate> templates;  ///< by name, every template in templates_dir
