@@ -97,16 +97,6 @@ struct Agent {
     std::vector<std::string> queues;  ///< the queues this agent serves
 };
 
-/// The Prometheus endpoint (issue 7). Without `metrics.listen` there is none.
-struct MetricsConfig {
-    std::string listen;         ///< as written: "127.0.0.1:9469", "[::1]:9469", "localhost:9469"
-    std::string host;           ///< the IP literal to bind ("127.0.0.1", "::1")
-    std::uint16_t port = 0;
-    /// The metrics carry account names and volumes: a non-loopback address must be asked for.
-    bool allow_remote = false;
-    bool enabled() const { return !listen.empty(); }
-};
-
 struct LoggingConfig {
     std::string level = "info";
 };
