@@ -207,6 +207,19 @@ CREATE INDEX outbox_auto_to ON outbox(auto_to, created_at) WHERE auto_to <> '';
 CREATE INDEX outbox_state ON outbox(state, id);
 )sql";
 
+// Each mailbox's last poll as the daemon saw it (issue 7): `ticketd status` and monitoring read it
+// without asking the daemon. One row per imap[].name, rewritten after every cycle.
+constexpr const char* kSchema5 = R"sql(
+CREATE TABLE mailbox_polls (
+  account       TEXT PRIMARY KEY,
+  last_poll_at  INTEGER NOT NULL,
+  last_ok_at    INTEGER,
+  failing_since INTEGER,
+  failures      INTEGER NOT NULL DEFAULT 0,
+  last_error    TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
@@ -214,6 +227,7 @@ const std::vector<Migration>& schema_migrations() {
         {1, "tickets, messages, inbox, attachments, events", kSchema1},
         {2, "fetch_failures: per-UID IMAP fetch failures (poison messages)", kSchema2},
         {4, "outbox: durable outgoing mail with retries", kSchema4},
+        {5, "mailbox_polls: each mailbox's last poll, last success and current outage", kSchema5},
     };
     return steps;
 }
