@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "daemon/cli_rules.h"
 #include "daemon/cli_outbox.h"
+#include "daemon/cli_status.h"
 #include "daemon/logging.h"
 #include "daemon/service.h"
 #include "parsers/parse.h"
@@ -240,6 +241,8 @@ int run_cli(int argc, char** argv) {
     tshow->add_option("number", show_number, "ticket number")->required();
     tshow->add_flag("--json", show_json, "print the ticket as JSON");
 
+    auto status_cmd = add_status_command(app, config_path);
+
     auto outbox_cmd = add_outbox_commands(app, config_path);
     auto rules_cmd = add_rules_commands(app, config_path);
 
@@ -255,6 +258,7 @@ int run_cli(int argc, char** argv) {
         if (*run) return cmd_run(config_path, run_once, log_level);
         if (*tlist) return cmd_tickets_list(config_path, list_status, list_json, list_limit);
         if (*tshow) return cmd_tickets_show(config_path, show_number, show_json);
+        if (auto rc = status_cmd()) return *rc;
         if (auto rc = outbox_cmd()) return *rc;
         if (auto rc = rules_cmd()) return *rc;
     } catch (const store::Error& e) {

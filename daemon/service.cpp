@@ -10,8 +10,11 @@
 
 #include <csignal>
 
+#include "mail/imap.h"
+#include "metrics/metrics.h"
 #include "store/database.h"
 #include "store/inbox.h"
+#include "store/status.h"
 #include "tickets/pipeline.h"
 
 namespace ticketd::daemon {
@@ -67,6 +70,61 @@ void Service::start_poller() {
     poller_ = std::make_unique<Poller>(
         io_, *db_, config_->imap, [this](const std::vector<std::int64_t>& ids) { on_stored(ids); },
         options_.poller);
+    poller_->on_cycle([this](const PollResult& r) { on_cycle(r); });
+}
+
+void Service::on_cycle(const PollResult& r) {
+    try {
+        store::record_poll(*db_, r.account, r.ok, db_->now(), r.ok ? "" : mail::log_safe(r.error, 300));
+    } catch (const store::Error& e) {
+        // Only `ticketd status` reads it; the mail itself is unaffected.
+        spdlog::warn("event=store.record_poll_failed account={} error=\"{}\"", r.account, e.what());
+    }
+    metrics::messages_fetched(r.account, r.stored);
+    if (r.ok) {
+        auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch());
+        metrics::imap_cycle_ok(r.account, now.count());
+    } else {
+        metrics::imap_error(r.account, mail::to_string(r.status));
+    }
+    std::chrono::seconds alert_after = config::ImapAccount{}.alert_after;
+    for (const auto& a : config_->imap)
+        if (a.name == r.account) alert_after = a.alert_after;
+    const auto now = FailureAlerts::Clock::now();
+    const auto since = imap_alerts_.failing_since(r.account);
+    const auto seconds = [&](FailureAlerts::Clock::time_point t) {
+        return std::chrono::duration_cast<std::chrono::seconds>(now - t).count();
+    };
+    switch (imap_alerts_.record(r.account, r.ok, now, alert_after)) {
+    case FailureAlerts::Event::alert:
+        // Each failed retry was a warning; this is the one line an alerting rule should match.
+        spdlog::error("event=imap.mailbox_failing account={} failing_s={} alert_after_s={} status={} error=\"{}\"",
+                      r.account, seconds(*imap_alerts_.failing_since(r.account)), alert_after.count(),
+                      mail::to_string(r.status), mail::log_safe(r.error, 300));
+        notify("STATUS=mailbox " + r.account + " failing: " + mail::to_string(r.status));
+        break;
+    case FailureAlerts::Event::recovered:
+        spdlog::info("event=imap.mailbox_recovered account={} failed_for_s={}", r.account, since ? seconds(*since) : 0);
+        notify("STATUS=polling " + std::to_string(config_->imap.size()) + " mailbox(es)");
+        break;
+    case FailureAlerts::Event::none:
+        break;
+    }
+}
+
+bool Service::start_metrics() {
+    metrics::register_all();
+    const auto& m = config_->metrics;
+    if (!m.enabled()) return true;
+    try {
+        metrics_server_ = std::make_unique<MetricsServer>(io_, m.host, m.port, [] { return metrics::registry().expose(); });
+    } catch (const boost::system::system_error& e) {
+        spdlog::error("event=metrics.listen_failed listen=\"{}\" error=\"{}\"", m.listen, e.code().message());
+        return false;
+    }
+    metrics_server_->start();
+    spdlog::info("event=metrics.listening address={} port={}", m.host, metrics_server_->port());
+    return true;
 }
 
 void Service::start_worker() {
@@ -107,15 +165,17 @@ bool Service::process_batch(const std::vector<std::int64_t>& ids) {
     // anything else the pipeline quarantines itself, message by message.
     if (draining_) return false;  // stays pending; the next start processes it first
     std::vector<std::string> lines;
+    std::vector<tickets::Outcome> outcomes;
     try {
         store::Transaction batch(*work_db_);
         for (auto id : ids) {
             auto out = pipeline_->process(id);
-            if (!out.already_processed)
-                lines.push_back(fmt::format("event=ingest.processed inbox={} outcome={} ticket={} signal={}", id,
-                                            tickets::to_string(out.outcome),
-                                            out.ticket_number ? std::to_string(*out.ticket_number) : "-",
-                                            tickets::to_string(out.signal)));
+            if (out.already_processed) continue;
+            outcomes.push_back(out.outcome);
+            lines.push_back(fmt::format("event=ingest.processed inbox={} outcome={} ticket={} signal={}", id,
+                                        tickets::to_string(out.outcome),
+                                        out.ticket_number ? std::to_string(*out.ticket_number) : "-",
+                                        tickets::to_string(out.signal)));
         }
         batch.commit();
     } catch (const store::Error& e) {
@@ -123,6 +183,7 @@ bool Service::process_batch(const std::vector<std::int64_t>& ids) {
         return false;
     }
     for (const auto& l : lines) spdlog::info("{}", l);  // only what was committed is reported
+    for (auto o : outcomes) metrics::message_processed(tickets::to_string(o));  // likewise counted
     return true;
 }
 
@@ -219,6 +280,7 @@ int Service::run() {
     signals_.add(SIGHUP);
     wait_signals();
 
+    if (!start_metrics()) return 1;  // before READY: systemd sees the failure and retries
     start_worker();
     post_pending();
     start_poller();
@@ -250,6 +312,7 @@ void Service::stop() {
         io_.stop();
     });
     auto finish = [this] {
+        if (metrics_server_) metrics_server_->stop();
         stop_timer_.cancel();
         watchdog_timer_.cancel();
         signals_.cancel();
@@ -267,16 +330,21 @@ bool Service::reload() {
         for (const auto& e : loaded.errors)
             spdlog::error("event=config.reload_rejected error=\"{}\"", e.to_string());
         spdlog::error("event=config.reload_failed errors={} action=keeping_current_config", loaded.errors.size());
+        metrics::config_reload(false);
         notify("READY=1\nSTATUS=reload failed, running on the previous configuration");
         return false;
     }
     if (loaded.config->desk.database != config_->desk.database) {
         spdlog::error("event=config.reload_failed reason=\"desk.database changed: restart to switch databases\" "
                       "action=keeping_current_config");
+        metrics::config_reload(false);
         notify("READY=1\nSTATUS=reload refused: database path changed");
         return false;
     }
+    if (loaded.config->metrics.listen != config_->metrics.listen)
+        spdlog::warn("event=config.reload_partial key=metrics.listen action=restart_to_apply");
     config_ = loaded.config;
+    metrics::config_reload(true);
     boost::asio::post(work_io_, [this, cfg = config_] { pipeline_->set_config(cfg); });
     // New mailbox settings take effect through a fresh poller once the old one has finished the
     // batch in hand; cursors live in the database, so nothing is fetched twice.

@@ -20,6 +20,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "daemon/failure_alert.h"
+#include "daemon/metrics_server.h"
 #include "daemon/poller.h"
 
 namespace ticketd::store {
@@ -79,6 +81,8 @@ private:
     void arm_watchdog();
     void wait_signals();
     void start_poller();
+    void on_cycle(const PollResult& r);  ///< metrics and the once-per-outage alert
+    bool start_metrics();
 
     boost::asio::io_context& io_;
     ServiceOptions options_;
@@ -95,6 +99,8 @@ private:
     std::atomic<bool> draining_{false};  ///< SIGTERM: skip queued batches (they stay pending)
     std::unique_ptr<Poller> poller_;
     std::unique_ptr<Poller> retiring_;  ///< the previous poller during a reload
+    std::unique_ptr<MetricsServer> metrics_server_;
+    FailureAlerts imap_alerts_;  ///< survives reloads: an outage does not restart with the poller
     boost::asio::signal_set signals_;
     boost::asio::steady_timer pending_timer_;
     boost::asio::steady_timer watchdog_timer_;
