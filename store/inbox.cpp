@@ -270,6 +270,15 @@ std::vector<InboxEntry> Inbox::quarantined() {
     return read_entries(st);
 }
 
+bool Inbox::release_spam(std::int64_t id) {
+    auto st = db_.prepare(
+        "UPDATE inbox SET state = 'pending', outcome = '', processed_at = NULL "
+        "WHERE id = ? AND state = 'done' AND outcome = 'spam'");
+    st.bind(1, id);
+    st.run();
+    return db_.changes() > 0;
+}
+
 bool Inbox::release(std::int64_t id) {
     Transaction tx(db_);
     auto e = get(id);

@@ -107,6 +107,9 @@ public:
     /// Put a quarantined message back to pending (after a fix). A placeholder for a message that
     /// could not be fetched stays quarantined until the poller's next cycle fetches it again.
     bool release(std::int64_t id);
+    /// Put an entry the rules kept as spam (done, outcome "spam") back to pending; false when it
+    /// is not one. The pipeline's release_spam() does this and processes it in one transaction.
+    bool release_spam(std::int64_t id);
     /// Entries by state ("" = any), newest first.
     std::vector<InboxEntry> list(std::optional<InboxState> state, int limit = 100);
 

@@ -262,6 +262,24 @@ void Tickets::set_status(std::int64_t id, Status s, std::int64_t at) {
     st.run();
 }
 
+void Tickets::set_priority(std::int64_t id, Priority p, std::int64_t at) {
+    auto st = db_.prepare("UPDATE tickets SET priority=?, updated_at=max(updated_at, ?) WHERE id=?");
+    st.bind_all(to_string(p), at, id);
+    st.run();
+}
+
+void Tickets::set_queue(std::int64_t id, std::string_view queue, std::int64_t at) {
+    auto st = db_.prepare("UPDATE tickets SET queue=?, updated_at=max(updated_at, ?) WHERE id=?");
+    st.bind_all(queue, at, id);
+    st.run();
+}
+
+void Tickets::set_assignee(std::int64_t id, std::string_view assignee, std::int64_t at) {
+    auto st = db_.prepare("UPDATE tickets SET assignee=?, updated_at=max(updated_at, ?) WHERE id=?");
+    st.bind_all(assignee, at, id);
+    st.run();
+}
+
 void Tickets::touch(std::int64_t id, std::int64_t at) {
     auto st = db_.prepare("UPDATE tickets SET updated_at=max(updated_at, ?) WHERE id=?");
     st.bind_all(at, id);
@@ -270,6 +288,12 @@ void Tickets::touch(std::int64_t id, std::int64_t at) {
 
 void Tickets::add_tag(std::int64_t id, std::string_view tag) {
     auto st = db_.prepare("INSERT OR IGNORE INTO ticket_tags (ticket, tag) VALUES (?,?)");
+    st.bind_all(id, tag);
+    st.run();
+}
+
+void Tickets::remove_tag(std::int64_t id, std::string_view tag) {
+    auto st = db_.prepare("DELETE FROM ticket_tags WHERE ticket=? AND tag=?");
     st.bind_all(id, tag);
     st.run();
 }

@@ -123,9 +123,13 @@ public:
     std::optional<Ticket> follow_up(std::int64_t id);
 
     void set_status(std::int64_t id, Status s, std::int64_t at);
+    void set_priority(std::int64_t id, Priority p, std::int64_t at);
+    void set_queue(std::int64_t id, std::string_view queue, std::int64_t at);
+    void set_assignee(std::int64_t id, std::string_view assignee, std::int64_t at);
     void touch(std::int64_t id, std::int64_t at);
 
     void add_tag(std::int64_t id, std::string_view tag);
+    void remove_tag(std::int64_t id, std::string_view tag);
     std::vector<std::string> tags(std::int64_t id);
 
     /// True when newly added; an existing participant keeps its role.

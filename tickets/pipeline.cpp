@@ -49,6 +49,7 @@ const char* to_string(Outcome o) {
         case Outcome::linked: return "linked";
         case Outcome::duplicate: return "duplicate";
         case Outcome::unmatched_automatic: return "unmatched_automatic";
+        case Outcome::spam: return "spam";
         case Outcome::quarantined: return "quarantined";
         case Outcome::not_found: return "not_found";
     }
@@ -57,7 +58,7 @@ const char* to_string(Outcome o) {
 
 std::optional<Outcome> parse_outcome(std::string_view s) {
     for (auto o : {Outcome::created, Outcome::appended, Outcome::reopened, Outcome::linked,
-                   Outcome::duplicate, Outcome::unmatched_automatic, Outcome::quarantined,
+                   Outcome::duplicate, Outcome::unmatched_automatic, Outcome::spam, Outcome::quarantined,
                    Outcome::not_found})
         if (s == to_string(o)) return o;
     return std::nullopt;
@@ -149,6 +150,27 @@ int Pipeline::process_pending(int per_commit) {
         batch.commit();
     }
     return done;
+}
+
+ProcessOutcome Pipeline::release_spam(std::int64_t inbox_id) {
+    store::Transaction tx(db_);
+    ProcessOutcome out;
+    out.inbox_id = inbox_id;
+    if (!store::Inbox(db_).release_spam(inbox_id)) return out;  // not_found; nothing changed
+    store::Event ev;
+    ev.inbox_id = inbox_id;
+    ev.at = db_.now();
+    ev.kind = "inbox.released";
+    ev.detail = "released from spam by an admin: the rules' spam verdict is ignored for it";
+    store::Events(db_).add(ev);
+    struct Reset {
+        std::int64_t& id;
+        ~Reset() { id = 0; }
+    } reset{spam_released_};
+    spam_released_ = inbox_id;
+    out = process(inbox_id);
+    tx.commit();
+    return out;
 }
 
 ProcessOutcome Pipeline::quarantine(std::int64_t inbox_id, const std::string& error) {
@@ -256,6 +278,10 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const parsers::Message& m
         return tickets.create(n);
     };
 
+    // Ticket work up to the rules' verdict runs in a savepoint: spam undoes it (no ticket, no
+    // status change), as if the message had never reached one.
+    std::optional<store::Transaction> ticket_work;
+    ticket_work.emplace(db_);
     store::Ticket ticket;
     bool is_new = false;
     if (!decision.ticket) {
@@ -320,6 +346,37 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const parsers::Message& m
             }
         }
     }
+
+    // The admins' rules (issue 4) see the message and the ticket as it stood before it.
+    rules::Outcome ruled;
+    if (!cfg.rules.rules.empty()) {
+        rules::TicketState before;
+        if (!is_new) {
+            before.status = store::to_string(ticket.status);
+            before.priority = store::to_string(ticket.priority);
+            before.queue = ticket.queue;
+            before.tags = ticket.tags;
+        }
+        ruled = rules::evaluate(cfg.rules,
+                                rules::make_facts(msg, is_new ? rules::Context::new_ticket : rules::Context::reply,
+                                                  before, desk.addresses));
+    }
+    if (ruled.spam && inbox_id != spam_released_) {
+        ticket_work.reset();  // rolls the savepoint back
+        inbox.finish(inbox_id, to_string(Outcome::spam), std::nullopt);
+        std::string detail = "kept as spam, no ticket, no reply (release: ticketd inbox release " +
+                             std::to_string(inbox_id) + "); rules:";
+        for (const auto& f : ruled.fired) detail += " '" + f.rule + "' (" + f.at.to_string() + ")";
+        event(std::nullopt, std::nullopt, "inbox.spam", detail);
+        tx.commit();
+        ProcessOutcome spam;
+        spam.outcome = Outcome::spam;
+        spam.inbox_id = inbox_id;
+        spam.signal = decision.signal;
+        spam.detail = detail;
+        return spam;
+    }
+    ticket_work->commit();
 
     // The message itself.
     store::MessageRecord rec;
@@ -389,6 +446,24 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const parsers::Message& m
                   "> was already stored with different content; kept both");
     for (const auto& w : msg.warnings) event(ticket.id, message_row, "parse.warning", w.what);
 
+    // What the rules decided, on the ticket; the trail says which rule changed what.
+    for (const auto& f : ruled.fired) {
+        std::string detail = "'" + f.rule + "' (" + f.at.to_string() + "):";
+        for (const auto& c : f.changes) detail += " " + c;
+        if (f.changes.empty()) detail += " (no actions)";
+        event(ticket.id, message_row, "rule.fired", detail);
+    }
+    if (ruled.priority)
+        if (auto p = store::parse_priority(*ruled.priority)) tickets.set_priority(ticket.id, *p, now);
+    if (ruled.status)
+        if (auto s = store::parse_status(*ruled.status)) tickets.set_status(ticket.id, *s, now);
+    if (ruled.queue) tickets.set_queue(ticket.id, *ruled.queue, now);
+    if (ruled.assign) tickets.set_assignee(ticket.id, *ruled.assign, now);
+    for (const auto& t : ruled.add_tags) tickets.add_tag(ticket.id, t);
+    for (const auto& t : ruled.remove_tags) tickets.remove_tag(ticket.id, t);
+    if (ruled.spam && inbox_id == spam_released_)
+        event(ticket.id, message_row, "rule.spam_ignored", "released by an admin: not spam");
+
     // People: the sender and everyone they copied join the ticket (reply-all keeps one ticket,
     // and their next reply threads even by a token-less tag). Automatic senders do not.
     if (!automatic) {
@@ -412,7 +487,7 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const parsers::Message& m
 
     if (!hooks_.empty()) {
         const store::Ticket current = *tickets.get(ticket.id);
-        const Ingested ing{msg, decision, out, current, cfg};
+        const Ingested ing{msg, decision, out, current, cfg, &ruled};
         for (const auto& hook : hooks_) hook(db_, ing);
     }
     tx.commit();

@@ -18,6 +18,7 @@
 
 #include "config/config.h"
 #include "parsers/message.h"
+#include "rules/rules.h"
 #include "store/tickets.h"
 #include "tickets/threading.h"
 
@@ -34,6 +35,7 @@ enum class Outcome {
     linked,               ///< a reply after the window: a new ticket linked to the old one
     duplicate,            ///< already stored (same Message-ID and content): nothing new
     unmatched_automatic,  ///< bounce/auto-reply that belongs to no ticket: kept in the inbox
+    spam,                 ///< a rule said spam: kept in the inbox, no ticket, no reply; releasable
     quarantined,          ///< could not be parsed or recorded: kept raw with the error
     not_found,            ///< no such inbox entry
 };
@@ -60,6 +62,8 @@ struct Ingested {
     const ProcessOutcome& outcome;  ///< outcome, ticket and message row so far
     const store::Ticket& ticket;    ///< as it stands after this message
     const config::Config& config;
+    /// What the admins' rules decided (auto_reply, notify, ...); already applied to `ticket`.
+    const rules::Outcome* rules = nullptr;
 };
 /// A hook throwing aborts the transaction; the message is then quarantined (or retried later for
 /// a temporary store error).
@@ -80,6 +84,10 @@ public:
     /// `per_commit` messages (each still all-or-nothing on its own). Returns how many were
     /// processed. Throws only temporary store errors; the uncommitted batch stays pending.
     int process_pending(int per_commit = 64);
+    /// An admin says a message the rules kept as spam is not: it is processed now, in one
+    /// transaction, with the rules' spam verdict ignored (their other actions still apply).
+    /// `not_found` when the entry is not spam.
+    ProcessOutcome release_spam(std::int64_t inbox_id);
 
 private:
     ProcessOutcome record(std::int64_t inbox_id, const parsers::Message& msg,
@@ -89,6 +97,7 @@ private:
     store::Database& db_;
     std::shared_ptr<const config::Config> config_;
     std::vector<Hook> hooks_;
+    std::int64_t spam_released_ = 0;  ///< the inbox entry release_spam() is processing
 };
 
 /// The hash that decides "same message" across deliveries: Message-ID, From, Date, Subject,
