@@ -160,6 +160,8 @@ void read_imap(Reader& r, const YAML::Node& node, std::vector<ImapAccount>& acco
                    [&](const YAML::Node& n, const std::string& p) { r.integer(n, p, a.batch_size, 1, 10000); }},
                   {"connections",
                    [&](const YAML::Node& n, const std::string& p) { r.integer(n, p, a.connections, 1, 16); }},
+                  {"max_fetch_attempts",
+                   [&](const YAML::Node& n, const std::string& p) { r.integer(n, p, a.max_fetch_attempts, 1, 100); }},
                   {"connect_timeout",
                    [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, a.connect_timeout); }},
                   {"timeout",

@@ -39,6 +39,9 @@ struct ImapAccount {
     bool require_starttls = true;       ///< imap:// must upgrade to TLS unless turned off
     int batch_size = 50;                ///< messages stored per transaction
     int connections = 4;                ///< parallel fetch connections
+    /// A message whose fetch fails this many cycles in a row is left on the server and kept as
+    /// a quarantined placeholder, so it cannot block the mail behind it.
+    int max_fetch_attempts = 3;
     std::chrono::seconds connect_timeout = std::chrono::seconds(15);
     std::chrono::seconds transfer_timeout = std::chrono::seconds(120);
     /// A mailbox failing this long (every retry failed) is logged once as an error; each failed

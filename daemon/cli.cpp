@@ -11,9 +11,11 @@
 #include <sstream>
 
 #include "config/config.h"
+#include "daemon/cli_inbox.h"
+#include "daemon/cli_util.h"
 #include "daemon/cli_rules.h"
-#include "daemon/cli_outbox.h"
 #include "daemon/cli_status.h"
+#include "daemon/cli_outbox.h"
 #include "daemon/logging.h"
 #include "daemon/service.h"
 #include "parsers/parse.h"
@@ -26,9 +28,6 @@
 namespace ticketd::daemon {
 
 namespace {
-
-// sysexits.h values: what MTAs (Postfix pipe, Exim, procmail) understand.
-constexpr int kExUsage = 64, kExDataErr = 65, kExNoInput = 66, kExTempFail = 75, kExConfig = 78;
 
 bool read_all(const std::string& path, std::string& out) {
     if (path == "-") {
@@ -65,11 +64,6 @@ int cmd_parse(const std::string& file, bool json) {
 }
 
 
-std::shared_ptr<const config::Config> load_config_or_report(const std::string& path) {
-    auto loaded = config::load_file(path);
-    for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
-    return loaded.config;
-}
 
 /// `ticketd ingest`: files or stdin into the inbox, then through the pipeline. As an MTA pipe
 /// (`-`) the exit status is the contract: 0 once the message is committed (even if it had to be
@@ -132,11 +126,6 @@ int cmd_ingest(const std::string& config_path, std::vector<std::string> files) {
     return status;
 }
 
-std::unique_ptr<store::Database> open_existing(const config::Config& cfg) {
-    store::OpenOptions opts;
-    opts.create = false;
-    return std::make_unique<store::Database>(cfg.desk.database, opts);
-}
 
 int cmd_tickets_list(const std::string& config_path, const std::string& status, bool json, int limit) {
     auto cfg = load_config_or_report(config_path);
@@ -241,10 +230,12 @@ int run_cli(int argc, char** argv) {
     tshow->add_option("number", show_number, "ticket number")->required();
     tshow->add_flag("--json", show_json, "print the ticket as JSON");
 
-    auto status_cmd = add_status_command(app, config_path);
-
     auto outbox_cmd = add_outbox_commands(app, config_path);
+
+    auto status_cmd = add_status_command(app, config_path);
     auto rules_cmd = add_rules_commands(app, config_path);
+
+    auto inbox_cmd = add_inbox_commands(app, config_path);
 
     try {
         app.parse(argc, argv);
@@ -258,9 +249,10 @@ int run_cli(int argc, char** argv) {
         if (*run) return cmd_run(config_path, run_once, log_level);
         if (*tlist) return cmd_tickets_list(config_path, list_status, list_json, list_limit);
         if (*tshow) return cmd_tickets_show(config_path, show_number, show_json);
-        if (auto rc = status_cmd()) return *rc;
         if (auto rc = outbox_cmd()) return *rc;
+        if (auto rc = status_cmd()) return *rc;
         if (auto rc = rules_cmd()) return *rc;
+        if (auto rc = inbox_cmd()) return *rc;
     } catch (const store::Error& e) {
         std::cerr << "ticketd: database: " << e.what() << "\n";
         return e.temporary() ? kExTempFail : 1;

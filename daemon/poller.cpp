@@ -236,9 +236,9 @@ awaitable<PollResult> Poller::guarded_cycle(Mailbox& mb) {
         mb.failures = 0;
         spdlog::info(
             "event=imap.cycle account={} ok=true uidvalidity={} found={} stored={} acknowledged={} "
-            "reacknowledged={} unacknowledged={} skipped={} ms={}",
+            "reacknowledged={} unacknowledged={} skipped={} given_up={} refetched={} ms={}",
             r.account, r.uidvalidity, r.found, r.stored, r.acknowledged, r.reacknowledged,
-            r.unacknowledged, r.skipped, r.ms);
+            r.unacknowledged, r.skipped, r.given_up, r.refetched, r.ms);
     } else {
         ++mb.failures;
         spdlog::warn("event=imap.cycle account={} ok=false status={} stored={} failures={} ms={} "
@@ -287,6 +287,7 @@ awaitable<PollResult> Poller::cycle(Mailbox& mb) {
     opts.connect_timeout = acc.connect_timeout;
     opts.transfer_timeout = acc.transfer_timeout;
     opts.verbose = options_.curl_verbose;
+    opts.max_bytes = options_.max_fetch_bytes;
     // A multi handle (and so a connection pool) per cycle. Dovecot shows a SELECTed session new
     // mail only at its next sync point, so a connection pooled from the last cycle answers
     // UID SEARCH without the newest messages and UID FETCH on them with "no such message".
@@ -379,8 +380,14 @@ awaitable<PollResult> Poller::cycle(Mailbox& mb) {
             all->insert(all->end(), part->begin(), part->end());
         }
     }
-    const auto fresh = mail::uids_after(*all, cur.last_uid);
-    r.found = fresh.size();
+    // Released placeholders (behind the cursor) are fetched again first, then what is new.
+    auto fresh = inbox_->released_uids(acc.name, mailbox, validity);
+    r.refetched = fresh.size();
+    {
+        auto fresh_new = mail::uids_after(*all, cur.last_uid);
+        r.found = fresh_new.size();
+        fresh.insert(fresh.end(), fresh_new.begin(), fresh_new.end());
+    }
 
     // 5. Batches: fetch, commit, then acknowledge.
     const std::size_t batch_size = static_cast<std::size_t>(std::max(1, acc.batch_size));
@@ -397,17 +404,12 @@ awaitable<PollResult> Poller::cycle(Mailbox& mb) {
         std::vector<store::FetchedMessage> msgs;
         std::optional<mail::ImapResult> failure;
         std::size_t bytes = 0;
+        bool cut_short = false;  // the batch ended early: what follows waits for the next cycle
         for (std::size_t i = 0; i < chunk.size(); ++i) {
             auto& slot = batch->slots()[i];
-            if (!slot.done) break;  // never started: an earlier failure ended the batch
-            if (slot.result.status == mail::ImapStatus::too_large) {
-                // Left on the server, untouched and visible; it must not block every message
-                // behind it forever (DESIGN.md: one bad message never stops the loop).
-                ++r.skipped;
-                spdlog::error("event=imap.too_large account={} uid={} action=left_on_server "
-                              "detail=\"{}\"",
-                              acc.name, chunk[i], mail::log_safe(slot.result.error));
-                continue;
+            if (!slot.done) {
+                cut_short = true;
+                break;
             }
             // An expunged message can come back as an empty BODY[] instead of a NO: gone too.
             if (slot.result.ok() && slot.body.empty()) slot.result.status = mail::ImapStatus::not_found;
@@ -417,50 +419,90 @@ awaitable<PollResult> Poller::cycle(Mailbox& mb) {
                              chunk[i], mail::log_safe(slot.result.error));
                 continue;
             }
+            if (slot.result.status == mail::ImapStatus::too_large) {
+                // No point in trying again: left on the server, kept visible as a placeholder.
+                ++r.given_up;
+                spdlog::error("event=imap.fetch_given_up account={} uid={} reason=too_large "
+                              "action=left_on_server detail=\"{}\"",
+                              acc.name, chunk[i], mail::log_safe(slot.result.error));
+                msgs.push_back(store::FetchedMessage::given_up(chunk[i], "too_large", slot.result.error));
+                continue;
+            }
             if (!slot.result.ok()) {
+                std::string what =
+                    "fetch uid " + std::to_string(chunk[i]) + ": " + slot.result.error;
+                int attempts = inbox_->record_fetch_failure(acc.name, mailbox, validity,
+                                                            chunk[i], slot.result.error);
+                if (attempts >= acc.max_fetch_attempts) {
+                    ++r.given_up;
+                    spdlog::error("event=imap.fetch_given_up account={} uid={} reason=fetch_failed "
+                                  "attempts={} action=left_on_server detail=\"{}\"",
+                                  acc.name, chunk[i], attempts, mail::log_safe(slot.result.error));
+                    msgs.push_back(store::FetchedMessage::given_up(
+                        chunk[i], "fetch_failed",
+                        "fetch failed " + std::to_string(attempts) + " times: " +
+                            slot.result.error));
+                    failure = slot.result;
+                    failure->error = what;
+                    continue;  // the slots after it that completed are still good
+                }
                 failure = slot.result;
-                failure->error = "fetch uid " + std::to_string(chunk[i]) + ": " + slot.result.error;
+                failure->error = what + " (attempt " + std::to_string(attempts) + " of " +
+                                 std::to_string(acc.max_fetch_attempts) + ")";
+                cut_short = true;
                 break;
             }
             spdlog::debug("event=imap.fetch account={} uid={} bytes={} ms={}", acc.name, chunk[i],
                           slot.body.size(), slot.ms);
             bytes += slot.body.size();
-            msgs.push_back({chunk[i], std::move(slot.body)});
+            msgs.emplace_back(chunk[i], std::move(slot.body));
         }
         std::int64_t fetch_ms = ms_since(t0);
 
         if (!msgs.empty()) {
             auto ids = inbox_->add_imap_batch(acc.name, mailbox, validity, msgs);
-            r.stored += ids.size();
+            // Placeholders need no acknowledge (the message stays on the server as it is) and
+            // no processing.
             std::vector<std::uint64_t> uids;
-            for (const auto& m : msgs) uids.push_back(m.uid);
-            auto ack = co_await acknowledge(s, validity, uids);
-            if (ack.ok()) {
-                inbox_->mark_acknowledged(ids);
-                r.acknowledged += ids.size();
-            } else {
-                // Committed but not acknowledged: the next cycle acknowledges them (step 3);
-                // they are never fetched as new again because the cursor moved with them.
-                // A lost connection shows again at the next fetch and fails the cycle there.
-                r.unacknowledged += ids.size();
-                r.warning = "acknowledge: " + ack.error;
-                spdlog::warn("event=imap.acknowledge_failed account={} count={} error=\"{}\"",
-                             acc.name, ids.size(), mail::log_safe(ack.error));
+            std::vector<std::int64_t> stored;
+            for (std::size_t i = 0; i < msgs.size(); ++i) {
+                if (!msgs[i].unfetchable.empty()) continue;
+                uids.push_back(msgs[i].uid);
+                stored.push_back(ids[i]);
             }
-            spdlog::info("event=imap.batch account={} count={} bytes={} first_uid={} last_uid={} "
-                         "fetch_ms={} total_ms={}",
-                         acc.name, ids.size(), bytes, uids.front(), uids.back(), fetch_ms,
-                         ms_since(t0));
-            if (on_stored_) {
+            r.stored += stored.size();
+            if (!uids.empty()) {
+                auto ack = co_await acknowledge(s, validity, uids);
+                if (ack.ok()) {
+                    inbox_->mark_acknowledged(stored);
+                    r.acknowledged += stored.size();
+                } else {
+                    // Committed but not acknowledged: the next cycle acknowledges them (step 3);
+                    // they are never fetched as new again because the cursor moved with them.
+                    // A lost connection shows again at the next fetch and fails the cycle there.
+                    r.unacknowledged += stored.size();
+                    r.warning = "acknowledge: " + ack.error;
+                    spdlog::warn("event=imap.acknowledge_failed account={} count={} error=\"{}\"",
+                                 acc.name, stored.size(), mail::log_safe(ack.error));
+                }
+            }
+            spdlog::info("event=imap.batch account={} count={} given_up={} bytes={} first_uid={} "
+                         "last_uid={} fetch_ms={} total_ms={}",
+                         acc.name, stored.size(), msgs.size() - stored.size(), bytes,
+                         msgs.front().uid, msgs.back().uid, fetch_ms, ms_since(t0));
+            if (on_stored_ && !stored.empty()) {
                 try {
-                    on_stored_(ids);
+                    on_stored_(stored);
                 } catch (const std::exception& e) {
                     spdlog::error("event=imap.on_stored_failed account={} error=\"{}\"", acc.name,
                                   mail::log_safe(e.what()));
                 }
             }
         }
+        // A failure ends the cycle (retried with backoff), also when the failing message was
+        // just given up: the fetches behind it were never started.
         if (failure) co_return fail(failure->status, failure->error);
+        if (cut_short) co_return fail(mail::ImapStatus::other, "batch ended early");
     }
     r.ok = true;
     co_return r;

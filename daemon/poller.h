@@ -12,6 +12,15 @@
 //      -> THEN acknowledge on the server (\Seen, UID MOVE, or \Deleted + UID EXPUNGE)
 //      -> Inbox::mark_acknowledged -> on_stored(ids).
 //
+// Poison messages: a fetch that fails (an error answer, a connection dropped on that message)
+// ends the batch and the cycle, and counts against that UID (fetch_failures). The cursor cannot
+// pass a UID that is not stored, so after imap[].max_fetch_attempts failures in a row the UID is
+// given up: a quarantined placeholder row without bytes is committed in its place (the message
+// stays on the server, neither moved nor deleted) and the mail behind it flows again. Releasing the placeholder
+// (`ticketd inbox release ID`) makes the next cycle fetch it again. A message over
+// max_fetch_bytes is given up at once. Failures before any fetch (login, EXAMINE, SEARCH) blame
+// no message.
+//
 // About \Seen: libcurl fetches with `UID FETCH n BODY[]` (it has no BODY.PEEK), so the server
 // sets \Seen when the bytes leave it, before our commit. We accept that: what is new is decided
 // by the UID cursor, never by flags, so a crash after fetch and before commit refetches the
@@ -58,7 +67,11 @@ struct PollResult {
     std::size_t stored = 0;      ///< rows committed this cycle
     std::size_t acknowledged = 0;
     std::size_t reacknowledged = 0;  ///< rows from an earlier cycle acknowledged now
-    std::size_t skipped = 0;     ///< gone from the server between search and fetch, or too large
+    std::size_t skipped = 0;     ///< gone from the server between search and fetch
+    /// Given up on (too large, or failing max_fetch_attempts cycles in a row): left on the
+    /// server, kept as quarantined placeholders so the mail behind them goes on.
+    std::size_t given_up = 0;
+    std::size_t refetched = 0;   ///< released placeholders fetched again this cycle
     /// Committed but the server refused or missed the acknowledge: retried next cycle. Does not
     /// fail the cycle (new mail keeps coming in); `warning` says why.
     std::size_t unacknowledged = 0;
@@ -74,6 +87,10 @@ struct PollerOptions {
     /// false: plain `UID SEARCH UID a:b` in windows from the start. The poller falls back to
     /// that by itself when a server rejects ESEARCH; this is for servers that accept it wrongly.
     bool use_esearch = true;
+    /// A message larger than this is not fetched into memory: it is left on the server and kept
+    /// as a quarantined placeholder (outcome too_large). The parser's own limits.max_message_size
+    /// quarantines (with the bytes) what is over that but under this.
+    std::size_t max_fetch_bytes = 256u << 20;
 };
 
 class Poller {

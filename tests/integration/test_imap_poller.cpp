@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <set>
 
 #include "store/database.h"
@@ -435,6 +436,118 @@ TEST_F(PollerTest, MessageDeletedUnderUsIsSkippedNotAnErrorLoop) {
     ASSERT_TRUE(r[0].ok) << r[0].error;
     EXPECT_EQ(r[0].found, 0u);
     EXPECT_EQ(r[0].skipped, 0u);
+}
+
+/// The file a delivered message has now (dovecot moves it from new/ to cur/ and renames it).
+std::filesystem::path current_file(const std::filesystem::path& delivered) {
+    auto maildir = delivered.parent_path().parent_path();
+    const std::string stem = delivered.filename().string();
+    for (const char* sub : {"new", "cur"})
+        for (const auto& f : std::filesystem::directory_iterator(maildir / sub))
+            if (f.path().filename().string().rfind(stem, 0) == 0) return f.path();
+    return {};
+}
+
+TEST_F(PollerTest, PoisonMessageIsGivenUpAfterMaxAttemptsAndDoesNotBlockTheRest) {
+    server->deliver(message(1));
+    auto poison = server->deliver(message(2));
+    server->deliver(message(3));
+    server->deliver(message(4));
+    // Unreadable for dovecot: its FETCH fails ("Internal error", then BYE) every time, the way a
+    // corrupt or unreadable file on a real server does.
+    std::filesystem::permissions(poison, std::filesystem::perms::none);
+    auto a = account();
+    a.batch_size = 2;
+    a.connections = 1;
+    a.max_fetch_attempts = 3;
+    auto p = poller({a});
+
+    auto r = run_once(*p);
+    ASSERT_FALSE(r[0].ok);
+    EXPECT_NE(r[0].error.find("fetch uid 2"), std::string::npos) << r[0].error;
+    EXPECT_NE(r[0].error.find("attempt 1 of 3"), std::string::npos) << r[0].error;
+    EXPECT_EQ(r[0].stored, 1u);
+    EXPECT_EQ(inbox->cursor("support", "INBOX").last_uid, 1u);  // cannot pass UID 2 yet
+
+    r = run_once(*p);
+    ASSERT_FALSE(r[0].ok);
+    EXPECT_NE(r[0].error.find("attempt 2 of 3"), std::string::npos) << r[0].error;
+    EXPECT_EQ(r[0].given_up, 0u);
+
+    r = run_once(*p);  // third strike: given up, kept as a placeholder, the cursor passes it
+    EXPECT_EQ(r[0].given_up, 1u);
+    auto placeholder = inbox->quarantined();
+    ASSERT_EQ(placeholder.size(), 1u);
+    EXPECT_EQ(placeholder[0].uid, 2u);
+    EXPECT_EQ(placeholder[0].outcome, "fetch_failed");
+    EXPECT_NE(placeholder[0].error.find("fetch failed 3 times"), std::string::npos);
+    EXPECT_EQ(placeholder[0].size, 0u);
+
+    // The mail behind it flows again.
+    r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(inbox->cursor("support", "INBOX").last_uid, 4u);
+    EXPECT_EQ(inbox->pending().size(), 3u);  // 1, 3 and 4
+    EXPECT_EQ(scalar(*db, "SELECT count(*) FROM inbox WHERE acknowledged = 0"), 0);
+    // On the server the poison message stays where it is (with after_ingest: move it would be
+    // the only one left in INBOX); dovecot flagged it \Seen when the FETCH began.
+    {
+        auto out = server->command("UID SEARCH ALL", "INBOX");
+        EXPECT_NE(out.find("SEARCH 1 2 3 4"), std::string::npos) << out;
+    }
+
+    // Repaired on the server and released: the next cycle fetches it into the same row.
+    std::filesystem::permissions(current_file(poison), std::filesystem::perms::owner_read |
+                                                           std::filesystem::perms::owner_write |
+                                                           std::filesystem::perms::group_read |
+                                                           std::filesystem::perms::others_read);
+    ASSERT_TRUE(inbox->release(placeholder[0].id));
+    r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].refetched, 1u);
+    EXPECT_EQ(r[0].stored, 1u);
+    auto e = inbox->get(placeholder[0].id);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->state, store::InboxState::pending);
+    EXPECT_TRUE(e->acknowledged);
+    EXPECT_NE(inbox->raw(e->id).find("printer 2"), std::string::npos);
+    EXPECT_EQ(inbox_rows(), 4);
+
+    // And all four become tickets, nothing twice.
+    tickets::Pipeline pipeline(*db, std::make_shared<config::Config>());
+    pipeline.process_pending();
+    EXPECT_EQ(scalar(*db, "SELECT count(*) FROM tickets"), 4);
+    r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].stored + r[0].refetched, 0u);
+}
+
+TEST_F(PollerTest, TooLargeMessageIsKeptAsPlaceholderNotSkippedSilently) {
+    server->deliver(message(1));
+    server->deliver(message(2) + std::string(8000, 'x') + "\r\n");
+    server->deliver(message(3));
+    PollerOptions po;
+    po.max_fetch_bytes = 4000;
+    auto p = poller({account()}, po);
+    auto r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].given_up, 1u);
+    EXPECT_EQ(r[0].stored, 2u);
+    auto q = inbox->quarantined();
+    ASSERT_EQ(q.size(), 1u);
+    EXPECT_EQ(q[0].outcome, "too_large");
+    EXPECT_EQ(q[0].uid, 2u);
+    EXPECT_EQ(inbox->cursor("support", "INBOX").last_uid, 3u);
+
+    // With a higher limit (a new poller, as after a config change), release fetches it.
+    p.reset();
+    auto bigger = poller({account()});
+    ASSERT_TRUE(inbox->release(q[0].id));
+    r = run_once(*bigger);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].refetched, 1u);
+    EXPECT_EQ(inbox->get(q[0].id)->state, store::InboxState::pending);
+    EXPECT_GT(inbox->get(q[0].id)->size, 8000u);
 }
 
 TEST_F(PollerTest, StopFinishesTheBatchInHand) {
