@@ -550,6 +550,37 @@ TEST_F(PollerTest, TooLargeMessageIsKeptAsPlaceholderNotSkippedSilently) {
     EXPECT_GT(inbox->get(q[0].id)->size, 8000u);
 }
 
+TEST_F(PollerTest, Xoauth2TokenFromACommandLogsInAndAnExpiredOneIsRefusedClearly) {
+    server->deliver(message(1));
+    server->deliver(message(2));
+    auto token_file = dir / "token";
+    write_file(token_file, server->oauth2_token() + "\n");
+    auto a = account();
+    a.password_file.clear();
+    a.xoauth2_token_command = "cat '" + token_file.string() + "'";
+    auto p = poller({a});
+    auto r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error << "\n" << server->log();
+    EXPECT_EQ(r[0].stored, 2u);
+    EXPECT_NE(server->log().find("method=XOAUTH2"), std::string::npos) << server->log();
+
+    // The identity provider's token expired and the command still prints the old one.
+    const std::string expired = server->oauth2_token("support", -120s);
+    write_file(token_file, expired + "\n");
+    server->deliver(message(3));
+    r = run_once(*p);
+    ASSERT_FALSE(r[0].ok);
+    EXPECT_EQ(r[0].status, mail::ImapStatus::auth_failed) << r[0].error;
+    EXPECT_EQ(r[0].error.find(expired), std::string::npos) << "token in the error: " << r[0].error;
+    EXPECT_EQ(r[0].error.find(expired.substr(expired.rfind('.') + 1)), std::string::npos);
+
+    // A fresh token (read at every cycle: no reload needed) and the mail flows again.
+    write_file(token_file, server->oauth2_token() + "\n");
+    r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].stored, 1u);
+}
+
 TEST_F(PollerTest, StopFinishesTheBatchInHand) {
     for (int i = 1; i <= 10; ++i) server->deliver(message(i));
     auto a = account();

@@ -185,6 +185,18 @@ DovecotServer::DovecotServer(std::vector<DovecotUser> users) : users_(std::move(
             fs::create_directories(dir_ / "mail" / u.name / "Maildir" / sub);
     }
     write_file(dir_ / "passwd", passwd_text);
+    // The HS256 key dovecot validates OAuth2 tokens with: dict fs, shared/<azp>/<alg>/<kid>.
+    fs::create_directories(dir_ / "oauth2-keys" / "default" / "HS256");
+    write_file(dir_ / "oauth2-keys" / "default" / "HS256" / "default",
+               "dGlja2V0ZC10ZXN0LWtleS0wMTIzNDU2Nzg5YWJjZGVm");  // base64 of the test key
+    write_file(dir_ / "oauth2.conf.ext",
+               "introspection_mode = local\n"
+               "local_validation_key_dict = fs:posix:prefix=" + (dir_ / "oauth2-keys").string() + "/\n"
+               "username_attribute = sub\n");
+    for (auto& e : fs::recursive_directory_iterator(dir_ / "oauth2-keys"))
+        fs::permissions(e.path(), fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+    fs::permissions(dir_ / "oauth2-keys", fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+    fs::permissions(dir_ / "oauth2.conf.ext", fs::perms::others_read, fs::perm_options::add);
     if (::getuid() == 0) {
         if (struct passwd* pw = ::getpwnam("dovecot")) {
             for (auto& e : fs::recursive_directory_iterator(dir_ / "mail"))
@@ -223,7 +235,7 @@ void DovecotServer::write_config() {
         "ssl_cert = <" + d + "/cert.pem\n"
         "ssl_key = <" + d + "/key.pem\n"
         "disable_plaintext_auth = no\n"
-        "auth_mechanisms = plain login\n"
+        "auth_mechanisms = plain login xoauth2 oauthbearer\n"
         // A failed login is answered at once (default: 2 s), so wrong-password tests are fast.
         "auth_failure_delay = 0\n"
         // Loopback is trusted: no growing auth penalty (anvil) after repeated failures.
@@ -242,6 +254,8 @@ void DovecotServer::write_config() {
         "  chroot =\n"
         "}\n"
         "service anvil {\n  chroot =\n}\n"
+        "passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = " + d +
+        "/oauth2.conf.ext\n}\n"
         "passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u " + d + "/passwd\n}\n"
         "userdb {\n  driver = static\n  args = " + userdb + "\n}\n"
         "namespace inbox {\n  inbox = yes\n}\n";
@@ -270,6 +284,30 @@ void DovecotServer::kill() {
 void DovecotServer::stop() {
     stop_process(pid_, false);
     pid_ = -1;
+}
+
+std::string DovecotServer::oauth2_token(const std::string& user, std::chrono::seconds ttl) const {
+    // python3 is a test dependency already (the SMTP sink); its hmac makes the JWT signature.
+    const std::string script =
+        "import base64,hashlib,hmac,json,sys,time\n"
+        "b=lambda x: base64.urlsafe_b64encode(x).rstrip(b'=').decode()\n"
+        "now=int(time.time()); ttl=int(sys.argv[2])\n"
+        "h=b(json.dumps({'alg':'HS256','typ':'JWT'}).encode())\n"
+        "p=b(json.dumps({'sub':sys.argv[1],'iat':min(now,now+ttl)-60,'nbf':min(now,now+ttl)-60,"
+        "'exp':now+ttl}).encode())\n"
+        "k=base64.b64decode('dGlja2V0ZC10ZXN0LWtleS0wMTIzNDU2Nzg5YWJjZGVm')\n"
+        "print(h+'.'+p+'.'+b(hmac.new(k,(h+'.'+p).encode(),hashlib.sha256).digest()))\n";
+    write_file(dir_ / "mint_token.py", script);
+    std::string cmd = "python3 '" + (dir_ / "mint_token.py").string() + "' '" + user + "' " +
+                      std::to_string(ttl.count());
+    FILE* f = ::popen(cmd.c_str(), "r");
+    if (!f) throw std::runtime_error("cannot run python3 to make an OAuth2 token");
+    std::string out;
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, f)) out += buf;
+    if (::pclose(f) != 0 || out.empty()) throw std::runtime_error("python3 could not make a token");
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    return out;
 }
 
 std::string DovecotServer::log() const {

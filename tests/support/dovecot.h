@@ -88,6 +88,13 @@ public:
     /// Folder names from LIST.
     std::vector<std::string> folders(const std::string& user = "support") const;
 
+    /// An OAuth2 access token dovecot accepts for `user` (XOAUTH2 and OAUTHBEARER): a JWT signed
+    /// with HS256 by the server's own key, which dovecot's oauth2 passdb validates locally
+    /// (introspection_mode = local), as an identity provider's token would be. `ttl` < 0 gives
+    /// one that has already expired.
+    std::string oauth2_token(const std::string& user = "support",
+                             std::chrono::seconds ttl = std::chrono::seconds(600)) const;
+
 private:
     std::string password_of(const std::string& user) const;
     void write_config();
