@@ -41,6 +41,7 @@ Service::Service(boost::asio::io_context& io, ServiceOptions options)
 // SQLite last.
 Service::~Service() {
     poller_.reset();
+    sender_.reset();
     retiring_.reset();
     stop_worker();
     pipeline_.reset();
@@ -61,9 +62,16 @@ bool Service::configure() {
         return false;
     }
     pipeline_ = std::make_unique<tickets::Pipeline>(*work_db_, config_);
+    if (config_->smtp) sender_ = std::make_unique<OutboxSender>(io_, *db_, config_);
     spdlog::info("event=service.configured config=\"{}\" database=\"{}\" mailboxes={}", options_.config_path,
                  config_->desk.database, config_->imap.size());
     return true;
+}
+
+void Service::kick_sender() {
+    boost::asio::post(io_, [this] {
+        if (sender_) sender_->kick();
+    });
 }
 
 void Service::start_poller() {
@@ -183,6 +191,7 @@ bool Service::process_batch(const std::vector<std::int64_t>& ids) {
         return false;
     }
     for (const auto& l : lines) spdlog::info("{}", l);  // only what was committed is reported
+    kick_sender();  // acknowledgements queued with these messages go out now
     for (auto o : outcomes) metrics::message_processed(tickets::to_string(o));  // likewise counted
     return true;
 }
@@ -265,6 +274,14 @@ int Service::run_once() {
     io_.restart();
     post_pending();  // anything a temporary error left behind gets one more try
     stop_worker();   // returns once every queued batch is processed
+    if (sender_) {
+        // --once flushes the outbox before exiting: everything due now is sent (or rescheduled).
+        io_.restart();
+        sender_->flush([](FlushStats s) {
+            spdlog::info("event=outbox.flushed sent={} retried={} failed={}", s.sent, s.retried, s.failed);
+        });
+        io_.run();
+    }
     int status = 0;
     for (const auto& r : results) {
         if (!r.ok) status = kExTempFail;
@@ -286,6 +303,7 @@ int Service::run() {
     start_poller();
     poller_->start();
     arm_pending_timer();
+    if (sender_) sender_->start();
     if (sd_watchdog_enabled(0, &watchdog_usec_) <= 0) watchdog_usec_ = 0;
     worker_beat_.store(std::chrono::steady_clock::now().time_since_epoch().count());
     arm_watchdog();
@@ -303,6 +321,7 @@ void Service::stop() {
     draining_ = true;  // the processing thread finishes its batch and skips the queued ones
     notify("STOPPING=1");
     pending_timer_.cancel();
+    if (sender_) sender_->stop();
     // A cycle in progress finishes its batch (committed and acknowledged); past the deadline
     // the loop stops anyway: anything not acknowledged is refetched and deduplicated next start.
     stop_timer_.expires_after(options_.stop_deadline);
@@ -346,6 +365,12 @@ bool Service::reload() {
     config_ = loaded.config;
     metrics::config_reload(true);
     boost::asio::post(work_io_, [this, cfg = config_] { pipeline_->set_config(cfg); });
+    if (sender_) {
+        sender_->set_config(config_);
+    } else if (config_->smtp && !stopping_) {
+        sender_ = std::make_unique<OutboxSender>(io_, *db_, config_);
+        sender_->start();
+    }
     // New mailbox settings take effect through a fresh poller once the old one has finished the
     // batch in hand; cursors live in the database, so nothing is fetched twice.
     if (poller_ && !stopping_ && !retiring_) {

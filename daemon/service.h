@@ -23,6 +23,7 @@
 #include "daemon/failure_alert.h"
 #include "daemon/metrics_server.h"
 #include "daemon/poller.h"
+#include "daemon/sender.h"
 
 namespace ticketd::store {
 class Database;
@@ -81,6 +82,7 @@ private:
     void arm_watchdog();
     void wait_signals();
     void start_poller();
+    void kick_sender();  ///< from any thread: the outbox may have new rows
     void on_cycle(const PollResult& r);  ///< metrics and the once-per-outage alert
     bool start_metrics();
 
@@ -99,6 +101,8 @@ private:
     std::atomic<bool> draining_{false};  ///< SIGTERM: skip queued batches (they stay pending)
     std::unique_ptr<Poller> poller_;
     std::unique_ptr<Poller> retiring_;  ///< the previous poller during a reload
+    /// Sends the outbox (issue 5) on the loop thread with the loop's connection; null without smtp:.
+    std::unique_ptr<OutboxSender> sender_;
     std::unique_ptr<MetricsServer> metrics_server_;
     FailureAlerts imap_alerts_;  ///< survives reloads: an outage does not restart with the poller
     boost::asio::signal_set signals_;

@@ -1,0 +1,238 @@
+#include "daemon/sender.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+
+#include "mail/imap.h"
+#include "mail/request.h"
+#include "store/database.h"
+#include "tickets/threading.h"
+
+namespace ticketd::daemon {
+
+OutboxSender::OutboxSender(boost::asio::io_context& io, store::Database& db,
+                           std::shared_ptr<const config::Config> config, SenderOptions options)
+    : io_(io), db_(db), config_(std::move(config)), options_(std::move(options)), multi_(io), timer_(io) {}
+
+OutboxSender::~OutboxSender() {
+    timer_.cancel();
+    if (in_flight_) multi_.remove(in_flight_->handle());
+}
+
+void OutboxSender::set_config(std::shared_ptr<const config::Config> config) {
+    config_ = std::move(config);
+    credentials_loaded_ = false;  // a new password file or token command takes effect now
+}
+
+void OutboxSender::start() {
+    daemon_ = true;
+    pass();
+}
+
+void OutboxSender::kick() {
+    if (stopped_) return;
+    if (running_) {
+        again_ = true;
+        return;
+    }
+    pass();
+}
+
+void OutboxSender::flush(std::function<void(FlushStats)> done) {
+    flush_done_ = std::move(done);
+    stats_ = {};
+    network_down_ = false;
+    pass();
+}
+
+void OutboxSender::stop() {
+    stopped_ = true;
+    timer_.cancel();
+}
+
+bool OutboxSender::load_credentials(std::string& error) {
+    if (credentials_loaded_) return true;
+    const auto& s = *config_->smtp;
+    mail::SmtpOptions o;
+    o.url = mail::smtp_url_with_ehlo(s.url, tickets::our_host(config_->desk));
+    o.username = s.username;
+    o.tls_verify = s.tls_verify;
+    o.ca_file = s.ca_file;
+    o.require_starttls = s.require_starttls;
+    o.connect_timeout = s.connect_timeout;
+    o.transfer_timeout = s.transfer_timeout;
+    o.verbose = options_.curl_verbose;
+    if (!s.username.empty()) {
+        if (!s.xoauth2_token_command.empty()) {
+            auto token = mail::run_token_command(s.xoauth2_token_command, error);
+            if (!token) return false;
+            o.oauth2_token = *token;
+        } else {
+            auto pw = mail::load_secret_file(s.password_file, error);
+            if (!pw) return false;
+            o.password = *pw;
+        }
+    }
+    smtp_ = std::move(o);
+    credentials_loaded_ = true;
+    return true;
+}
+
+void OutboxSender::pass() {
+    if (running_ || stopped_) return;
+    timer_.cancel();
+    if (!config_->smtp) return;
+    running_ = true;
+    again_ = false;
+    // OAuth2 tokens expire: fetch a fresh one for every pass (a token command is cheap next to
+    // a mail that fails on a stale token).
+    if (!config_->smtp->xoauth2_token_command.empty()) credentials_loaded_ = false;
+    try {
+        queue_ = store::Outbox(db_).due(db_.now(), options_.batch);
+    } catch (const store::Error& e) {
+        spdlog::warn("event=outbox.read_failed temporary={} error=\"{}\"", e.temporary(), e.what());
+        queue_.clear();
+    }
+    std::reverse(queue_.begin(), queue_.end());  // pop from the back, oldest first
+    send_next();
+}
+
+void OutboxSender::send_next() {
+    const auto finish = [this] {
+        running_ = false;
+        if (again_ && !stopped_) {
+            boost::asio::post(io_, [this] { kick(); });
+            return;
+        }
+        if (flush_done_) {
+            auto done = std::move(flush_done_);
+            flush_done_ = nullptr;
+            boost::asio::post(io_, [done = std::move(done), s = stats_] { done(s); });
+        }
+        if (daemon_ && !stopped_) arm_timer();
+    };
+    if (stopped_) return finish();
+    if (queue_.empty()) {
+        // A full batch means there may be more due behind it.
+        bool more = false;
+        try {
+            more = !store::Outbox(db_).due(db_.now(), 1, false).empty();
+        } catch (const store::Error&) {
+        }
+        if (more && !network_down_) {
+            running_ = false;
+            boost::asio::post(io_, [this] { pass(); });
+            return;
+        }
+        return finish();
+    }
+    store::OutboxMail m = std::move(queue_.back());
+    queue_.pop_back();
+
+    std::string error;
+    if (!load_credentials(error)) {
+        spdlog::error("event=smtp.credentials_failed error=\"{}\"", mail::log_safe(error, 300));
+        queue_.clear();
+        network_down_ = true;
+        return finish();
+    }
+    in_flight_.emplace(smtp_, m.mail_from, m.recipients, std::move(m.raw));
+    m.raw.clear();
+    const auto started = std::chrono::steady_clock::now();
+    multi_.add(in_flight_->handle(), [this, m = std::move(m), started](CURLcode code) {
+        const mail::SmtpResult r = in_flight_->result(code);
+        in_flight_.reset();
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+        on_done(m, r, ms.count());
+        send_next();
+    });
+}
+
+void OutboxSender::on_done(const store::OutboxMail& m, const mail::SmtpResult& r, long long ms) {
+    store::Outbox outbox(db_);
+    const std::int64_t now = db_.now();
+    stats_.connections += static_cast<int>(r.new_connections);
+    std::string rcpt;
+    for (const auto& x : m.recipients) rcpt += (rcpt.empty() ? "" : ",") + x;
+    try {
+        switch (r.outcome) {
+            case mail::SmtpOutcome::sent:
+                if (options_.before_commit) options_.before_commit(m);
+                outbox.mark_sent(m.id, now);
+                ++stats_.sent;
+                network_down_ = false;
+                spdlog::info("event=smtp.sent outbox={} kind={} message_id=<{}> to={} ms={}", m.id, m.kind, m.message_id,
+                             rcpt, ms);
+                return;
+            case mail::SmtpOutcome::permanent:
+                outbox.mark_failed(m.id, r.error, now);
+                ++stats_.failed;
+                spdlog::error("event=smtp.failed outbox={} kind={} message_id=<{}> to={} reply={} error=\"{}\"", m.id,
+                              m.kind, m.message_id, rcpt, r.reply, r.error);
+                return;
+            case mail::SmtpOutcome::temporary: {
+                const std::int64_t next = now + store::retry_delay(m.attempts + 1,
+                                                                   std::uniform_real_distribution<>(0, 1)(rng_));
+                const auto give_up = config_->smtp ? config_->smtp->give_up_after.count() : 0;
+                if (next - m.created_at > give_up) {
+                    outbox.mark_failed(m.id, "gave up after " + std::to_string(m.attempts + 1) +
+                                                 " attempt(s) over " + std::to_string(now - m.created_at) +
+                                                 " s; last error: " + r.error,
+                                       now);
+                    ++stats_.failed;
+                    spdlog::error("event=smtp.expired outbox={} message_id=<{}> to={} error=\"{}\"", m.id,
+                                  m.message_id, rcpt, r.error);
+                    return;
+                }
+                outbox.retry_later(m.id, r.error, next);
+                ++stats_.retried;
+                spdlog::warn("event=smtp.deferred outbox={} message_id=<{}> to={} reply={} retry_in_s={} error=\"{}\"",
+                             m.id, m.message_id, rcpt, r.reply, next - now, r.error);
+                // No server answered at all: the rest of the queue would fail the same way; wait
+                // for this row's backoff instead of walking every mail into the same wall.
+                if (r.reply == 0) {
+                    network_down_ = true;
+                    queue_.clear();
+                }
+                return;
+            }
+        }
+    } catch (const store::Error& e) {
+        // The answer could not be recorded: the row stays as it was (for a sent mail: queued,
+        // so it goes once more with the same Message-ID). Stop this pass; the timer returns.
+        spdlog::error("event=outbox.commit_failed outbox={} outcome={} error=\"{}\"", m.id, mail::to_string(r.outcome),
+                      e.what());
+        queue_.clear();
+        network_down_ = true;  // pause: the same row is still due, and must not go round in a loop
+    } catch (const std::exception& e) {
+        spdlog::error("event=outbox.commit_failed outbox={} outcome={} error=\"{}\"", m.id, mail::to_string(r.outcome),
+                      e.what());
+        queue_.clear();
+        stopped_ = true;  // the test seam's simulated crash: nothing more happens in this run
+    }
+}
+
+void OutboxSender::arm_timer() {
+    std::chrono::milliseconds wait = options_.idle_check;
+    try {
+        if (auto next = store::Outbox(db_).next_due_at()) {
+            auto in = std::chrono::seconds(std::max<std::int64_t>(0, *next - db_.now()));
+            // Rows due now while the server is down wait a little rather than spin.
+            if (network_down_ && in.count() == 0) in = std::chrono::seconds(5);
+            wait = std::min<std::chrono::milliseconds>(wait, in);
+        }
+    } catch (const store::Error& e) {
+        spdlog::warn("event=outbox.read_failed temporary={} error=\"{}\"", e.temporary(), e.what());
+    }
+    timer_.expires_after(wait);
+    timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || stopped_) return;
+        network_down_ = false;
+        pass();
+    });
+}
+
+}  // namespace ticketd::daemon

@@ -1,0 +1,97 @@
+#pragma once
+// The outbox sender: takes due rows from the outbox and submits them through libcurl's SMTP on
+// the Asio loop (daemon/curl_multi: never blocking it), one at a time over a reused connection.
+// Every answer is committed before the next mail goes: sent, retry later with backoff (4xx,
+// network, TLS, authentication), or failed (5xx, or still refused after smtp.give_up_after).
+//
+// A crash between the server's 250 and that commit leaves the row queued: the next start sends
+// the same bytes again, with the same Message-ID, once. The receiving side (and ticketd's own
+// dedupe, for mail that comes back) sees one message.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "config/config.h"
+#include "daemon/curl_multi.h"  // first: includes <utility> before Asio
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "mail/smtp.h"
+#include "store/outbox.h"
+
+namespace ticketd::store {
+class Database;
+}
+
+namespace ticketd::daemon {
+
+struct SenderOptions {
+    /// Looked at this often even when nothing is due (rows queued by the processing thread or
+    /// by `ticketd outbox retry` are also announced through kick()).
+    std::chrono::milliseconds idle_check{std::chrono::seconds(30)};
+    int batch = 100;  ///< rows read per query
+    bool curl_verbose = false;
+    /// Test seam: runs after the server accepted a mail and before that is committed; throwing
+    /// there is a crash at the worst moment.
+    std::function<void(const store::OutboxMail&)> before_commit;
+};
+
+struct FlushStats {
+    int sent = 0, retried = 0, failed = 0;
+    int connections = 0;  ///< SMTP connections opened (one for a whole queue when reuse works)
+};
+
+class OutboxSender {
+public:
+    OutboxSender(boost::asio::io_context& io, store::Database& db,
+                 std::shared_ptr<const config::Config> config, SenderOptions options = {});
+    ~OutboxSender();
+    OutboxSender(const OutboxSender&) = delete;
+    OutboxSender& operator=(const OutboxSender&) = delete;
+
+    void set_config(std::shared_ptr<const config::Config> config);
+    /// Daemon mode: send what is due now, then wait for the next due row (or idle_check).
+    void start();
+    /// Something may be due now (a processed batch, a poll cycle): look soon.
+    void kick();
+    /// `run --once`: send everything due now, then call `done` (on the loop).
+    void flush(std::function<void(FlushStats)> done);
+    /// Start nothing new; a mail in flight is abandoned when the loop stops (and resent once,
+    /// with its Message-ID, on the next start).
+    void stop();
+
+    const FlushStats& stats() const { return stats_; }
+
+private:
+    void pass();
+    void send_next();
+    void on_done(const store::OutboxMail& m, const mail::SmtpResult& r, long long ms);
+    void arm_timer();
+    bool load_credentials(std::string& error);
+
+    boost::asio::io_context& io_;
+    store::Database& db_;
+    std::shared_ptr<const config::Config> config_;
+    SenderOptions options_;
+    CurlMulti multi_;
+    boost::asio::steady_timer timer_;
+    std::vector<store::OutboxMail> queue_;
+    std::optional<mail::SmtpRequest> in_flight_;
+    mail::SmtpOptions smtp_;
+    bool credentials_loaded_ = false;
+    bool running_ = false;  ///< a pass is under way
+    bool again_ = false;    ///< kicked during a pass: look once more before sleeping
+    bool daemon_ = false;
+    bool stopped_ = false;
+    bool network_down_ = false;  ///< the last attempt reached no server: wait before the next
+    std::function<void(FlushStats)> flush_done_;
+    FlushStats stats_;
+    std::mt19937_64 rng_{std::random_device{}()};
+};
+
+}  // namespace ticketd::daemon
