@@ -129,7 +129,8 @@ TEST_F(Cli, IngestingTheSameMessageTwiceCreatesNothingNew) {
 TEST_F(Cli, PipeModeCommitsAndExitsZeroEvenForGarbage) {
     auto r = ticketd({"ingest", "-"}, read_file(demo("01-alice-printer.eml")));
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    // Not a mail at all: kept and quarantined, so the MTA must not retry or bounce it.
+    // Not a mail at all: committed all the same (the lenient parser even files it as a ticket),
+    // so the MTA must not retry or bounce it.
     static const char kJunk[] = "\x00\x01\x02 not a message";
     auto junk = ticketd({"ingest", "-"}, std::string(kJunk, sizeof kJunk - 1));
     EXPECT_EQ(junk.exit_code, 0) << junk.err;
@@ -159,4 +160,46 @@ TEST_F(Cli, ParseJsonSummary) {
     auto j = nlohmann::json::parse(r.out);
     EXPECT_EQ(j["classification"], "bounce");
     EXPECT_EQ(j["subject"], "Undelivered Mail Returned to Sender");
+}
+
+TEST_F(Cli, InboxListShowAndReleaseAQuarantinedMessage) {
+    // 09-malformed.eml nests 60 MIME levels deep: over this desk's limit, so it is quarantined.
+    write_file(config_, read_file(config_) + "limits:\n  max_depth: 20\n");
+    ASSERT_EQ(ticketd({"ingest", demo("01-alice-printer.eml")}).exit_code, 0);
+    const std::string junk = read_file(ticketd::testing::data_dir() / "threading" / "09-malformed.eml");
+    ASSERT_EQ(ticketd({"ingest", "-"}, junk).exit_code, 0);
+
+    auto all = nlohmann::json::parse(ticketd({"inbox", "list", "--json"}).out);
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[1]["state"], "done");  // newest first: the junk is [0]
+    EXPECT_EQ(all[1]["outcome"], "created");
+    EXPECT_EQ(all[1]["ticket"], 1001);
+    EXPECT_EQ(all[1]["source"].get<std::string>().rfind("file:", 0), 0u);
+
+    auto q = nlohmann::json::parse(ticketd({"inbox", "list", "--state", "quarantined", "--json"}).out);
+    ASSERT_EQ(q.size(), 1u);
+    EXPECT_EQ(q[0]["state"], "quarantined");
+    EXPECT_EQ(q[0]["source"], "pipe");
+    EXPECT_TRUE(q[0]["ticket"].is_null());
+    EXPECT_FALSE(q[0]["error"].get<std::string>().empty());
+    const auto id = std::to_string(q[0]["id"].get<std::int64_t>());
+
+    auto text = ticketd({"inbox", "list", "--state", "quarantined"});
+    EXPECT_EQ(text.exit_code, 0);
+    EXPECT_NE(text.out.find("quarantined"), std::string::npos) << text.out;
+
+    // The bytes exactly as they came, for a bug report or `ticketd parse -`.
+    auto raw = ticketd({"inbox", "show", id, "--raw"});
+    EXPECT_EQ(raw.exit_code, 0);
+    EXPECT_EQ(raw.out, junk);
+
+    auto released = ticketd({"inbox", "release", id});
+    EXPECT_EQ(released.exit_code, 0) << released.err;
+    EXPECT_NE(released.out.find("pending"), std::string::npos) << released.out;
+    auto again = ticketd({"inbox", "release", id});
+    EXPECT_EQ(again.exit_code, 1);
+    EXPECT_NE(again.err.find("not quarantined"), std::string::npos) << again.err;
+
+    EXPECT_EQ(ticketd({"inbox", "show", "999"}).exit_code, 1);
+    EXPECT_EQ(ticketd({"inbox", "list", "--state", "sleeping"}).exit_code, 64);
 }
