@@ -14,6 +14,8 @@ PACKAGES=(
   googletest libgtest-dev libgmock-dev python3
   # real servers for integration tests and the demo (IMAP, SMTP sink), the mbsync peer for bench/
   dovecot-imapd python3-aiosmtpd isync openssl sqlite3
+  # system tests: the unit (systemd-analyze, sysusers, tmpfiles), the .deb (cpack's dpkg-shlibdeps), the man page
+  systemd dpkg-dev groff-base
 )
 
 missing=()
