@@ -12,37 +12,90 @@ namespace ticketd::parsers {
 namespace {
 
 // Lower-case ASCII, non-breaking spaces to spaces, full-width colons to ':', runs of blanks to one, '*' and '_' (bold
-// and underline as plain-text clients render HTML) dropped, ends trimmed.
-std::string normalise(std::string_view s) {
-    std::string r;
-    r.reserve(s.size());
+// and underline as plain-text clients render HTML) dropped, ends trimmed. Written into `r` (a buffer the caller
+// reuses: this runs on most lines of every body) and stopped once `r` holds `cap` bytes: the output only grows, so
+// a capped result is a prefix of the whole one, which is all a starts-with test needs. True when complete.
+// Case folding is ASCII only (std::tolower is locale-dependent per byte and cost a libc call per byte).
+bool normalise_into(std::string_view s, std::string& r, std::size_t cap = std::string::npos) {
+    // The output is never longer than the input (each byte written consumes at least one, a
+    // space stands for the blanks before it): write through a pointer, trim at the end.
+    r.resize(std::min(s.size(), cap));
+    char* out = r.data();
+    std::size_t len = 0;
+    bool complete = true;
     bool space = false;
     for (std::size_t i = 0; i < s.size(); ++i) {
         unsigned char c = static_cast<unsigned char>(s[i]);
-        bool blank = c == ' ' || c == '\t' || c == '\r';
-        if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xA0) {
+        bool blank = false;
+        if (c < 0x80) {
+            if (c == '*') continue;
+            blank = c == ' ' || c == '\t' || c == '\r';
+        } else if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xA0) {
             blank = true;
             ++i;
         } else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
                    static_cast<unsigned char>(s[i + 2]) == 0xAF) {
             blank = true;
             i += 2;
-        }
-        if (c == 0xEF && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xBC &&
-            static_cast<unsigned char>(s[i + 2]) == 0x9A) {  // CJK full-width colon
+        } else if (c == 0xEF && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xBC &&
+                   static_cast<unsigned char>(s[i + 2]) == 0x9A) {  // CJK full-width colon
             i += 2;
             c = ':';
         }
-        if (c == '*') continue;
         if (blank) {
-            space = !r.empty();
+            space = len > 0;
             continue;
         }
-        if (space) r += ' ';
+        if (len >= cap) {
+            complete = false;
+            break;
+        }
+        if (space) {
+            out[len++] = ' ';
+            if (len >= cap) {
+                complete = false;
+                break;
+            }
+        }
         space = false;
-        r += static_cast<char>(std::tolower(c));
+        out[len++] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
     }
+    r.resize(len);
+    return complete;
+}
+
+std::string normalise(std::string_view s) {
+    std::string r;
+    r.reserve(s.size());
+    normalise_into(s, r);
     return r;
+}
+
+// A thread's reusable buffer for normalise_into (parse() runs on any thread).
+std::string& scratch() {
+    thread_local std::string buf;
+    return buf;
+}
+
+// Whether normalise(raw) can end with ':': its last byte that normalise does not drop (blanks,
+// '*', the bytes of U+00A0 and U+202F) is ':' or the last byte of U+FF1A. A necessary
+// condition, true for some lines that then fail the full test; it spares most lines the copy.
+bool may_end_with_colon(std::string_view raw) {
+    for (std::size_t i = raw.size(); i-- > 0;) {
+        const auto c = static_cast<unsigned char>(raw[i]);
+        if (c == ' ' || c == '\t' || c == '\r' || c == '*' || c == 0xC2 || c == 0xA0 || c == 0xE2 || c == 0x80 ||
+            c == 0xAF)
+            continue;
+        return c == ':' || c == 0x9A;
+    }
+    return false;
+}
+
+template <std::size_t N>
+constexpr std::size_t longest(const std::array<std::string_view, N>& words) {
+    std::size_t m = 0;
+    for (auto w : words) m = w.size() > m ? w.size() : m;
+    return m;
 }
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
@@ -75,8 +128,9 @@ bool has_colon(std::string_view raw) {
 namespace reply {
 
 bool is_attribution(std::string_view raw, bool next_is_quote) {
-    if (raw.size() > 400 || !has_colon(raw)) return false;
-    std::string l = normalise(raw);
+    if (raw.size() > 400 || !has_colon(raw) || !may_end_with_colon(raw)) return false;
+    std::string& l = scratch();
+    normalise_into(raw, l);
     if (!ends_with(l, ":")) return false;
     l.pop_back();
     while (!l.empty() && l.back() == ' ') l.pop_back();
@@ -103,8 +157,7 @@ bool is_attribution(std::string_view raw, bool next_is_quote) {
 
 bool is_separator_marker(std::string_view raw) {
     if (raw.size() > 200) return false;
-    std::string l = normalise(raw);
-    static constexpr std::array phrases{
+    static constexpr std::array<std::string_view, 25> phrases{
         "original message", "forwarded message", "ursprüngliche nachricht",
         "weitergeleitete nachricht", "message d'origine", "message original", "message transféré",
         "mensaje original", "mensaje reenviado", "oorspronkelijk bericht", "doorgestuurd bericht",
@@ -112,15 +165,23 @@ bool is_separator_marker(std::string_view raw) {
         "ursprungligt meddelande", "vidarebefordrat meddelande", "oprindelig meddelelse",
         "videresendt melding", "opprinnelig melding", "alkuperäinen viesti", "původní zpráva",
         "oryginalna wiadomość", "исходное сообщение", "пересылаемое сообщение"};
-    bool dashed = starts_with(l, "--") || starts_with(l, "__") || starts_with(l, "==");
-    for (std::string_view p : phrases)
-        if (contains(l, p) && (dashed || l.size() < p.size() + 12)) return true;
     // Apple Mail and friends: a sentence, then the forwarded headers.
-    static constexpr std::array starts{"begin forwarded message:", "anfang der weitergeleiteten nachricht:",
-                                       "début du message réexpédié", "debut du message reexpedie",
-                                       "inicio del mensaje reenviado:", "begin doorgestuurd bericht:",
-                                       "inizio messaggio inoltrato:", "início da mensagem reencaminhada:",
-                                       "vidarebefordrat brev:"};
+    static constexpr std::array<std::string_view, 9> starts{
+        "begin forwarded message:", "anfang der weitergeleiteten nachricht:",
+        "début du message réexpédié", "debut du message reexpedie",
+        "inicio del mensaje reenviado:", "begin doorgestuurd bericht:",
+        "inizio messaggio inoltrato:", "início da mensagem reencaminhada:",
+        "vidarebefordrat brev:"};
+    // An undashed marker is shorter than its phrase + 12, and the starts are prefixes: past
+    // this many normalised bytes only a dashed line needs the rest (most lines are prose).
+    static constexpr std::size_t cap = std::max(longest(phrases) + 12, longest(starts));
+    std::string& l = scratch();
+    const bool whole = normalise_into(raw, l, cap);
+    const bool dashed = starts_with(l, "--") || starts_with(l, "__") || starts_with(l, "==");
+    if (!whole && dashed) normalise_into(raw, l);
+    if (whole || dashed)
+        for (std::string_view p : phrases)
+            if ((dashed || l.size() < p.size() + 12) && contains(l, p)) return true;
     for (std::string_view p : starts)
         if (starts_with(l, p)) return true;
     // Outlook's rule: a line of underscores (it draws the separator as 32 of them).
@@ -129,26 +190,39 @@ bool is_separator_marker(std::string_view raw) {
 
 char outlook_field(std::string_view raw) {
     if (raw.size() > 1000 || !has_colon(raw)) return 0;
-    std::string l = normalise(raw);
-    auto field = [&](std::initializer_list<std::string_view> names) {
+    static constexpr std::array<std::string_view, 13> from{
+        "from", "von", "de", "van", "da", "från", "fra", "lähettäjä", "od", "от", "差出人", "发件人", "寄件者"};
+    static constexpr std::array<std::string_view, 21> sent{
+        "sent", "date", "gesendet", "datum", "envoyé", "envoye", "enviado", "enviada", "fecha",
+        "verzonden", "inviato", "data", "skickat", "sendt", "lähetetty", "odesláno",
+        "отправлено", "date de l'envoi", "送信日時", "发送时间", "日期"};
+    static constexpr std::array<std::string_view, 19> to{
+        "to", "cc", "an", "à", "a", "para", "aan", "per", "till", "til", "vastaanottaja", "komu",
+        "кому", "kopie", "copie", "copia", "宛先", "收件人", "收件者"};
+    static constexpr std::array<std::string_view, 16> subject{
+        "subject", "betreff", "objet", "asunto", "onderwerp", "oggetto", "assunto", "ämne",
+        "emne", "aihe", "předmět", "temat", "тема", "件名", "主题", "主旨"};
+    // A field name, then ':' or " :": the first longest-name + 2 normalised bytes decide.
+    static constexpr std::size_t cap =
+        std::max({longest(from), longest(sent), longest(to), longest(subject)}) + 2;
+    std::string& l = scratch();
+    normalise_into(raw, l, cap);
+    // Names hold no ':', so "<name>:" or "<name> :" puts the line's first ':' right after the
+    // name or its space: the name is what precedes that colon (one lookup, not a scan per name).
+    const std::size_t colon = l.find(':');
+    if (colon == std::string::npos) return 0;
+    const std::string_view head = std::string_view(l).substr(0, colon);
+    const std::string_view spaced =
+        colon > 0 && l[colon - 1] == ' ' ? head.substr(0, colon - 1) : std::string_view();
+    auto field = [&](const auto& names) {
         for (std::string_view n : names)
-            if (starts_with(l, n) && l.size() > n.size() &&
-                (l[n.size()] == ':' || (l[n.size()] == ' ' && l.size() > n.size() + 1 && l[n.size() + 1] == ':')))
-                return true;
+            if (n == head || n == spaced) return true;
         return false;
     };
-    if (field({"from", "von", "de", "van", "da", "från", "fra", "lähettäjä", "od", "от", "差出人", "发件人", "寄件者"}))
-        return 'f';
-    if (field({"sent", "date", "gesendet", "datum", "envoyé", "envoye", "enviado", "enviada", "fecha",
-               "verzonden", "inviato", "data", "skickat", "sendt", "lähetetty", "odesláno",
-               "отправлено", "date de l'envoi", "送信日時", "发送时间", "日期"}))
-        return 's';
-    if (field({"to", "cc", "an", "à", "a", "para", "aan", "per", "till", "til", "vastaanottaja", "komu",
-               "кому", "kopie", "copie", "copia", "宛先", "收件人", "收件者"}))
-        return 't';
-    if (field({"subject", "betreff", "objet", "asunto", "onderwerp", "oggetto", "assunto", "ämne",
-               "emne", "aihe", "předmět", "temat", "тема", "件名", "主题", "主旨"}))
-        return 'j';
+    if (field(from)) return 'f';
+    if (field(sent)) return 's';
+    if (field(to)) return 't';
+    if (field(subject)) return 'j';
     return 0;
 }
 
@@ -249,7 +323,9 @@ std::size_t history_start(const std::vector<std::string_view>& lines, std::size_
     if (reply::is_separator_marker(lines[i]) || outlook_block_at(lines, i)) return i;
     if (quoted(lines[i])) return lines.size();
     if (reply::is_attribution(lines[i], next_quote)) return i;
-    if (i + 1 < lines.size() && !blank(lines[i + 1]) && !quoted(lines[i + 1])) {
+    // A wrapped attribution needs a colon in one of its two lines: test that before joining.
+    if (i + 1 < lines.size() && !blank(lines[i + 1]) && !quoted(lines[i + 1]) &&
+        (has_colon(lines[i]) || has_colon(lines[i + 1]))) {
         std::string two(lines[i]);
         two += ' ';
         two.append(lines[i + 1]);
