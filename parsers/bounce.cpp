@@ -35,24 +35,6 @@ std::string top_content_type(const Message& m) {
     return h ? lower(h->value) : std::string();
 }
 
-// The report's own text: the first outer text leaf, lower-cased, bounded.
-std::string report_text(const Message& m) {
-    std::string t;
-    for (const Leaf& l : m.leaves) {
-        if (l.in_rfc822 || !l.is_text || is_headers_type(l.content_type)) continue;
-        if (l.content_type == "text/plain") {
-            t = lower(std::string_view(l.text).substr(0, kScanBytes));
-        } else if (l.content_type == "text/html") {
-            t = lower(html_to_text(std::string_view(l.text).substr(0, kScanBytes * 4)));
-        } else {
-            continue;
-        }
-        if (!trim(t).empty()) break;
-    }
-    if (trim(t).empty() && !m.body.empty()) t = lower(std::string_view(m.body).substr(0, kScanBytes));
-    return t;
-}
-
 // MAILER-DAEMON, postmaster and the display names MTAs give themselves.
 bool daemon_sender(const Message& m, std::string* why) {
     static constexpr std::array locals{"mailer-daemon", "mailer_daemon", "mailerdaemon", "postmaster",
@@ -375,7 +357,26 @@ DsnFields parse_delivery_status(std::string_view t) {
     return f;
 }
 
-BounceVerdict detect_bounce(const Message& m) {
+std::string bounce_report_text(const Message& m) {
+    std::string t;
+    for (const Leaf& l : m.leaves) {
+        if (l.in_rfc822 || !l.is_text) continue;
+        if (l.content_type == "text/plain") {
+            t = std::string_view(l.text).substr(0, kScanBytes);
+        } else if (l.content_type == "text/html") {
+            t = html_to_text(std::string_view(l.text).substr(0, kScanBytes * 4));
+        } else {
+            continue;
+        }
+        if (!trim(t).empty()) break;
+    }
+    if (trim(t).empty()) t = std::string_view(m.body).substr(0, kScanBytes);
+    return t;
+}
+
+BounceVerdict detect_bounce(const Message& m) { return detect_bounce(m, bounce_report_text(m)); }
+
+BounceVerdict detect_bounce(const Message& m, std::string_view report) {
     std::string ct = top_content_type(m);
     if (starts_with(ct, "multipart/report")) {
         if (contains(ct, "delivery-status")) return {true, "multipart/report; report-type=delivery-status"};
@@ -392,23 +393,27 @@ BounceVerdict detect_bounce(const Message& m) {
     std::string subject = lower(trim(m.subject));
     bool replyish = reply_or_forward_subject(subject);
     const char* subj = replyish ? nullptr : bounce_subject(subject);
-    std::string body = report_text(m);
-    const char* phrase = bounce_phrase(body);
+    std::string body = lower(report);
     std::string who;
     bool daemon = daemon_sender(m, &who);
     bool null = null_sender(m);
 
-    if ((daemon || null) && (subj || phrase)) {
-        std::string r = daemon ? who : std::string("Return-Path: <>");
-        r += subj ? std::string(", subject says \"") + subj + "\"" : std::string(", body says \"") + phrase + "\"";
-        return {true, r};
+    // The phrase scans read up to 32 KiB each: only when their answer is used.
+    if (daemon || null) {
+        const char* phrase = subj ? nullptr : bounce_phrase(body);
+        if (subj || phrase) {
+            std::string r = daemon ? who : std::string("Return-Path: <>");
+            r += subj ? std::string(", subject says \"") + subj + "\"" : std::string(", body says \"") + phrase + "\"";
+            return {true, r};
+        }
     }
     if (null && encloses_message(m)) return {true, "Return-Path: <> and the original message returned"};
-    if (const char* mta = mta_sentence(body); subj && mta) {
+    if (const char* mta = subj ? mta_sentence(body) : nullptr) {
         return {true, std::string("subject says \"") + subj + "\", body says \"" + mta + "\""};
     }
     // Amazon SES delivers bounce and complaint notifications as SNS JSON.
     std::string compact;
+    compact.reserve(body.size());
     for (char c : body)
         if (!std::isspace(static_cast<unsigned char>(c))) compact += c;
     if (contains(compact, "\"notificationtype\":\"bounce\"")) return {true, "SES notification: Bounce"};
@@ -419,7 +424,9 @@ BounceVerdict detect_bounce(const Message& m) {
     return {};
 }
 
-BounceInfo read_bounce(const Message& m) {
+BounceInfo read_bounce(const Message& m) { return read_bounce(m, bounce_report_text(m)); }
+
+BounceInfo read_bounce(const Message& m, std::string_view report) {
     BounceInfo info;
     DsnFields dsn;
     for (const Leaf& l : m.leaves) {
@@ -468,15 +475,6 @@ BounceInfo read_bounce(const Message& m) {
         for (std::string& a : addresses_in(h.value))
             if (info.failed_recipients.size() < 1000) info.failed_recipients.push_back(std::move(a));
     }
-    std::string report;
-    for (const Leaf& l : m.leaves)
-        if (!l.in_rfc822 && l.is_text && (l.content_type == "text/plain" || l.content_type == "text/html")) {
-            report = l.content_type == "text/html" ? html_to_text(std::string_view(l.text).substr(0, 4 * kScanBytes))
-                                                   : std::string(std::string_view(l.text).substr(0, kScanBytes));
-            if (!trim(report).empty()) break;
-        }
-    if (trim(report).empty()) report = std::string(std::string_view(m.body).substr(0, kScanBytes));
-
     std::vector<std::string> own;
     for (const auto* list : {&m.from, &m.to, &m.cc, &m.sender, &m.reply_to})
         for (const Address& a : *list) own.push_back(lower(a.address));
@@ -494,7 +492,7 @@ BounceInfo read_bounce(const Message& m) {
         bool want = info.failed_recipients.empty();
         while (pos < report.size()) {
             std::size_t nl = report.find('\n', pos);
-            if (nl == std::string::npos) nl = report.size();
+            if (nl == std::string_view::npos) nl = report.size();
             std::string_view line(report.data() + pos, nl - pos);
             pos = nl + 1;
             if (starts_returned_copy(line)) break;

@@ -27,10 +27,19 @@ struct BounceVerdict {
     std::string reason;  ///< the evidence
 };
 
+/// The report's own text as the MTA wrote it: the first outer text/plain leaf (its first
+/// 32 KiB) or text/html leaf (as text) that is not blank, else the start of the body. Both
+/// functions below read it; classify() makes it once for both (HTML to text is costly).
+std::string bounce_report_text(const Message& m);
+
 /// Is `m` a delivery report? Pure; reads headers, leaves and the From address.
 BounceVerdict detect_bounce(const Message& m);
+/// The same with `report` = bounce_report_text(m).
+BounceVerdict detect_bounce(const Message& m, std::string_view report);
 
 /// What the report says (best effort; fields stay empty when the report does not say).
 BounceInfo read_bounce(const Message& m);
+/// The same with `report` = bounce_report_text(m).
+BounceInfo read_bounce(const Message& m, std::string_view report);
 
 }  // namespace ticketd::parsers

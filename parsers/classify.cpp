@@ -77,10 +77,11 @@ ClassifyResult classify(const Message& m, const ClassifyOptions& options) {
 
     // 1. Bounces first: a DSN often also carries Auto-Submitted or a null sender, and being
     //    matched to the message it reports on is worth more than "do not answer".
-    if (BounceVerdict b = detect_bounce(m); b.bounce) {
+    const std::string report = bounce_report_text(m);
+    if (BounceVerdict b = detect_bounce(m, report); b.bounce) {
         r.classification = Classification::bounce;
         r.reason = b.reason;
-        r.bounce = read_bounce(m);
+        r.bounce = read_bounce(m, report);
         return r;
     }
 

@@ -417,6 +417,21 @@ std::string html_to_text(std::string_view html, const HtmlLimits& limits) {
     return tidy(w.take());
 }
 
-std::string html_to_text(std::string_view html) { return html_to_text(html, HtmlLimits{}); }
+std::string html_to_text(std::string_view html) {
+    // parse() converts the same part twice: for the body, then for the bounce check (which
+    // reads the first 128 KiB of the first text part). The result depends on the bytes only,
+    // so each thread keeps its last small conversion; gumbo's parse dwarfs the comparison.
+    constexpr std::size_t kMemoBytes = 128 * 1024;
+    struct Memo {
+        std::string html, text;
+    };
+    thread_local Memo memo;
+    if (html.size() > kMemoBytes) return html_to_text(html, HtmlLimits{});
+    if (!memo.html.empty() && html == memo.html) return memo.text;
+    std::string text = html_to_text(html, HtmlLimits{});
+    memo.html.assign(html);
+    memo.text = text;
+    return text;
+}
 
 }  // namespace ticketd::parsers
