@@ -145,8 +145,12 @@ void extract_body(Message& m) {
         std::string t = text_of(i);
         if (blank(t)) continue;
         while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
-        if (!m.body.empty()) m.body += "\n\n";
-        m.body += t;
+        if (m.body.empty()) {
+            m.body = std::move(t);  // most mail has one text part: no second copy
+        } else {
+            m.body += "\n\n";
+            m.body += t;
+        }
     }
     if (!html.empty()) {
         const Leaf& l = m.leaves[html.front()];

@@ -87,7 +87,7 @@ public:
     Walker(Message& m, const Limits& limits, std::vector<std::string> rfc822_raw)
         : m_(m), lim_(limits), rfc822_raw_(std::move(rfc822_raw)) {}
 
-    void top(const mimetic::MimeEntity& e) {
+    void top(mimetic::MimeEntity& e) {
         const auto fs = fields_of(e);
         fill_message_headers(fs);
         walk(e, fs, 0, false, false);
@@ -151,7 +151,7 @@ private:
         if (m_.warnings.size() < 100) m_.warnings.push_back(ParseWarning{std::move(w)});
     }
 
-    void walk(const mimetic::MimeEntity& e, const std::vector<RawField>& fs, int depth, bool in_rfc822,
+    void walk(mimetic::MimeEntity& e, const std::vector<RawField>& fs, int depth, bool in_rfc822,
               bool parent_digest) {
         if (++parts_ > lim_.max_parts || depth > lim_.max_depth) {
             if (!limit_warned_) warn("MIME structure cut at the part or depth limit");
@@ -172,7 +172,7 @@ private:
         const auto& body = e.body();
         if (ct.type == "multipart" && !body.parts().empty()) {
             const bool digest = ct.subtype == "digest";
-            for (const auto* child : body.parts()) {
+            for (auto* child : e.body().parts()) {
                 const auto cfs = fields_of(*child);
                 walk(*child, cfs, depth + 1, in_rfc822, digest);
             }
@@ -189,7 +189,7 @@ private:
                     if (parse_nested(std::move(raw), depth, in_rfc822)) return;
                 }
             } else if (!body.parts().empty() && !body.parts().front()->header().empty()) {
-                const auto& child = *body.parts().front();
+                auto& child = *e.body().parts().front();
                 const auto cfs = fields_of(child);
                 add_forwarded(child, cfs);
                 walk(child, cfs, depth + 1, true, false);
@@ -278,15 +278,18 @@ private:
         m_.forwarded.push_back(std::move(f));
     }
 
-    void add_leaf(const mimetic::MimeEntity& e, const std::vector<RawField>& fs, const ContentTypeValue& ct,
+    void add_leaf(mimetic::MimeEntity& e, const std::vector<RawField>& fs, const ContentTypeValue& ct,
                   int depth, bool in_rfc822) {
-        const auto& body = e.body();
-        add_leaf_bytes(fs, ct, depth, in_rfc822, std::string_view(body.data(), body.size()));
+        // mimetic's copy of the body is not read again once it is a leaf: the leaf takes it
+        // when it needs no decoding (no copy of a large 8-bit or binary body).
+        std::string& body = e.body();
+        add_leaf_bytes(fs, ct, depth, in_rfc822, std::string_view(body.data(), body.size()), false, &body);
     }
 
     /// `as_text`: show the bytes as text whatever the type (a structure that did not parse).
+    /// `owner`: the string `raw` views, which the leaf may take instead of copying `raw`.
     void add_leaf_bytes(const std::vector<RawField>& fs, const ContentTypeValue& ct, int depth, bool in_rfc822,
-                        std::string_view raw, bool as_text = false) {
+                        std::string_view raw, bool as_text = false, std::string* owner = nullptr) {
         Leaf leaf;
         leaf.content_type = ct.type + "/" + ct.subtype;
         leaf.charset = ascii_lower(trim(param(ct.params, "charset")));
@@ -328,6 +331,8 @@ private:
                 warn("no uuencoded data in part " + leaf.content_type + ": kept undecoded");
                 leaf.data.assign(raw);
             }
+        } else if (owner) {
+            leaf.data = std::move(*owner);
         } else {
             leaf.data.assign(raw);
         }

@@ -266,6 +266,9 @@ std::string join(const std::vector<std::string_view>& lines, std::size_t b, std:
     while (e > b && blank(lines[e - 1])) --e;
     // Inline replies leave gaps where quotes were taken out: one blank line is enough.
     std::string r;
+    std::size_t size = 0;
+    for (std::size_t i = b; i < e; ++i) size += lines[i].size() + 1;
+    r.reserve(size);
     bool prev_blank = false;
     for (std::size_t i = b; i < e; ++i) {
         bool bl = blank(lines[i]);
