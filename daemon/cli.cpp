@@ -14,6 +14,7 @@
 #include "daemon/cli_inbox.h"
 #include "daemon/cli_util.h"
 #include "daemon/cli_rules.h"
+#include "daemon/cli_backup.h"
 #include "daemon/cli_status.h"
 #include "daemon/cli_outbox.h"
 #include "daemon/logging.h"
@@ -233,6 +234,7 @@ int run_cli(int argc, char** argv) {
     auto outbox_cmd = add_outbox_commands(app, config_path);
 
     auto status_cmd = add_status_command(app, config_path);
+    auto backup_cmd = add_backup_command(app, config_path);
     auto rules_cmd = add_rules_commands(app, config_path);
 
     auto inbox_cmd = add_inbox_commands(app, config_path);
@@ -251,6 +253,7 @@ int run_cli(int argc, char** argv) {
         if (*tshow) return cmd_tickets_show(config_path, show_number, show_json);
         if (auto rc = outbox_cmd()) return *rc;
         if (auto rc = status_cmd()) return *rc;
+        if (auto rc = backup_cmd()) return *rc;
         if (auto rc = rules_cmd()) return *rc;
         if (auto rc = inbox_cmd()) return *rc;
     } catch (const store::Error& e) {
