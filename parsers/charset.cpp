@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <cstring>
 #include <cerrno>
 #include <map>
 #include <memory>
@@ -123,19 +122,22 @@ std::string windows1252(std::string_view in, bool& exact) {
         0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
         0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
         0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
-    // The UTF-8 of each byte from 0x80: its length, then its bytes.
+    // The UTF-8 of every byte: its length, whether windows-1252 leaves it unassigned, its bytes.
     struct Utf8 {
         unsigned char len;
+        bool unassigned;
         char bytes[3];
     };
-    static const auto high = [] {
-        std::array<Utf8, 128> t{};
-        for (unsigned b = 0x80; b < 0x100; ++b) {
-            const unsigned cp = b < 0xA0 && c1[b - 0x80] ? c1[b - 0x80] : b;
+    static const auto table = [] {
+        std::array<Utf8, 256> t{};
+        for (unsigned b = 0; b < 0x100; ++b) {
+            const bool c1_byte = b >= 0x80 && b < 0xA0;
+            const unsigned cp = c1_byte && c1[b - 0x80] ? c1[b - 0x80] : b;
             std::string u;
             append_codepoint(u, cp);
-            t[b - 0x80].len = static_cast<unsigned char>(u.size());
-            std::copy(u.begin(), u.end(), t[b - 0x80].bytes);
+            t[b].len = static_cast<unsigned char>(u.size());
+            t[b].unassigned = c1_byte && !c1[b - 0x80];
+            std::copy(u.begin(), u.end(), t[b].bytes);
         }
         return t;
     }();
@@ -143,47 +145,38 @@ std::string windows1252(std::string_view in, bool& exact) {
     out.reserve(in.size() + in.size() / 2 + 16);
     const auto* p = reinterpret_cast<const unsigned char*>(in.data());
     const std::size_t n = in.size();
+    // Output goes through a small buffer; each byte is a table copy without branches, which
+    // matters on the binary data mislabelled as text that reaches here (ASCII and 8-bit bytes
+    // interleaved made a branchy loop mispredict on most bytes). ASCII words go eight at a time.
     char buf[4096];
     std::size_t used = 0;
+    bool unassigned = false;
     std::size_t i = 0;
     while (i < n) {
-        std::size_t j = i;
-        while (j + 8 <= n) {
-            std::uint64_t w;
-            __builtin_memcpy(&w, p + j, 8);
-            if (w & 0x8080808080808080ULL) break;
-            j += 8;
-        }
-        while (j < n && p[j] < 0x80) ++j;
-        // Short runs (text mixed with 8-bit bytes) join the buffer; long ones are copied whole.
-        if (j - i >= 64) {
+        if (used + 8 > sizeof buf) {
             out.append(buf, used);
             used = 0;
-            out.append(in.data() + i, j - i);
-        } else if (j > i) {
-            if (used + (j - i) > sizeof buf) {
-                out.append(buf, used);
-                used = 0;
-            }
-            std::memcpy(buf + used, p + i, j - i);
-            used += j - i;
         }
-        // 8-bit bytes go through the buffer too: most such text has many in a row.
-        for (; j < n && p[j] >= 0x80; ++j) {
-            if (used + 3 > sizeof buf) {
-                out.append(buf, used);
-                used = 0;
+        if (i + 8 <= n) {
+            std::uint64_t w;
+            __builtin_memcpy(&w, p + i, 8);
+            if (!(w & 0x8080808080808080ULL)) {
+                __builtin_memcpy(buf + used, p + i, 8);
+                used += 8;
+                i += 8;
+                continue;
             }
-            const Utf8& u = high[p[j] - 0x80];
-            if (p[j] < 0xA0 && !c1[p[j] - 0x80]) exact = false;
-            buf[used] = u.bytes[0];
-            buf[used + 1] = u.bytes[1];
-            buf[used + 2] = u.bytes[2];
-            used += u.len;
         }
-        i = j;
+        const Utf8& u = table[p[i]];
+        buf[used] = u.bytes[0];
+        buf[used + 1] = u.bytes[1];
+        buf[used + 2] = u.bytes[2];
+        used += u.len;
+        unassigned |= u.unassigned;
+        ++i;
     }
     out.append(buf, used);
+    if (unassigned) exact = false;
     return out;
 }
 
