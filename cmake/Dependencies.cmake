@@ -8,6 +8,10 @@ find_package(fmt REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(OpenSSL REQUIRED)
+# Howard Hinnant's date/tz (libhowardhinnant-date-dev): IANA zones for SLA calendars, since GCC 12 has
+# no C++20 tz database. Debian builds it with USE_OS_TZDB=1 (date::date-tz carries the define): it
+# reads the OS tzdata in /usr/share/zoneinfo and never downloads one.
+find_package(date REQUIRED)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
