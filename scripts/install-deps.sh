@@ -10,6 +10,8 @@ PACKAGES=(
   libmimetic-dev libsqlite3-dev libyaml-cpp-dev libboost-dev libcurl4-openssl-dev libssl-dev
   libcli11-dev libspdlog-dev libfmt-dev libre2-dev nlohmann-json3-dev libkainjow-mustache-dev
   libgumbo-dev libsystemd-dev libhowardhinnant-date-dev libicu-dev
+  # the IANA time-zone database SLA calendars read (date/tz with USE_OS_TZDB); slim images lack it
+  tzdata
   # tests
   googletest libgtest-dev libgmock-dev python3
   # real servers for integration tests and the demo (IMAP, SMTP sink), the mbsync peer for bench/
