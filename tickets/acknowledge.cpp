@@ -6,6 +6,7 @@
 #include "store/outbox.h"
 #include "store/tickets.h"
 #include "tickets/ids.h"
+#include "rules/rules.h"
 #include "tickets/threading.h"
 
 namespace ticketd::tickets {
@@ -109,9 +110,6 @@ void acknowledge_new_ticket(store::Database& db, const Ingested& ing) {
     const auto& cfg = ing.config;
     if (!cfg.smtp || !cfg.auto_reply.enabled) return;  // nothing is sent without smtp:
     if (ing.outcome.outcome != Outcome::created && ing.outcome.outcome != Outcome::linked) return;
-    const auto tmpl = cfg.templates.find(cfg.auto_reply.template_name);
-    if (tmpl == cfg.templates.end()) return;  // config load refuses this; never half-send
-
     store::Outbox outbox(db);
     store::Events events(db);
     const std::int64_t now = db.now();
@@ -125,6 +123,28 @@ void acknowledge_new_ticket(store::Database& db, const Ingested& ing) {
         ev.detail = detail;
         events.add(ev);
     };
+
+    // The admins' rules may say no, or choose the template; they never override the loop
+    // checks below (a rule cannot make us answer a machine).
+    std::string template_name = cfg.auto_reply.template_name;
+    if (ing.rules && ing.rules->auto_reply) {
+        std::string by;
+        for (const auto& f : ing.rules->fired) by += (by.empty() ? "" : ", ") + f.rule;
+        if (!ing.rules->auto_reply->enabled) {
+            event("auto_reply.suppressed", "no acknowledgement: a rule says auto_reply: false (rules fired: " + by + ")");
+            return;
+        }
+        if (!ing.rules->auto_reply->template_name.empty()) template_name = ing.rules->auto_reply->template_name;
+    }
+    auto tmpl = cfg.templates.find(template_name);
+    if (tmpl == cfg.templates.end()) {
+        // Config load checks the default; a rule naming a template that is gone falls back to
+        // it rather than leaving the requester without an answer.
+        event("auto_reply.template_missing", "no template '" + template_name + "'; using '" +
+                                                 cfg.auto_reply.template_name + "'");
+        tmpl = cfg.templates.find(cfg.auto_reply.template_name);
+        if (tmpl == cfg.templates.end()) return;
+    }
 
     const std::string to = parsers::ascii_lower(ing.ticket.requester_address);
     const int recent = to.empty() ? 0 : outbox.automatic_to_since(to, now - 3600);

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "config/rules_loader.h"
 #include "config/templates.h"
 #include "parsers/parse.h"
 #include "store/database.h"
@@ -132,6 +133,38 @@ TEST_F(AckTest, AtMostNPerSenderPerHour) {
     auto out = ingest(mail("flood@example.org", "", "f9@example.org", "Issue 9"));
     EXPECT_EQ(store::Outbox(db).count(store::OutboxState::queued), 3);
     EXPECT_TRUE(events_of(*out.ticket_id, "auto_reply.suppressed").empty());
+}
+
+TEST_F(AckTest, RulesCanSayNoOrChooseTheTemplateButNeverAnswerMachines) {
+    std::vector<config::ConfigError> errors;
+    config::load_rule_text(R"(rules:
+  - name: No reply to partners
+    when: { from: { domain: partner.example } }
+    then: { auto_reply: false }
+  - name: VIP template
+    when: { from: { domain: vip.example } }
+    then: { auto_reply: relayed_reply }
+  - name: Answer everything
+    when: { subject: { contains: ooo } }
+    then: { auto_reply: acknowledgement }
+)",
+                           "rules.yaml", cfg->rules, errors);
+    ASSERT_TRUE(errors.empty()) << errors[0].to_string();
+    auto partner = ingest(mail("pat@partner.example", "", "p1@partner.example"));
+    auto ev = events_of(*partner.ticket_id, "auto_reply.suppressed");
+    ASSERT_EQ(ev.size(), 1u);
+    EXPECT_NE(ev[0].detail.find("No reply to partners"), std::string::npos) << ev[0].detail;
+
+    auto vip = ingest(mail("val@vip.example", "", "v1@vip.example"));
+    auto rows = store::Outbox(db).for_ticket(*vip.ticket_id);
+    ASSERT_EQ(rows.size(), 1u);
+    auto parsed = std::get<parsers::Message>(parsers::parse(store::Outbox(db).get(rows[0].id)->raw));
+    EXPECT_EQ(parsed.body.find("We have opened ticket"), std::string::npos);  // not the acknowledgement text
+
+    auto machine = ingest(mail("ann@example.org", "X-Auto-Response-Suppress: OOF, AutoReply\r\n", "o1@example.org",
+                               "ooo: away"));
+    ASSERT_TRUE(machine.ticket_id);
+    EXPECT_TRUE(store::Outbox(db).for_ticket(*machine.ticket_id).empty());
 }
 
 TEST_F(AckTest, NothingWithoutSmtpOrWhenDisabled) {
