@@ -124,8 +124,9 @@ void read_imap(Reader& r, const YAML::Node& node, std::vector<ImapAccount>& acco
     std::set<std::string> names;
     for (const auto& item : node) {
         ImapAccount a;
-        std::string after = "seen";
-        YAML::Mark after_mark = item.Mark(), url_mark = item.Mark(), name_mark = item.Mark();
+        std::string after = "seen", start_from = "all";
+        YAML::Mark after_mark = item.Mark(), url_mark = item.Mark(), name_mark = item.Mark(),
+                   start_mark = item.Mark();
         r.map(item, "imap[]",
               {
                   {"name",
@@ -162,6 +163,11 @@ void read_imap(Reader& r, const YAML::Node& node, std::vector<ImapAccount>& acco
                    [&](const YAML::Node& n, const std::string& p) { r.integer(n, p, a.connections, 1, 16); }},
                   {"max_fetch_attempts",
                    [&](const YAML::Node& n, const std::string& p) { r.integer(n, p, a.max_fetch_attempts, 1, 100); }},
+                  {"start_from",
+                   [&](const YAML::Node& n, const std::string& p) {
+                       start_mark = n.Mark();
+                       r.string(n, p, start_from);
+                   }},
                   {"connect_timeout",
                    [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, a.connect_timeout); }},
                   {"timeout",
@@ -189,6 +195,17 @@ void read_imap(Reader& r, const YAML::Node& node, std::vector<ImapAccount>& acco
             r.error(after_mark, "imap." + a.name + ": after_ingest: move needs processed_folder");
         if (a.poll_interval < std::chrono::seconds(1))
             r.error(item.Mark(), "imap." + a.name + ".poll_interval: must be at least 1s");
+        if (start_from == "all") a.start_from = ImapAccount::StartFrom::all;
+        else if (start_from == "new") a.start_from = ImapAccount::StartFrom::now;
+        else if (auto d = parse_iso_date(start_from)) {
+            a.start_from = ImapAccount::StartFrom::since;
+            a.since_year = d->year;
+            a.since_month = d->month;
+            a.since_day = d->day;
+        } else {
+            r.error(start_mark, "imap." + a.name + ".start_from: expected all, new or a date (YYYY-MM-DD), got '" +
+                                    start_from + "'");
+        }
         accounts.push_back(std::move(a));
     }
 }

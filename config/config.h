@@ -42,6 +42,11 @@ struct ImapAccount {
     /// A message whose fetch fails this many cycles in a row is left on the server and kept as
     /// a quarantined placeholder, so it cannot block the mail behind it.
     int max_fetch_attempts = 3;
+    /// Where a mailbox's first poll begins: every message in it (`all`), only mail that arrives
+    /// from now on (`new`), or mail that arrived on or after a date (`since`), so that connecting
+    /// a mailbox with years of history does not file (and acknowledge) all of it.
+    enum class StartFrom { all, now, since } start_from = StartFrom::all;
+    int since_year = 0, since_month = 0, since_day = 0;  ///< for `since`
     std::chrono::seconds connect_timeout = std::chrono::seconds(15);
     std::chrono::seconds transfer_timeout = std::chrono::seconds(120);
     /// A mailbox failing this long (every retry failed) is logged once as an error; each failed

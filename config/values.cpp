@@ -96,6 +96,25 @@ std::optional<std::int64_t> parse_int(std::string_view text) {
     return neg ? -static_cast<std::int64_t>(n) : static_cast<std::int64_t>(n);
 }
 
+std::optional<Date> parse_iso_date(std::string_view s) {
+    if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+    auto digits = [&](std::size_t from, std::size_t n) -> std::optional<int> {
+        int v = 0;
+        for (std::size_t i = from; i < from + n; ++i) {
+            if (s[i] < '0' || s[i] > '9') return std::nullopt;
+            v = v * 10 + (s[i] - '0');
+        }
+        return v;
+    };
+    auto y = digits(0, 4), m = digits(5, 2), d = digits(8, 2);
+    if (!y || !m || !d || *y < 1970 || *m < 1 || *m > 12 || *d < 1) return std::nullopt;
+    static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (*y % 4 == 0 && *y % 100 != 0) || *y % 400 == 0;
+    const int days = kDays[*m - 1] + (*m == 2 && leap ? 1 : 0);
+    if (*d > days) return std::nullopt;
+    return Date{*y, *m, *d};
+}
+
 std::size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
     for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;

@@ -16,6 +16,13 @@ std::optional<std::uint64_t> parse_size(std::string_view text);
 /// true/false, yes/no, on/off (YAML 1.1 habits admins have). nullopt otherwise.
 std::optional<bool> parse_bool(std::string_view text);
 std::optional<std::int64_t> parse_int(std::string_view text);
+/// A calendar date as admins write it: "2026-11-01" (ISO 8601, proleptic Gregorian; the day must
+/// exist: 2026-02-29 is an error). No time zone: callers decide which day it means.
+struct Date {
+    int year = 0, month = 0, day = 0;
+    bool operator==(const Date&) const = default;
+};
+std::optional<Date> parse_iso_date(std::string_view text);
 /// Levenshtein distance, for "did you mean" hints on unknown keys.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 

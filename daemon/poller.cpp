@@ -10,9 +10,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <ctime>
+#include <tuple>
 #include <optional>
 #include <random>
 
+#include "config/values.h"
 #include "mail/imap.h"
 #include "store/database.h"
 #include "store/inbox.h"
@@ -37,6 +40,23 @@ const char* after_ingest_name(config::ImapAccount::AfterIngest a) {
         case config::ImapAccount::AfterIngest::remove: return "remove";
     }
     return "seen";
+}
+
+const char* start_from_name(config::ImapAccount::StartFrom f) {
+    switch (f) {
+        case config::ImapAccount::StartFrom::all: return "all";
+        case config::ImapAccount::StartFrom::now: return "new";
+        case config::ImapAccount::StartFrom::since: return "since";
+    }
+    return "all";
+}
+
+/// The UTC calendar day of a unix time.
+config::Date day_of(std::int64_t unix_seconds) {
+    std::time_t t = static_cast<std::time_t>(std::max<std::int64_t>(0, unix_seconds));
+    std::tm tm{};
+    ::gmtime_r(&t, &tm);
+    return {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
 }
 
 /// A server command line stays well below dovecot's 64 KB limit even for scattered UIDs.
@@ -100,6 +120,45 @@ struct Session {
         co_return co_await run(mail::ImapRequest::command(url_, cmd, options));
     }
 };
+
+/// The UID a new cursor starts after, for `start_from: new|DATE`: every message that arrived
+/// before `since` (or, without a date, everything now in the mailbox) counts as already seen.
+/// nullopt with `error` when the server's answers do not allow a safe answer.
+awaitable<std::optional<std::uint64_t>> start_point(Session& s, const std::string& url,
+                                                    const mail::MailboxStatus& status,
+                                                    std::optional<config::Date> since,
+                                                    bool& no_esearch, std::string& error) {
+    // The highest UID in use: UIDNEXT - 1, or asked for when the server did not say.
+    auto highest = [&]() -> awaitable<std::optional<std::uint64_t>> {
+        if (status.uidnext > 0) co_return status.uidnext - 1;
+        Reply r = co_await s.command(url, "UID SEARCH UID *");
+        auto uids = r.result.ok() ? mail::parse_search(r.body) : std::nullopt;
+        if (!uids) {
+            error = "UID SEARCH UID *: " + (r.result.ok() ? mail::log_safe(r.body, 120) : r.result.error);
+            co_return std::nullopt;
+        }
+        co_return uids->empty() ? 0 : uids->back();
+    };
+    if (!since) co_return co_await highest();
+    Reply r = co_await s.command(url, mail::search_since_command(since->year, since->month,
+                                                                 since->day, !no_esearch));
+    if (!no_esearch && r.result.status == mail::ImapStatus::rejected) {
+        no_esearch = true;
+        r = co_await s.command(url, mail::search_since_command(since->year, since->month,
+                                                               since->day, false));
+    }
+    if (!r.result.ok()) {
+        error = "UID SEARCH SINCE: " + r.result.error;
+        co_return std::nullopt;
+    }
+    auto uids = mail::parse_search(r.body);
+    if (!uids) {
+        error = "UID SEARCH SINCE answer not understood: " + mail::log_safe(r.body, 120);
+        co_return std::nullopt;
+    }
+    if (uids->empty()) co_return co_await highest();  // all of it is older
+    co_return uids->front() - 1;
+}
 
 /// Fetches a list of UIDs over up to `connections` transfers at once (one connection each;
 /// libcurl's pool keeps them logged in with the mailbox selected between messages).
@@ -313,15 +372,42 @@ awaitable<PollResult> Poller::cycle(Mailbox& mb) {
     // 2. Our cursor, reset when the mailbox was recreated.
     auto cur = inbox_->cursor(acc.name, mailbox);
     if (cur.uidvalidity != validity) {
-        if (cur.uidvalidity != 0) {
+        const bool first_poll = cur.uidvalidity == 0;
+        if (!first_poll) {
             r.uidvalidity_changed = true;
             spdlog::warn("event=imap.uidvalidity_changed account={} mailbox=\"{}\" old={} new={} "
-                         "action=refetch_all",
+                         "action=refetch",
                          acc.name, mail::log_safe(mailbox), cur.uidvalidity, validity);
         }
-        inbox_->reset_cursor(acc.name, mailbox, validity);
+        std::uint64_t start_after = 0;
+        if (acc.start_from != config::ImapAccount::StartFrom::all) {
+            // Which day's mail counts: the configured one at a first poll; after a UIDVALIDITY
+            // change (UIDs mean nothing any more) from a day before the cursor last moved, so
+            // nothing that came in meanwhile is missed and dedupe absorbs the overlap.
+            std::optional<config::Date> since;
+            if (acc.start_from == config::ImapAccount::StartFrom::since)
+                since = config::Date{acc.since_year, acc.since_month, acc.since_day};
+            if (!first_poll) {
+                auto day = day_of(cur.updated_at - 86400);
+                if (!since || std::tie(day.year, day.month, day.day) >
+                                  std::tie(since->year, since->month, since->day))
+                    since = day;
+            }
+            std::string err;
+            auto from = co_await start_point(s, mail::mailbox_url(*mb.url, mailbox, validity),
+                                             *status, since, mb.no_esearch, err);
+            if (!from) co_return fail(mail::ImapStatus::other, err);
+            start_after = *from;
+            spdlog::info("event=imap.start_from account={} mode={} since={} first_poll={} "
+                         "skipped_up_to_uid={}",
+                         acc.name, first_poll ? start_from_name(acc.start_from) : "uidvalidity_change",
+                         since ? fmt::format("{:04}-{:02}-{:02}", since->year, since->month, since->day)
+                               : std::string("-"),
+                         first_poll, start_after);
+        }
+        inbox_->reset_cursor(acc.name, mailbox, validity, start_after);
         cur.uidvalidity = validity;
-        cur.last_uid = 0;
+        cur.last_uid = start_after;
     }
 
     // 3. Rows committed by an earlier cycle whose acknowledge never happened (crash, error).

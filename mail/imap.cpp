@@ -309,6 +309,14 @@ std::string search_command(std::uint64_t first_uid) {
            ":*";
 }
 
+std::string search_since_command(int year, int month, int day, bool esearch) {
+    static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    const std::string date = std::to_string(day) + "-" + kMonths[(month - 1) % 12] + "-" +
+                             std::to_string(year);
+    return std::string(esearch ? "UID SEARCH RETURN (ALL) SINCE " : "UID SEARCH SINCE ") + date;
+}
+
 std::vector<std::string> search_windows(std::uint64_t first, std::uint64_t uidnext,
                                         std::uint64_t window) {
     first = std::max<std::uint64_t>(first, 1);

@@ -79,6 +79,9 @@ std::string examine_command(std::string_view mailbox);
 std::string create_command(std::string_view mailbox);
 /// `UID SEARCH RETURN (ALL) UID first:*` (ESEARCH, RFC 4731: compact answer).
 std::string search_command(std::uint64_t first_uid);
+/// `UID SEARCH RETURN (ALL) SINCE 1-Nov-2026` (ESEARCH) or plain `UID SEARCH SINCE 1-Nov-2026`:
+/// messages whose internal (arrival) date is on or after that day (RFC 3501 6.4.4).
+std::string search_since_command(int year, int month, int day, bool esearch);
 /// UID ranges for plain `UID SEARCH UID <range>` from `first` on, `window` UIDs each, up to
 /// `uidnext` - 1 (EXAMINE's UIDNEXT). Unknown UIDNEXT (0): one open range "first:*".
 /// Nothing when uidnext <= first (no new UID can exist).

@@ -192,23 +192,26 @@ MailboxCursor Inbox::cursor(const std::string& account, const std::string& mailb
     c.account = account;
     c.mailbox = mailbox;
     auto st = db_.prepare(
-        "SELECT uidvalidity, last_uid FROM mailbox_cursors WHERE account=? AND mailbox=?");
+        "SELECT uidvalidity, last_uid, updated_at FROM mailbox_cursors "
+        "WHERE account=? AND mailbox=?");
     st.bind_all(account, mailbox);
     if (st.step()) {
         c.uidvalidity = static_cast<std::uint64_t>(st.int64(0));
         c.last_uid = static_cast<std::uint64_t>(st.int64(1));
+        c.updated_at = st.int64(2);
     }
     return c;
 }
 
 void Inbox::reset_cursor(const std::string& account, const std::string& mailbox,
-                         std::uint64_t new_uidvalidity) {
+                         std::uint64_t new_uidvalidity, std::uint64_t last_uid) {
     Transaction tx(db_);
     auto st = db_.prepare(
         "INSERT INTO mailbox_cursors (account, mailbox, uidvalidity, last_uid, updated_at) "
-        "VALUES (?,?,?,0,?) ON CONFLICT (account, mailbox) DO UPDATE SET "
-        "uidvalidity = excluded.uidvalidity, last_uid = 0, updated_at = excluded.updated_at");
-    st.bind_all(account, mailbox, new_uidvalidity, db_.now());
+        "VALUES (?,?,?,?,?) ON CONFLICT (account, mailbox) DO UPDATE SET "
+        "uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, "
+        "updated_at = excluded.updated_at");
+    st.bind_all(account, mailbox, new_uidvalidity, last_uid, db_.now());
     st.run();
     tx.commit();
 }

@@ -19,6 +19,7 @@ struct MailboxCursor {
     std::string mailbox;
     std::uint64_t uidvalidity = 0;  ///< 0 = never polled
     std::uint64_t last_uid = 0;
+    std::int64_t updated_at = 0;  ///< unix seconds of the last change (0 = never)
 };
 
 enum class InboxState { pending, done, quarantined };
@@ -89,9 +90,10 @@ public:
     std::int64_t add_raw(const std::string& source, std::string_view raw);
 
     MailboxCursor cursor(const std::string& account, const std::string& mailbox);
-    /// Record a UIDVALIDITY change: the cursor restarts at 0 for the new validity.
+    /// Record a UIDVALIDITY change (or a first poll): the cursor restarts at `last_uid` (0 =
+    /// everything in the mailbox is new) for the new validity.
     void reset_cursor(const std::string& account, const std::string& mailbox,
-                      std::uint64_t new_uidvalidity);
+                      std::uint64_t new_uidvalidity, std::uint64_t last_uid = 0);
 
     /// Stored but not yet flagged/moved on the server (crash between commit and acknowledge).
     /// Only rows of the cursor's current UIDVALIDITY: older UIDs no longer name anything there.

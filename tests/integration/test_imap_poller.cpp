@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <set>
 
@@ -579,6 +580,52 @@ TEST_F(PollerTest, Xoauth2TokenFromACommandLogsInAndAnExpiredOneIsRefusedClearly
     r = run_once(*p);
     ASSERT_TRUE(r[0].ok) << r[0].error;
     EXPECT_EQ(r[0].stored, 1u);
+}
+
+TEST_F(PollerTest, StartFromNewLeavesTheHistoryAlone) {
+    for (int i = 1; i <= 3; ++i) server->deliver(message(i, "-old"));
+    auto a = account();
+    a.start_from = ImapAccount::StartFrom::now;
+    auto p = poller({a});
+    auto r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].stored, 0u);
+    EXPECT_EQ(inbox->cursor("support", "INBOX").last_uid, 3u);
+    EXPECT_EQ(server->flags().at(1), "");  // history untouched: not even marked seen
+
+    server->deliver(message(4));
+    server->deliver(message(5));
+    r = run_once(*p);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].stored, 2u);
+    EXPECT_EQ(inbox_rows(), 2);
+}
+
+TEST_F(PollerTest, StartFromADateSkipsMailThatArrivedBefore) {
+    // Maildir's arrival date (INTERNALDATE) is the file's mtime.
+    const auto old = std::filesystem::file_time_type::clock::now() - std::chrono::hours(24 * 400);
+    for (int i = 1; i <= 2; ++i) std::filesystem::last_write_time(server->deliver(message(i, "-old")), old);
+    for (int i = 3; i <= 4; ++i) server->deliver(message(i));
+    auto a = account();
+    a.start_from = ImapAccount::StartFrom::since;
+    auto cutoff = std::chrono::system_clock::now() - std::chrono::hours(24 * 30);
+    std::time_t t = std::chrono::system_clock::to_time_t(cutoff);
+    std::tm tm{};
+    ::gmtime_r(&t, &tm);
+    a.since_year = tm.tm_year + 1900;
+    a.since_month = tm.tm_mon + 1;
+    a.since_day = tm.tm_mday;
+    for (bool esearch : {true, false}) {
+        SCOPED_TRACE(esearch ? "ESEARCH" : "plain SEARCH");
+        db->exec("DELETE FROM inbox; DELETE FROM mailbox_cursors;");
+        PollerOptions po;
+        po.use_esearch = esearch;
+        auto p = poller({a}, po);
+        auto r = run_once(*p);
+        ASSERT_TRUE(r[0].ok) << r[0].error;
+        EXPECT_EQ(r[0].stored, 2u);
+        EXPECT_EQ(scalar(*db, "SELECT min(uid) FROM inbox"), 3);
+    }
 }
 
 TEST_F(PollerTest, StopFinishesTheBatchInHand) {

@@ -45,3 +45,18 @@ TEST(ConfigValues, EditDistance) {
     EXPECT_EQ(edit_distance("", "abc"), 3u);
     EXPECT_EQ(edit_distance("same", "same"), 0u);
 }
+
+TEST(ConfigValues, IsoDates) {
+    EXPECT_EQ(parse_iso_date("2026-11-01"), (Date{2026, 11, 1}));
+    EXPECT_EQ(parse_iso_date("2024-02-29"), (Date{2024, 2, 29}));  // leap year
+    EXPECT_EQ(parse_iso_date("2000-02-29"), (Date{2000, 2, 29}));  // divisible by 400
+    EXPECT_FALSE(parse_iso_date("2026-02-29"));
+    EXPECT_FALSE(parse_iso_date("1900-02-29"));
+    EXPECT_FALSE(parse_iso_date("2026-04-31"));
+    EXPECT_FALSE(parse_iso_date("2026-13-01"));
+    EXPECT_FALSE(parse_iso_date("2026-00-10"));
+    EXPECT_FALSE(parse_iso_date("2026-1-01"));
+    EXPECT_FALSE(parse_iso_date("01.11.2026"));
+    EXPECT_FALSE(parse_iso_date("2026-11-01T00:00"));
+    EXPECT_FALSE(parse_iso_date(""));
+}

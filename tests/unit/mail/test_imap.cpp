@@ -167,6 +167,8 @@ TEST(Builders, UrlsAndCommands) {
     EXPECT_EQ(create_command("Processed"), "CREATE Processed");
     EXPECT_EQ(search_command(43), "UID SEARCH RETURN (ALL) UID 43:*");
     EXPECT_EQ(search_command(0), "UID SEARCH RETURN (ALL) UID 1:*");
+    EXPECT_EQ(search_since_command(2026, 11, 1, true), "UID SEARCH RETURN (ALL) SINCE 1-Nov-2026");
+    EXPECT_EQ(search_since_command(2025, 1, 31, false), "UID SEARCH SINCE 31-Jan-2025");
     EXPECT_EQ(store_flags_command({5, 3, 4}, "\\Seen"), "UID STORE 3:5 +FLAGS.SILENT (\\Seen)");
     EXPECT_EQ(move_command({1, 9}, "Processed"), "UID MOVE 1,9 Processed");
     EXPECT_EQ(move_command({1}, "Done \"old\""), "UID MOVE 1 \"Done \\\"old\\\"\"");
