@@ -11,6 +11,7 @@
 #include <regex>
 #include <thread>
 
+#include "store/database.h"
 #include "tests/support/dovecot.h"
 #include "tests/support/paths.h"
 #include "tests/support/process.h"
@@ -215,6 +216,27 @@ TEST_F(Operations, MetricsCountWhatTheDaemonIngestedAndStatusShowsIt) {
     ASSERT_EQ(human.exit_code, 0) << human.err;
     EXPECT_NE(human.out.find("support (INBOX): ok, last poll"), std::string::npos) << human.out;
     EXPECT_NE(human.out.find("open 4"), std::string::npos) << human.out;
+
+    // `ticketd backup` while the daemon runs (and keeps recording polls every second).
+    const auto backup_file = (dir_ / "backup.db").string();
+    const std::vector<std::string> backup{ticketd::testing::ticketd_binary().string(), "backup", "--config",
+                                          (dir_ / "ticketd.yaml").string(), backup_file};
+    auto b = ticketd::testing::run_program(backup);
+    ASSERT_EQ(b.exit_code, 0) << b.err;
+    EXPECT_NE(b.out.find("quick_check ok"), std::string::npos) << b.out;
+    {
+        ticketd::store::OpenOptions o;
+        o.create = false;
+        o.migrate = false;
+        ticketd::store::Database copy(backup_file, o);
+        auto st = copy.prepare("SELECT count(*) FROM tickets");
+        ASSERT_TRUE(st.step());
+        EXPECT_EQ(st.int64(0), 4);
+    }
+    EXPECT_FALSE(std::filesystem::exists(backup_file + "-wal"));
+    auto again = ticketd::testing::run_program(backup);
+    EXPECT_EQ(again.exit_code, 1) << "never overwrites: " << again.out;
+    EXPECT_NE(again.err.find("exists already"), std::string::npos) << again.err;
 }
 
 TEST_F(Operations, AFailingMailboxIsAnErrorOncePerOutageAndShowsInStatusAndMetrics) {
