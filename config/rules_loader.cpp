@@ -252,7 +252,9 @@ private:
                     leaf.part = std::string(part) == "filename" ? rules::AttachmentPart::filename : rules::AttachmentPart::type;
                 };
         }
+        const std::size_t errors_before = r_.errors().size();
         r_.map(value, path, keys);
+        const bool key_errors = r_.errors().size() > errors_before;
         if (field == rules::Field::header) {
             if (!name_node.IsScalar() || name_node.Scalar().empty()) {
                 r_.error(value.Mark(), path + ": 'name:' is required (the header field, like X-Customer-Tier)");
@@ -278,6 +280,7 @@ private:
                          inner.text.substr(inner.text.find(' ') + 1);
             return inner;
         }
+        if (ops.empty() && key_errors) return leaf;  // a misspelt operator: already reported
         if (ops.size() != 1) {
             r_.error(value.Mark(), path + (ops.empty() ? ": no operator (equals, contains, starts_with, ends_with, "
                                                          "matches, regex, domain, in, exists, gt, ge, lt, le)"

@@ -11,6 +11,7 @@
 #include "store/inbox.h"
 #include "store/tickets.h"
 #include "tickets/json.h"
+#include "tickets/pipeline.h"
 
 namespace ticketd::daemon {
 
@@ -153,6 +154,16 @@ int cmd_release(const std::string& config_path, const InboxArgs& a) {
         std::cerr << "ticketd inbox release: no inbox entry " << a.id << "\n";
         return 1;
     }
+    if (before->state == store::InboxState::done && before->outcome == "spam") {
+        // Kept as spam by a rule (issue 4): an admin says it is not; it becomes a ticket now,
+        // with the rules' other actions, in one transaction.
+        tickets::Pipeline pipeline(*db, cfg);
+        auto out = pipeline.release_spam(a.id);
+        std::cout << "released " << a.id << " from spam: " << tickets::to_string(out.outcome);
+        if (out.ticket_number) std::cout << " #" << *out.ticket_number;
+        std::cout << "\n";
+        return out.outcome == tickets::Outcome::quarantined ? 1 : 0;
+    }
     if (before->state != store::InboxState::quarantined) {
         std::cerr << "ticketd inbox release: entry " << a.id << " is "
                   << store::to_string(before->state) << ", not quarantined\n";
@@ -185,7 +196,7 @@ std::function<std::optional<int>()> add_inbox_commands(CLI::App& app, const std:
     a->list->add_option("--state", a->state, "pending, done or quarantined");
     a->list->add_option("--outcome", a->outcome,
                         "only this outcome (created, appended, duplicate, unmatched_automatic, "
-                        "quarantined, fetch_failed, too_large, ...)");
+                        "spam, quarantined, fetch_failed, too_large, ...)");
     a->list->add_option("--limit", a->limit, "at most this many (default 100)")
         ->check(CLI::Range(1, 1000000));
     a->list->add_flag("--json", a->json, "print a JSON array");
@@ -196,7 +207,8 @@ std::function<std::optional<int>()> add_inbox_commands(CLI::App& app, const std:
     a->show->add_flag("--json", a->json, "print JSON");
 
     a->release = inbox->add_subcommand(
-        "release", "Process a quarantined entry again (or fetch it again from the server)");
+        "release",
+        "Process a quarantined entry again (or fetch it again from the server); an entry kept as spam becomes a ticket");
     a->release->add_option("id", a->id, "inbox entry id")->required();
 
     return [a, &config_path]() -> std::optional<int> {

@@ -303,6 +303,11 @@ int Service::run() {
     start_poller();
     poller_->start();
     arm_pending_timer();
+    // Saving the config or a rule file reloads like SIGHUP: all or nothing (issue 4).
+    watcher_ = std::make_unique<ConfigWatcher>(io_, [this] {
+        if (!stopping_) reload();
+    });
+    watcher_->watch(watched_paths(*config_));
     if (sender_) sender_->start();
     if (sd_watchdog_enabled(0, &watchdog_usec_) <= 0) watchdog_usec_ = 0;
     worker_beat_.store(std::chrono::steady_clock::now().time_since_epoch().count());
@@ -321,6 +326,7 @@ void Service::stop() {
     draining_ = true;  // the processing thread finishes its batch and skips the queued ones
     notify("STOPPING=1");
     pending_timer_.cancel();
+    if (watcher_) watcher_->stop();
     if (sender_) sender_->stop();
     // A cycle in progress finishes its batch (committed and acknowledged); past the deadline
     // the loop stops anyway: anything not acknowledged is refetched and deduplicated next start.
@@ -385,7 +391,8 @@ bool Service::reload() {
             });
         });
     }
-    spdlog::info("event=config.reloaded mailboxes={}", config_->imap.size());
+    if (watcher_) watcher_->watch(watched_paths(*config_));  // the new config may name other files
+    spdlog::info("event=config.reloaded mailboxes={} rules={}", config_->imap.size(), config_->rules.rules.size());
     notify("READY=1\nSTATUS=configuration reloaded");
     return true;
 }

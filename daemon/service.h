@@ -22,6 +22,7 @@
 
 #include "daemon/failure_alert.h"
 #include "daemon/metrics_server.h"
+#include "daemon/config_watcher.h"
 #include "daemon/poller.h"
 #include "daemon/sender.h"
 
@@ -101,6 +102,7 @@ private:
     std::atomic<bool> draining_{false};  ///< SIGTERM: skip queued batches (they stay pending)
     std::unique_ptr<Poller> poller_;
     std::unique_ptr<Poller> retiring_;  ///< the previous poller during a reload
+    std::unique_ptr<ConfigWatcher> watcher_;  ///< reloads when the config or a rule file is saved
     /// Sends the outbox (issue 5) on the loop thread with the loop's connection; null without smtp:.
     std::unique_ptr<OutboxSender> sender_;
     std::unique_ptr<MetricsServer> metrics_server_;

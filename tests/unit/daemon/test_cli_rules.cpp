@@ -163,6 +163,19 @@ TEST_F(CliRules, IngestAppliesRulesAndKeepsSpamOutOfTheTickets) {
     EXPECT_NE(text.out.find("'Billing'"), std::string::npos) << text.out;
     auto list = ticketd({"tickets", "list", "--json"});
     EXPECT_EQ(list.out.find("Our November product update"), std::string::npos) << list.out;
+
+    // Visible in the inbox, and releasable: then it is a ticket like any other.
+    auto spam_list = ticketd({"inbox", "list", "--outcome", "spam", "--json"});
+    ASSERT_EQ(spam_list.exit_code, 0) << spam_list.err;
+    const auto id_at = spam_list.out.find("\"id\": ");
+    ASSERT_NE(id_at, std::string::npos) << spam_list.out;
+    const std::string id = spam_list.out.substr(id_at + 6, spam_list.out.find_first_of(",\n", id_at) - id_at - 6);
+    auto released = ticketd({"inbox", "release", id});
+    ASSERT_EQ(released.exit_code, 0) << released.err;
+    EXPECT_EQ(released.out.rfind("released " + id + " from spam: created #", 0), 0u) << released.out;
+    list = ticketd({"tickets", "list", "--json"});
+    EXPECT_NE(list.out.find("Our November product update"), std::string::npos) << list.out;
+    EXPECT_EQ(ticketd({"inbox", "release", id}).exit_code, 1);  // done now: nothing to release
 }
 
 }  // namespace
