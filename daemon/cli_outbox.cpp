@@ -1,5 +1,7 @@
 #include "daemon/cli_outbox.h"
 
+#include "daemon/cli_util.h"
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -26,12 +28,8 @@ struct OutboxArgs {
 };
 
 std::unique_ptr<store::Database> open_desk(const std::string& config_path) {
-    auto loaded = config::load_file(config_path);
-    for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
-    if (!loaded.config) return nullptr;
-    store::OpenOptions opts;
-    opts.create = false;  // inspecting never creates a desk
-    return std::make_unique<store::Database>(loaded.config->desk.database, opts);
+    auto cfg = load_config_or_report(config_path);
+    return cfg ? open_existing(*cfg) : nullptr;  // inspecting never creates a desk
 }
 
 nlohmann::json mail_json(store::Database& db, const store::OutboxMail& m) {

@@ -42,6 +42,9 @@ std::optional<std::string> acknowledgement_refusal(const Ingested& ing, int auto
     if (ours(cfg.desk, addr)) return "the sender " + addr + " is one of our own addresses";
     if (cfg.smtp && (addr == cfg.smtp->from || addr == cfg.smtp->reply_to))
         return "the sender " + addr + " is our sending address";
+    // Agents get notifications, not acknowledgements of their own mail (issue 5).
+    for (const auto& agent : cfg.agents)
+        if (agent.address == addr) return "the sender " + addr + " is an agent";
     const auto local = addr.substr(0, addr.find('@'));
     for (const char* machine : {"mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply"})
         if (local == machine) return "the sender " + addr + " is a machine address";

@@ -124,6 +124,16 @@ TEST_F(AckTest, NoAcknowledgementToMachinesListsOrOurselves) {
     EXPECT_TRUE(store::Outbox(db).list().empty());
 }
 
+TEST_F(AckTest, NoAcknowledgementToAnAgent) {
+    cfg->agents.push_back({"dana@acme.example", "Dana", {"billing"}});
+    auto out = ingest(mail("Dana <Dana@ACME.example>"));
+    ASSERT_EQ(out.outcome, Outcome::created);
+    auto ev = events_of(*out.ticket_id, "auto_reply.suppressed");
+    ASSERT_EQ(ev.size(), 1u);
+    EXPECT_NE(ev[0].detail.find("is an agent"), std::string::npos) << ev[0].detail;
+    EXPECT_TRUE(store::Outbox(db).list().empty());
+}
+
 TEST_F(AckTest, AtMostNPerSenderPerHour) {
     cfg->auto_reply.max_per_sender_per_hour = 2;
     for (int i = 0; i < 4; ++i)
