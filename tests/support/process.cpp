@@ -1,5 +1,7 @@
 #include "tests/support/process.h"
 
+#include <cstdio>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
@@ -75,6 +77,17 @@ RunResult run_program(const std::vector<std::string>& argv, const std::string& i
     }
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return result;
+}
+
+std::string which(const std::string& tool) {
+    std::string out;
+    if (FILE* p = ::popen(("command -v '" + tool + "' 2>/dev/null").c_str(), "r")) {
+        char buf[512];
+        while (std::fgets(buf, sizeof buf, p)) out += buf;
+        ::pclose(p);
+    }
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    return out;
 }
 
 }  // namespace ticketd::testing

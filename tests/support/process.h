@@ -16,4 +16,9 @@ struct RunResult {
 RunResult run_program(const std::vector<std::string>& argv, const std::string& input = "",
                       const std::vector<std::string>& extra_env = {});
 
+/// The full path of `tool` on $PATH ("" when missing): run_program execs a path, not a name.
+std::string which(const std::string& tool);
+/// `tool` is on $PATH.
+inline bool have(const std::string& tool) { return !which(tool).empty(); }
+
 }  // namespace ticketd::testing

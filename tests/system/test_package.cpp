@@ -14,24 +14,13 @@
 
 namespace fs = std::filesystem;
 using ticketd::testing::read_file;
+using ticketd::testing::have;
 using ticketd::testing::run_program;
+using ticketd::testing::which;
 using ticketd::testing::TempDir;
 
 namespace {
 
-/// The full path of `tool` on $PATH ("" when missing): run_program execs a path, not a name.
-std::string which(const std::string& tool) {
-    std::string out;
-    if (FILE* p = ::popen(("command -v " + tool + " 2>/dev/null").c_str(), "r")) {
-        char buf[512];
-        while (std::fgets(buf, sizeof buf, p)) out += buf;
-        ::pclose(p);
-    }
-    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-    return out;
-}
-
-bool have(const std::string& tool) { return !which(tool).empty(); }
 
 /// Subcommand names under "SUBCOMMANDS:" in CLI11's help, and every --option in it.
 struct Help {
