@@ -57,9 +57,8 @@ std::size_t utf8_seq(std::string_view s, std::size_t i) {
     return n;
 }
 
-/// One line of header text: valid UTF-8 (anything else becomes U+FFFD), no control characters
-/// (CR, LF, NUL and the rest become spaces), whitespace runs collapsed, trimmed.
-std::string header_text(std::string_view in) {
+/// Valid UTF-8 (invalid bytes become U+FFFD): the part says charset=UTF-8, so it must be.
+std::string valid_utf8(std::string_view in) {
     std::string out;
     out.reserve(in.size());
     for (std::size_t i = 0; i < in.size();) {
@@ -67,20 +66,24 @@ std::string header_text(std::string_view in) {
         if (n == 0) {
             out += "\xEF\xBF\xBD";
             ++i;
-            continue;
-        }
-        if (n == 1) {
-            unsigned char c = in[i];
-            if (c < 0x20 || c == 0x7f) c = ' ';
-            if (c == ' ' && (out.empty() || out.back() == ' ')) {
-                ++i;
-                continue;
-            }
-            out += static_cast<char>(c);
         } else {
             out.append(in.substr(i, n));
+            i += n;
         }
-        i += n;
+    }
+    return out;
+}
+
+/// One line of header text: valid UTF-8 (anything else becomes U+FFFD), no control characters
+/// (CR, LF, NUL and the rest become spaces), whitespace runs collapsed, trimmed.
+std::string header_text(std::string_view in) {
+    const std::string text = valid_utf8(in);
+    std::string out;
+    out.reserve(text.size());
+    for (unsigned char c : text) {  // bytes >= 0x80 are parts of valid sequences: kept as they are
+        if (c < 0x20 || c == 0x7f) c = ' ';
+        if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
+        out += static_cast<char>(c);
     }
     while (!out.empty() && out.back() == ' ') out.pop_back();
     return out;
@@ -244,22 +247,6 @@ std::string crlf_text(std::string_view in) {
     return out;
 }
 
-/// Valid UTF-8 (invalid bytes become U+FFFD): the part says charset=UTF-8, so it must be.
-std::string valid_utf8(std::string_view in) {
-    std::string out;
-    out.reserve(in.size());
-    for (std::size_t i = 0; i < in.size();) {
-        std::size_t n = utf8_seq(in, i);
-        if (n == 0) {
-            out += "\xEF\xBF\xBD";
-            ++i;
-        } else {
-            out.append(in.substr(i, n));
-            i += n;
-        }
-    }
-    return out;
-}
 
 /// Headers and body of one text part, choosing the transfer encoding: 7bit for short ASCII
 /// lines, quoted-printable for mostly-ASCII text, base64 when most bytes are not ASCII (CJK,
