@@ -315,6 +315,26 @@ bool loopback(const std::string& host) {
     return false;
 }
 
+void read_retention(Reader& r, const YAML::Node& node, RetentionConfig& ret) {
+    YAML::Mark mark = node.Mark();
+    std::chrono::seconds raw{0};
+    bool given = false;
+    r.map(node, "retention",
+          {
+              {"raw_mail_after",
+               [&](const YAML::Node& n, const std::string& p) {
+                   mark = n.Mark();
+                   given = true;
+                   r.duration(n, p, raw);
+               }},
+          });
+    if (!given) return;
+    if (raw < std::chrono::hours(24))
+        return r.error(mark, "retention.raw_mail_after: at least 1d (the raw mail is the only copy "
+                             "of what was received exactly)");
+    ret.raw_mail_after = raw;
+}
+
 void read_metrics(Reader& r, const YAML::Node& node, MetricsConfig& m) {
     YAML::Mark listen_mark = node.Mark();
     r.map(node, "metrics",
@@ -379,6 +399,7 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
               {"limits", [&](const YAML::Node& n, const std::string&) { read_limits(r, n, cfg->limits); }},
               {"logging", [&](const YAML::Node& n, const std::string&) { read_logging(r, n, cfg->logging); }},
               {"metrics", [&](const YAML::Node& n, const std::string&) { read_metrics(r, n, cfg->metrics); }},
+              {"retention", [&](const YAML::Node& n, const std::string&) { read_retention(r, n, cfg->retention); }},
               {"imap", [&](const YAML::Node& n, const std::string&) { read_imap(r, n, cfg->imap, base_dir); }},
               {"smtp",
                [&](const YAML::Node& n, const std::string&) {

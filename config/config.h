@@ -109,6 +109,13 @@ struct LoggingConfig {
     std::string level = "info";
 };
 
+/// How long what is no longer needed is kept (issue 7). Unset: kept for ever.
+struct RetentionConfig {
+    /// The raw bytes of mail whose ticket has been closed this long are dropped; the ticket, its
+    /// messages (text, headers) and attachments stay, and so do the inbox rows' size and sha256.
+    std::optional<std::chrono::seconds> raw_mail_after;
+};
+
 struct Config {
     std::string path;  ///< the file it was loaded from
     DeskConfig desk;
@@ -116,6 +123,7 @@ struct Config {
     std::vector<ImapAccount> imap;
     LoggingConfig logging;
     MetricsConfig metrics;
+    RetentionConfig retention;
     std::optional<SmtpConfig> smtp;
     std::string templates_dir;  ///< default: `templates` next to the config file
     std::map<std::string, MailTemplate> templates;  ///< by name, every template in templates_dir

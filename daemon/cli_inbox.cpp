@@ -45,6 +45,7 @@ nlohmann::json entry_json(store::Database& db, const store::InboxEntry& e) {
         {"attempts", e.attempts},
         {"acknowledged", e.acknowledged},
         {"size", e.size},
+        {"pruned", e.pruned},
         {"sha256", e.sha256},
         {"received_at", tickets::format_time(e.received_at)},
         {"processed_at", e.processed_at ? tickets::format_time(*e.processed_at) : ""},
@@ -124,6 +125,12 @@ int cmd_show(const std::string& config_path, const InboxArgs& a) {
     auto e = inbox.get(a.id);
     if (!e) {
         std::cerr << "ticketd inbox show: no inbox entry " << a.id << "\n";
+        return 1;
+    }
+    if (a.raw && e->pruned) {
+        std::cerr << "ticketd inbox show: the raw bytes of entry " << a.id
+                  << " were dropped by retention (retention.raw_mail_after); sha256 " << e->sha256
+                  << "\n";
         return 1;
     }
     if (a.raw) {

@@ -219,8 +219,31 @@ void Service::arm_pending_timer() {
     pending_timer_.async_wait([this](boost::system::error_code ec) {
         if (ec || stopping_) return;
         post_pending();
+        post_prune();
         arm_pending_timer();
     });
+}
+
+void Service::post_prune() {
+    if (!config_ || !config_->retention.raw_mail_after) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (pruned_once_ && now - last_prune_ < std::chrono::hours(1)) return;
+    pruned_once_ = true;
+    last_prune_ = now;
+    boost::asio::post(work_io_, [this, cfg = config_] { prune_retention(cfg); });
+}
+
+void Service::prune_retention(std::shared_ptr<const config::Config> cfg) {
+    // In chunks, each its own short transaction, so ingestion never waits long for the lock.
+    const std::int64_t before = work_db_->now() - cfg->retention.raw_mail_after->count();
+    std::int64_t total = 0;
+    try {
+        for (std::int64_t n = 1; n > 0 && !draining_; total += n)
+            n = store::Inbox(*work_db_).prune_raw(before, 500);
+    } catch (const store::Error& e) {
+        spdlog::warn("event=retention.deferred temporary={} error=\"{}\"", e.temporary(), e.what());
+    }
+    if (total > 0) spdlog::info("event=retention.pruned raw_mail={} closed_before={}", total, before);
 }
 
 void Service::arm_watchdog() {
@@ -273,6 +296,7 @@ int Service::run_once() {
     io_.run();
     io_.restart();
     post_pending();  // anything a temporary error left behind gets one more try
+    post_prune();
     stop_worker();   // returns once every queued batch is processed
     if (sender_) {
         // --once flushes the outbox before exiting: everything due now is sent (or rescheduled).
@@ -300,6 +324,7 @@ int Service::run() {
     if (!start_metrics()) return 1;  // before READY: systemd sees the failure and retries
     start_worker();
     post_pending();
+    post_prune();
     start_poller();
     poller_->start();
     arm_pending_timer();

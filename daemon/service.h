@@ -99,6 +99,12 @@ private:
     std::thread worker_;
     std::unique_ptr<store::Database> work_db_;
     std::unique_ptr<tickets::Pipeline> pipeline_;  ///< used on the processing thread only
+    /// Retention (issue 7): drop the raw bytes of mail of long-closed tickets, on the processing
+    /// thread, at most once an hour (and at start).
+    void post_prune();
+    void prune_retention(std::shared_ptr<const config::Config> cfg);
+    std::chrono::steady_clock::time_point last_prune_{};
+    bool pruned_once_ = false;
     std::atomic<bool> draining_{false};  ///< SIGTERM: skip queued batches (they stay pending)
     std::unique_ptr<Poller> poller_;
     std::unique_ptr<Poller> retiring_;  ///< the previous poller during a reload

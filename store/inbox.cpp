@@ -11,7 +11,7 @@ namespace {
 
 constexpr const char* kEntryColumns =
     "id, source, uidvalidity, uid, state, error, attempts, acknowledged, sha256, received_at, "
-    "account, mailbox, processed_at, outcome, ticket, size";
+    "account, mailbox, processed_at, outcome, ticket, size, length(raw)";
 
 InboxState parse_state(const std::string& s) {
     if (s == "done") return InboxState::done;
@@ -42,6 +42,7 @@ InboxEntry read_entry(const Statement& st) {
     e.outcome = st.text(13);
     e.ticket = st.opt_int64(14);
     e.size = static_cast<std::uint64_t>(st.int64(15));
+    e.pruned = e.size > 0 && st.int64(16) == 0;
     return e;
 }
 
@@ -310,6 +311,21 @@ bool Inbox::release(std::int64_t id) {
     }
     tx.commit();
     return changed;
+}
+
+std::int64_t Inbox::prune_raw(std::int64_t closed_before, int limit) {
+    Transaction tx(db_);
+    // tickets_status(status, updated_at) finds the closed tickets, inbox_ticket their mail.
+    auto st = db_.prepare(
+        "UPDATE inbox SET raw = X'' WHERE id IN ("
+        "  SELECT i.id FROM tickets t JOIN inbox i ON i.ticket = t.id "
+        "  WHERE t.status = 'closed' AND t.closed_at IS NOT NULL AND t.closed_at < ? "
+        "    AND i.state = 'done' AND length(i.raw) > 0 LIMIT ?)");
+    st.bind_all(closed_before, limit);
+    st.run();
+    const std::int64_t n = db_.changes();
+    tx.commit();
+    return n;
 }
 
 std::vector<InboxEntry> Inbox::list(std::optional<InboxState> state, int limit) {

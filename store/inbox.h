@@ -40,6 +40,8 @@ struct InboxEntry {
     std::string outcome;            ///< "created", "appended", "duplicate", ...
     std::optional<std::int64_t> ticket;  ///< tickets.id it went to
     std::uint64_t size = 0;
+    /// The raw bytes were dropped by retention (size and sha256 still say what they were).
+    bool pruned = false;
 };
 
 const char* to_string(InboxState s);
@@ -114,6 +116,11 @@ public:
     bool release_spam(std::int64_t id);
     /// Entries by state ("" = any), newest first.
     std::vector<InboxEntry> list(std::optional<InboxState> state, int limit = 100);
+
+    /// Retention: drop the raw bytes of processed mail whose ticket was closed before
+    /// `closed_before` (unix seconds), at most `limit` rows; returns how many. The ticket, its
+    /// messages and attachments stay; the rows keep size and sha256 (dedupe still knows them).
+    std::int64_t prune_raw(std::int64_t closed_before, int limit = 1000);
 
     // --- IMAP fetch failures (poison messages), see schema migration 2
     /// Count one more failed fetch of `uid`; returns the attempts so far (own transaction).

@@ -180,3 +180,44 @@ TEST(Config, DefaultPathHonoursEnvironment) {
     unsetenv("TICKETD_CONFIG");
     EXPECT_EQ(default_path(), "/etc/ticketd/ticketd.yaml");
 }
+
+TEST(Config, RetentionAndStartFrom) {
+    auto ok = load_string(std::string(kMinimal) + R"(retention:
+  raw_mail_after: 90d
+imap:
+  - name: support
+    url: imaps://mail.example.com/INBOX
+    username: u
+    password_file: p
+    start_from: 2026-11-01
+  - name: sales
+    url: imaps://mail.example.com/Sales
+    username: u
+    password_file: p
+    start_from: new
+)",
+                          "c.yaml");
+    ASSERT_TRUE(ok.errors.empty()) << error_lines(ok)[0];
+    EXPECT_EQ(ok.config->retention.raw_mail_after, std::chrono::seconds(90 * 86400));
+    EXPECT_EQ(ok.config->imap[0].start_from, ImapAccount::StartFrom::since);
+    EXPECT_EQ(ok.config->imap[0].since_month, 11);
+    EXPECT_EQ(ok.config->imap[1].start_from, ImapAccount::StartFrom::now);
+    EXPECT_FALSE(load_string(kMinimal, "c.yaml").config->retention.raw_mail_after);
+
+    auto bad = load_string(std::string(kMinimal) + R"(retention:
+  raw_mail_after: 2h
+imap:
+  - name: support
+    url: imaps://mail.example.com/INBOX
+    username: u
+    password_file: p
+    start_from: yesterday
+)",
+                           "c.yaml");
+    auto lines = error_lines(bad);
+    ASSERT_EQ(lines.size(), 2u) << ::testing::PrintToString(lines);
+    EXPECT_EQ(lines[0], "c.yaml:7:19: retention.raw_mail_after: at least 1d (the raw mail is the only "
+                        "copy of what was received exactly)");
+    EXPECT_EQ(lines[1], "c.yaml:13:17: imap.support.start_from: expected all, new or a date "
+                        "(YYYY-MM-DD), got 'yesterday'");
+}

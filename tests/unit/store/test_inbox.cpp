@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "store/database.h"
+#include "store/hash.h"
 #include "tests/support/paths.h"
 
 namespace ticketd::store {
@@ -253,6 +254,36 @@ TEST_F(InboxTest, ListNewestFirstByState) {
     ASSERT_EQ(q.size(), 1u);
     EXPECT_EQ(q[0].id, a);
     EXPECT_EQ(inbox.list(std::nullopt, 1).size(), 1u);
+}
+
+TEST_F(InboxTest, PruneRawDropsOnlyMailOfLongClosedTickets) {
+    db.exec("INSERT INTO tickets (id, number, token, status, created_at, updated_at, closed_at) VALUES "
+            "(1, 1001, 't1', 'closed', 0, 100, 100), (2, 1002, 't2', 'closed', 0, 900, 900), "
+            "(3, 1003, 't3', 'open', 0, 50, NULL), (4, 1004, 't4', 'resolved', 0, 50, 50)");
+    std::vector<std::int64_t> ids;
+    for (int t = 1; t <= 4; ++t) {
+        auto id = inbox.add_raw("file:" + std::to_string(t), "mail " + std::to_string(t));
+        inbox.finish(id, "created", t);
+        ids.push_back(id);
+    }
+    auto old_one = inbox.add_raw("file:5", "second mail of ticket 1");
+    inbox.finish(old_one, "appended", 1);
+
+    EXPECT_EQ(inbox.prune_raw(500, 1), 1);  // the limit is honoured
+    EXPECT_EQ(inbox.prune_raw(500), 1);     // the rest of ticket 1, nothing else
+    EXPECT_EQ(inbox.prune_raw(500), 0);
+    auto e = inbox.get(ids[0]);
+    EXPECT_TRUE(e->pruned);
+    EXPECT_EQ(e->size, 6u);
+    EXPECT_EQ(e->sha256, sha256_hex("mail 1"));
+    EXPECT_EQ(inbox.raw(ids[0]), "");
+    EXPECT_TRUE(inbox.get(old_one)->pruned);
+    for (int t = 2; t <= 4; ++t) {  // closed too recently, open, resolved (not closed)
+        EXPECT_FALSE(inbox.get(ids[t - 1])->pruned) << t;
+        EXPECT_EQ(inbox.raw(ids[t - 1]), "mail " + std::to_string(t));
+    }
+    // Identical bytes arriving again are still recognised.
+    EXPECT_EQ(inbox.add_raw("pipe", "mail 1"), ids[0]);
 }
 
 TEST_F(InboxTest, MissingEntry) {
