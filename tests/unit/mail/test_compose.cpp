@@ -208,7 +208,8 @@ TEST(Compose, HeaderInjectionIsNeutralised) {
 TEST(Compose, AlternativeAndAttachmentsWithRfc2231Names) {
     auto m = sample();
     m.html = "<p>Hallo Zoë</p>";
-    const std::string pdf("%PDF-1.4\0\x01\x02\xff binary", 22);
+    static const char kPdf[] = "%PDF-1.4\0\x01\x02\xff binary";
+    const std::string pdf(kPdf, sizeof kPdf - 1);  // with the NUL inside, without the final one
     m.attachments = {
         {"Überweisung März 2026 – Rechnung Nr. 4711 für die Abteilung Kundendienst und Vertrieb.pdf",
          "application/pdf", pdf},
