@@ -461,13 +461,9 @@ LoadResult load_string(const std::string& yaml, const std::string& name) {
 }
 
 LoadResult load_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return {nullptr, {{path, 0, 0, std::string("cannot read the file: ") + std::strerror(errno)}}};
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return load_document(ss.str(), path);
+    auto text = read_whole_file(path);
+    if (!text) return {nullptr, {{path, 0, 0, std::string("cannot read the file: ") + std::strerror(errno)}}};
+    return load_document(*text, path);
 }
 
 }  // namespace ticketd::config

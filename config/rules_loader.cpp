@@ -1,5 +1,7 @@
 #include "config/rules_loader.h"
 
+#include "parsers/headers.h"
+
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -30,19 +32,11 @@ std::string relative(const std::string& base_dir, const std::string& path) {
 }
 
 bool read_text_file(const std::string& path, std::string& out) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    out = ss.str();
-    return true;
+    auto text = read_whole_file(path);
+    if (text) out = std::move(*text);
+    return text.has_value();
 }
 
-std::string lower_ascii(std::string s) {
-    for (auto& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return s;
-}
 
 const std::vector<std::string> kPriorities{"low", "normal", "high", "urgent"};
 const std::vector<std::string> kStatuses{"open", "pending", "resolved", "closed"};
@@ -260,7 +254,7 @@ private:
                 r_.error(value.Mark(), path + ": 'name:' is required (the header field, like X-Customer-Tier)");
                 return leaf;
             }
-            leaf.header_name = lower_ascii(name_node.Scalar());
+            leaf.header_name = parsers::ascii_lower(name_node.Scalar());
         }
         if (field == rules::Field::attachment && have_part) {
             if (!ops.empty()) {
@@ -326,7 +320,7 @@ private:
                         if (!v) return fail("expected a size like 512K or 5M, got '" + n.Scalar() + "'");
                         leaf.number = static_cast<std::int64_t>(*v);
                     } else {
-                        auto it = std::find(kPriorities.begin(), kPriorities.end(), lower_ascii(n.Scalar()));
+                        auto it = std::find(kPriorities.begin(), kPriorities.end(), parsers::ascii_lower(n.Scalar()));
                         if (it == kPriorities.end()) return fail("expected one of " + joined(kPriorities));
                         leaf.number = it - kPriorities.begin();
                     }
@@ -401,7 +395,7 @@ private:
                                                                                        : nullptr;
         if (allowed && op == rules::Op::equals)
             for (const auto& v : values)
-                if (!one_of(*allowed, lower_ascii(v)))
+                if (!one_of(*allowed, parsers::ascii_lower(v)))
                     fail("'" + v + "' is not a " + key + " (" + joined(*allowed) + ")");
         for (const auto& v : values) leaf.values.push_back(leaf.case_sensitive ? v : rules::fold(v));
         leaf.text = subject + " " + rules::to_string(op) + " " + quote_list(values);
@@ -412,7 +406,7 @@ private:
             return [&](const YAML::Node& n, const std::string& p) {
                 std::string v;
                 r_.string(n, p, v);
-                v = lower_ascii(v);
+                v = parsers::ascii_lower(v);
                 if (!one_of(allowed, v)) return r_.error(n.Mark(), p + ": expected one of " + joined(allowed) + ", got '" + v + "'");
                 out = v;
             };
@@ -421,7 +415,7 @@ private:
             return [&](const YAML::Node& n, const std::string& p) {
                 r_.string_list(n, p, out);
                 for (auto& t : out) {
-                    t = lower_ascii(t);
+                    t = parsers::ascii_lower(t);
                     if (t.empty() || t.find_first_of(" \t,") != std::string::npos)
                         r_.error(n.Mark(), p + ": '" + t + "' is not a tag (no spaces or commas)");
                 }
@@ -554,7 +548,7 @@ private:
                 }
                 r_.string_list(n, p, v);
                 if (lower)
-                    for (auto& s : v) s = lower_ascii(s);
+                    for (auto& s : v) s = parsers::ascii_lower(s);
                 out = v;
             };
         };
@@ -646,7 +640,7 @@ void read_agents(Reader& r, const YAML::Node& node, std::vector<Agent>& agents) 
                   {"queues", [&](const YAML::Node& n, const std::string& p) { r.string_list(n, p, a.queues); }},
               });
         if (!item.IsMap()) continue;
-        a.address = lower_ascii(a.address);
+        a.address = parsers::ascii_lower(a.address);
         if (a.address.find('@') == std::string::npos || a.address.front() == '@' || a.address.back() == '@')
             r.error(item.Mark(), "agents[]: '" + a.address + "' is not an email address");
         for (const auto& other : agents)
@@ -712,9 +706,9 @@ void validate_rules(Config& cfg, std::vector<ConfigError>& errors) {
     for (const auto& a : cfg.agents)
         for (const auto& q : a.queues) queues[q] = 0;
     auto agent = [&](const std::string& who) -> const Agent* {
-        const std::string l = lower_ascii(who);
+        const std::string l = parsers::ascii_lower(who);
         for (const auto& a : cfg.agents)
-            if (a.address == l || lower_ascii(a.name) == l) return &a;
+            if (a.address == l || parsers::ascii_lower(a.name) == l) return &a;
         return nullptr;
     };
     std::map<std::string, int> agent_names;

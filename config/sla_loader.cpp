@@ -497,14 +497,12 @@ void load_sla_text(const std::string& yaml, const std::string& name, sla::Polici
 }
 
 void load_sla_file(const std::string& path, sla::Policies& out, std::vector<ConfigError>& errors) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    auto text = read_whole_file(path);
+    if (!text) {
         errors.push_back({path, 0, 0, "cannot read the SLA file"});
         return;
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    load_sla_text(ss.str(), path, out, errors);
+    load_sla_text(*text, path, out, errors);
 }
 
 }  // namespace ticketd::config

@@ -1,5 +1,7 @@
 #include "config/templates.h"
 
+#include "config/values.h"
+
 #include <kainjow/mustache.hpp>
 
 #include <algorithm>
@@ -43,11 +45,9 @@ void check_syntax(const std::string& file, const std::string& source, int first_
 }
 
 std::string read_all(const fs::path& p, bool& ok) {
-    std::ifstream in(p, std::ios::binary);
-    ok = static_cast<bool>(in);
-    std::ostringstream ss;
-    if (ok) ss << in.rdbuf();
-    return ss.str();
+    auto text = read_whole_file(p.string());
+    ok = text.has_value();
+    return text ? std::move(*text) : std::string();
 }
 
 /// Dotted names become nested objects, so `{{ticket.number}}` and `{{#ticket}}...{{/ticket}}`

@@ -1,5 +1,8 @@
 #include "config/values.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <algorithm>
 #include <cctype>
 #include <limits>
@@ -113,6 +116,14 @@ std::optional<Date> parse_iso_date(std::string_view s) {
     const int days = kDays[*m - 1] + (*m == 2 && leap ? 1 : 0);
     if (*d > days) return std::nullopt;
     return Date{*y, *m, *d};
+}
+
+std::optional<std::string> read_whole_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {

@@ -1,5 +1,6 @@
 #pragma once
 // Scalar value syntax of the config files: durations, sizes, booleans. Pure and unit-tested.
+// Also the one way config loaders read a whole file.
 
 #include <chrono>
 #include <cstdint>
@@ -23,6 +24,8 @@ struct Date {
     bool operator==(const Date&) const = default;
 };
 std::optional<Date> parse_iso_date(std::string_view text);
+/// A whole file's bytes; nullopt when it cannot be opened (errno says why).
+std::optional<std::string> read_whole_file(const std::string& path);
 /// Levenshtein distance, for "did you mean" hints on unknown keys.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
