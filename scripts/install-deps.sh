@@ -6,6 +6,10 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake pkg-config
+  # rebuilds across build directories (the sanitizer build, several checkouts) reuse objects
+  ccache
+  # libFuzzer targets in fuzz/ (clang -fsanitize=fuzzer)
+  clang
   # libraries ticketd links
   libmimetic-dev libsqlite3-dev libyaml-cpp-dev libboost-dev libcurl4-openssl-dev libssl-dev
   libcli11-dev libspdlog-dev libfmt-dev libre2-dev nlohmann-json3-dev libkainjow-mustache-dev
