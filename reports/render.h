@@ -1,0 +1,19 @@
+#pragma once
+// A report as text (terminal and mail), JSON and CSV. The JSON fields and CSV columns are a
+// contract for dashboards and spreadsheets: docs/reports.md lists them; add, never rename.
+
+#include <string>
+
+#include "reports/report.h"
+
+namespace ticketd::reports {
+
+std::string render_text(const Report& r);
+std::string render_json(const Report& r);  ///< one object, pretty-printed, trailing newline
+/// One row per period, then a row labelled "total"; a header line first.
+std::string render_csv(const Report& r);
+
+/// "45s", "17m", "3h05m", "2d04h"; "-" for none.
+std::string human_duration(const std::optional<std::int64_t>& seconds);
+
+}  // namespace ticketd::reports
