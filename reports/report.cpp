@@ -85,7 +85,7 @@ std::vector<TicketView> views(const store::ReportRows& rows, const Options& o) {
         // A resolution the trail does not show (a desk older than the status events, seeded
         // data): closed_at is when it was resolved.
         const std::string last = v.transitions.empty() ? "open" : v.transitions.back().to;
-        if (done(t.status) && !done(last) && t.closed_at)
+        if (done(t.status) && !done(last) && t.closed_at && *t.closed_at < o.until)
             v.transitions.push_back({std::max(*t.closed_at, t.created_at), last, t.status});
         for (const auto& tr : v.transitions) {
             if (!done(tr.from) && done(tr.to) && !v.first_resolution) v.first_resolution = tr.at;

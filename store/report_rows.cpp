@@ -83,8 +83,9 @@ ReportRows load_report_rows(Database& db, const ReportQuery& q) {
         // messages_ticket_kind (migration 8) answers this from the index alone.
         auto st = db.prepare(
             "SELECT m.ticket, m.kind, m.created_at FROM temp.report_ids r "
-            "JOIN messages m ON m.ticket = r.id WHERE m.kind IN ('requester','agent') "
+            "JOIN messages m ON m.ticket = r.id WHERE m.kind IN ('requester','agent') AND m.created_at < ?1 "
             "ORDER BY m.ticket, m.created_at, m.id");
+        st.bind(1, q.until);
         while (st.step()) {
             auto it = index.find(st.int64(0));
             if (it == index.end()) continue;
@@ -98,7 +99,8 @@ ReportRows load_report_rows(Database& db, const ReportQuery& q) {
     {
         auto st = db.prepare(
             "SELECT e.ticket, e.at, e.detail FROM temp.report_ids r JOIN events e ON e.ticket = r.id "
-            "WHERE e.kind IN ('ticket.status','ticket.reopened') ORDER BY e.ticket, e.id");
+            "WHERE e.kind IN ('ticket.status','ticket.reopened') AND e.at < ?1 ORDER BY e.ticket, e.id");
+        st.bind(1, q.until);
         while (st.step()) {
             ReportStatusChange c;
             c.ticket = st.int64(0);

@@ -47,7 +47,8 @@ struct ReportRows {
 /// Every ticket that can count in [since, until): created before `until` and either not
 /// resolved/closed now, or resolved/closed at or after `since`, or with a status change in
 /// [since, until). Tickets resolved before `since` and untouched since then cannot change any
-/// figure of the period and are not read.
+/// figure of the period and are not read. Messages and status changes are those recorded before
+/// `until`: a report on a past period does not change when the desk moves on.
 ReportRows load_report_rows(Database& db, const ReportQuery& q);
 
 /// Parses "open -> resolved: ..." into (from, to); false when the detail has no such prefix.
