@@ -174,6 +174,8 @@ void read_imap(Reader& r, const YAML::Node& node, std::vector<ImapAccount>& acco
                    [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, a.transfer_timeout); }},
                   {"alert_after",
                    [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, a.alert_after); }},
+                  {"trusted_agents",
+                   [&](const YAML::Node& n, const std::string& p) { r.boolean(n, p, a.trusted_agents); }},
               });
         if (!item.IsMap()) continue;
         if (a.name.empty()) r.error(name_mark, "imap[]: every mailbox needs a name");
@@ -418,6 +420,12 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
                    read_auto_reply(r, n, cfg->auto_reply, auto_reply_mark);
                }},
               {"agents", [&](const YAML::Node& n, const std::string&) { read_agents(r, n, cfg->agents); }},
+              {"trusted_authserv_ids",
+               [&](const YAML::Node& n, const std::string& p) {
+                   r.string_list(n, p, cfg->trusted_authserv_ids);
+                   for (auto& id : cfg->trusted_authserv_ids)
+                       std::transform(id.begin(), id.end(), id.begin(), [](unsigned char c) { return std::tolower(c); });
+               }},
               {"queues", [&](const YAML::Node& n, const std::string&) { read_queues(r, n, cfg->queues); }},
               {"rules",
                [&](const YAML::Node& n, const std::string&) { read_rule_sources(r, n, base_dir, cfg->rule_sources); }},
@@ -431,7 +439,7 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
     // failure at the moment a mail should go out.
     if (cfg->templates_dir.empty()) cfg->templates_dir = "templates";
     cfg->templates_dir = relative_to(base_dir, cfg->templates_dir);
-    const bool need_templates = cfg->smtp && cfg->auto_reply.enabled;
+    const bool need_templates = cfg->smtp && (cfg->auto_reply.enabled || !cfg->agents.empty());
     if (have_templates || need_templates) {
         std::error_code ec;
         if (!std::filesystem::is_directory(cfg->templates_dir, ec)) {
@@ -447,6 +455,12 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
         r.error(auto_reply_mark, "auto_reply.template: no template '" + cfg->auto_reply.template_name +
                                      "' (expected " + cfg->templates_dir + "/" + cfg->auto_reply.template_name +
                                      ".txt)");
+    // Agents by mail (issue 5): what they are sent, checked now like the acknowledgement.
+    if (cfg->smtp && !cfg->agents.empty() && std::filesystem::is_directory(cfg->templates_dir))
+        for (const char* name : {"agent_notification", "relayed_reply", "agent_command_error", "agent_unverified"})
+            if (!std::filesystem::exists(std::filesystem::path(cfg->templates_dir) / (std::string(name) + ".txt")))
+                r.error(templates_mark, std::string("templates: no template '") + name + "' (expected " +
+                                            cfg->templates_dir + "/" + name + ".txt; needed by smtp: with agents:)");
     // Rules last: they name the queues, agents and templates read above (issue 4).
     load_rule_files(rule_files(cfg->rule_sources), cfg->rules, r.errors());
     if (r.errors().empty()) validate_rules(*cfg, r.errors());

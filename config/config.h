@@ -52,6 +52,9 @@ struct ImapAccount {
     /// A mailbox failing this long (every retry failed) is logged once as an error; each failed
     /// retry before and after is a warning. 0: the first failure is already an error.
     std::chrono::seconds alert_after = std::chrono::minutes(15);
+    /// Mail from an agent's address arriving through this mailbox counts as the agent's even
+    /// without Authentication-Results (issue 5): only for a mailbox nobody outside can write to.
+    bool trusted_agents = false;
 };
 
 /// Where outgoing mail goes (issue 5). Absent: nothing is queued or sent.
@@ -129,6 +132,8 @@ struct Config {
     std::map<std::string, MailTemplate> templates;  ///< by name, every template in templates_dir
     AutoReplyConfig auto_reply;
     std::vector<Agent> agents;
+    /// authserv-ids (RFC 8601) whose Authentication-Results vouch for an agent's mail (issue 5).
+    std::vector<std::string> trusted_authserv_ids;
     std::vector<std::string> queues;        ///< declared with `queues:`; agents' queues count too
     std::vector<std::string> rule_sources;  ///< what `rules:` names: files and directories
     rules::RuleSet rules;                   ///< loaded, validated and tested (issue 4)

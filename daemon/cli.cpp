@@ -69,7 +69,7 @@ int cmd_parse(const std::string& file, bool json) {
 /// `ticketd ingest`: files or stdin into the inbox, then through the pipeline. As an MTA pipe
 /// (`-`) the exit status is the contract: 0 once the message is committed (even if it had to be
 /// quarantined: it is kept), 75 for anything that may work later, so the MTA keeps the mail.
-int cmd_ingest(const std::string& config_path, std::vector<std::string> files) {
+int cmd_ingest(const std::string& config_path, std::vector<std::string> files, bool trusted_agents) {
     if (files.empty()) files.push_back("-");
     bool from_pipe = std::find(files.begin(), files.end(), "-") != files.end();
     auto cfg = load_config_or_report(config_path);
@@ -111,7 +111,7 @@ int cmd_ingest(const std::string& config_path, std::vector<std::string> files) {
         }
         std::string source = file == "-" ? "pipe" : "file:" + file;
         try {
-            auto out = tickets::ingest_raw(*db, cfg, source, raw);
+            auto out = tickets::ingest_raw(*db, cfg, source, raw, trusted_agents);
             std::cout << (file == "-" ? "stdin" : file) << ": " << tickets::to_string(out.outcome);
             if (out.ticket_number) std::cout << " #" << *out.ticket_number;
             if (out.linked_from) std::cout << " (follows #" << *out.linked_from << ")";
@@ -208,6 +208,10 @@ int run_cli(int argc, char** argv) {
     auto* ingest = app.add_subcommand(
         "ingest", "File messages as tickets; '-' (or nothing) reads one message from stdin (MTA pipe)");
     ingest->add_option("files", ingest_files, "message files (.eml), or - for stdin");
+    bool ingest_trusted_agents = false;
+    ingest->add_flag("--trusted-agents", ingest_trusted_agents,
+                     "mail from agents' addresses counts as theirs without Authentication-Results "
+                     "(only for a transport outsiders cannot write to)");
 
     bool run_once = false;
     std::string log_level;
@@ -247,7 +251,7 @@ int run_cli(int argc, char** argv) {
     if (*parse) return cmd_parse(parse_file, parse_json);
     if (*check) return cmd_check(config_path);
     try {
-        if (*ingest) return cmd_ingest(config_path, ingest_files);
+        if (*ingest) return cmd_ingest(config_path, ingest_files, ingest_trusted_agents);
         if (*run) return cmd_run(config_path, run_once, log_level);
         if (*tlist) return cmd_tickets_list(config_path, list_status, list_json, list_limit);
         if (*tshow) return cmd_tickets_show(config_path, show_number, show_json);

@@ -9,6 +9,7 @@
 #include "store/hash.h"
 #include "store/inbox.h"
 #include "tickets/acknowledge.h"
+#include "tickets/agents.h"
 #include "tickets/ids.h"
 #include "tickets/lookup.h"
 
@@ -85,6 +86,7 @@ Pipeline::Pipeline(store::Database& db, std::shared_ptr<const config::Config> co
     // Every path into tickets (daemon, `ticketd ingest`) acknowledges new tickets the same way;
     // it does nothing without smtp: in the config.
     add_hook(acknowledge_new_ticket);
+    add_hook(notify_agents);  // issue 5: new tickets and requester replies reach the agents
 }
 
 void Pipeline::set_config(std::shared_ptr<const config::Config> config) {
@@ -249,6 +251,14 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const parsers::Message& m
     const bool automatic =
         kind == store::MessageKind::bounce || kind == store::MessageKind::auto_reply;
     const parsers::Address* from = sender_of(msg);
+    // Mail from an agent's address (issue 5): verified and naming its ticket by Message-ID or
+    // token, it is the agent working that ticket (agent_work); otherwise it changes no status.
+    std::optional<std::string> source;
+    if (auto e = inbox.get(inbox_id)) source = e->source;
+    const AgentSender agent = agent_sender(msg, cfg, trusted_source(source.value_or(""), cfg, trusted_ingest_));
+    std::optional<AgentWork> agent_work;
+    if (agent.agent && agent.verified && decision.ticket && strong_signal(decision.signal))
+        agent_work = prepare_agent_work(msg, cfg, *agent.agent);
 
     // Automatic mail never opens a ticket: unmatched, it stays visible in the inbox.
     if (automatic && !decision.ticket) {
@@ -292,7 +302,7 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const parsers::Message& m
               "new ticket from " + ticket.requester_address + ": " + decision.evidence);
     } else {
         ticket = *tickets.get(decision.ticket->id);
-        if (automatic) {
+        if (automatic || agent.agent) {
             // Recorded, never answered, never reopening (zammad#5113, osTicket#1041).
             out.outcome = Outcome::appended;
         } else {
@@ -349,7 +359,7 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const parsers::Message& m
 
     // The admins' rules (issue 4) see the message and the ticket as it stood before it.
     rules::Outcome ruled;
-    if (!cfg.rules.rules.empty()) {
+    if (!cfg.rules.rules.empty() && !agent_work) {
         rules::TicketState before;
         if (!is_new) {
             before.status = store::to_string(ticket.status);
@@ -383,7 +393,7 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const parsers::Message& m
     rec.ticket = ticket.id;
     rec.inbox_id = inbox_id;
     rec.direction = store::Direction::in;
-    rec.kind = kind;
+    rec.kind = agent_work ? agent_work->kind() : kind;
     rec.message_id = msg.message_id;
     if (from) {
         rec.from_address = from->address;
@@ -428,6 +438,16 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const parsers::Message& m
         event(ticket.id, message_row, automatic ? "message.automatic" : "message.received",
               detail);
     }
+    if (agent_work) {
+        event(ticket.id, message_row, "agent.verified", agent.agent->address + ": " + agent.evidence);
+        apply_agent_mail(db_, *agent_work, msg, cfg, ticket.id, message_row, inbox_id, now);
+    } else if (agent.agent && !agent.verified) {
+        warn_unverified_agent_mail(db_, agent, msg, cfg, ticket.id, message_row, inbox_id, now);
+    } else if (agent.agent) {
+        event(ticket.id, message_row, "agent.unthreaded",
+              agent.agent->address + ": names no ticket by Message-ID or token (" +
+                  to_string(decision.signal) + "), so its commands are not applied");
+    }
     if (automatic && decision.ticket &&
         (ticket.status == store::Status::closed || ticket.status == store::Status::resolved))
         event(ticket.id, message_row, "ticket.not_reopened",
@@ -469,6 +489,7 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const parsers::Message& m
     if (!automatic) {
         auto join = [&](const parsers::Address& a, const char* role) {
             if (a.address.empty() || is_our_address(desk, a.address)) return;
+            if (find_agent(cfg, a.address)) return;  // agents get notifications, not relays
             if (auto pa = parse_plus_address(a.address); pa && is_our_address(desk, pa->base))
                 return;
             if (tickets.add_participant(ticket.id, a.address, a.name, role, now) && !is_new)
@@ -495,7 +516,7 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const parsers::Message& m
 }
 
 ProcessOutcome ingest_raw(store::Database& db, std::shared_ptr<const config::Config> config,
-                          const std::string& source, std::string_view raw) {
+                          const std::string& source, std::string_view raw, bool trusted_agents) {
     // One transaction for the raw bytes and their processing: one fsync instead of two. Safe
     // for this path only because the sender (an MTA, a script) keeps the mail until we report
     // success: a temporary error rolls everything back and the caller retries (exit 75); a
@@ -503,6 +524,7 @@ ProcessOutcome ingest_raw(store::Database& db, std::shared_ptr<const config::Con
     store::Transaction tx(db);
     const std::int64_t id = store::Inbox(db).add_raw(source, raw);
     Pipeline pipeline(db, std::move(config));
+    pipeline.set_trusted_ingest(trusted_agents);
     auto out = pipeline.process(id);
     tx.commit();
     // The same bytes a second time: the first run's ticket, reported as a duplicate.

@@ -88,6 +88,9 @@ public:
     /// transaction, with the rules' spam verdict ignored (their other actions still apply).
     /// `not_found` when the entry is not spam.
     ProcessOutcome release_spam(std::int64_t inbox_id);
+    /// Mail entered by `ticketd ingest` (source pipe or file) counts as coming through a mailbox
+    /// trusted for agents (`ingest --trusted-agents`, issue 5); IMAP mailboxes say it in config.
+    void set_trusted_ingest(bool trusted) { trusted_ingest_ = trusted; }
 
 private:
     ProcessOutcome record(std::int64_t inbox_id, const parsers::Message& msg,
@@ -98,6 +101,7 @@ private:
     std::shared_ptr<const config::Config> config_;
     std::vector<Hook> hooks_;
     std::int64_t spam_released_ = 0;  ///< the inbox entry release_spam() is processing
+    bool trusted_ingest_ = false;
 };
 
 /// The hash that decides "same message" across deliveries: Message-ID, From, Date, Subject,
@@ -110,6 +114,7 @@ std::string content_hash(const parsers::Message& msg);
 /// and quarantined); on a temporary store::Error nothing is, and the caller must keep the mail and
 /// retry (EX_TEMPFAIL). Identical bytes ingested twice report `duplicate` with the first ticket.
 ProcessOutcome ingest_raw(store::Database& db, std::shared_ptr<const config::Config> config,
-                          const std::string& source, std::string_view raw);
+                          const std::string& source, std::string_view raw,
+                          bool trusted_agents = false);
 
 }  // namespace ticketd::tickets

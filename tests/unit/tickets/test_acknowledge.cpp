@@ -131,7 +131,8 @@ TEST_F(AckTest, NoAcknowledgementToAnAgent) {
     auto ev = events_of(*out.ticket_id, "auto_reply.suppressed");
     ASSERT_EQ(ev.size(), 1u);
     EXPECT_NE(ev[0].detail.find("is an agent"), std::string::npos) << ev[0].detail;
-    EXPECT_TRUE(store::Outbox(db).list().empty());
+    // Unverified mail in an agent's name warns the agents (issue 5), but is never acknowledged.
+    for (const auto& row : store::Outbox(db).list()) EXPECT_NE(row.kind, "acknowledgement");
 }
 
 TEST_F(AckTest, AtMostNPerSenderPerHour) {
