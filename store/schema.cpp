@@ -220,6 +220,61 @@ CREATE TABLE mailbox_polls (
 ) WITHOUT ROWID;
 )sql";
 
+// SLA clocks (issue 6). sla_tickets: one row per ticket under a policy, with the ticket's facts as
+// the SLA last saw them (a change is recorded in sla_history when seen) and the one moment the
+// daemon's timer has to wake for it; NULL once there is nothing to wait for (resolved, closed).
+// sla_clocks: each target's state, in UTC. sla_alarms_fired: every reminder and escalation carried
+// out, written in the same transaction as its outbox row, so each happens exactly once.
+constexpr const char* kSchema6 = R"sql(
+CREATE TABLE sla_tickets (
+  ticket       INTEGER PRIMARY KEY REFERENCES tickets(id),
+  policy       TEXT NOT NULL,
+  policy_since INTEGER NOT NULL,
+  status       TEXT NOT NULL,
+  priority     TEXT NOT NULL,
+  queue        TEXT NOT NULL DEFAULT '',
+  tags         TEXT NOT NULL DEFAULT '[]',   -- JSON array
+  next_wakeup  INTEGER,
+  updated_at   INTEGER NOT NULL
+);
+CREATE INDEX sla_tickets_wakeup ON sla_tickets(next_wakeup) WHERE next_wakeup IS NOT NULL;
+CREATE TABLE sla_history (
+  id     INTEGER PRIMARY KEY,
+  ticket INTEGER NOT NULL REFERENCES tickets(id),
+  at     INTEGER NOT NULL,
+  kind   TEXT NOT NULL CHECK (kind IN ('created','status','priority','queue','tags')),
+  value  TEXT NOT NULL DEFAULT '',
+  queue  TEXT NOT NULL DEFAULT '',
+  tags   TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX sla_history_ticket ON sla_history(ticket, id);
+CREATE TABLE sla_clocks (
+  ticket         INTEGER NOT NULL REFERENCES tickets(id),
+  target         TEXT NOT NULL CHECK (target IN ('first_response','next_response','resolution')),
+  policy         TEXT NOT NULL,
+  state          TEXT NOT NULL CHECK (state IN ('running','paused','met','breached')),
+  goal           INTEGER NOT NULL,            -- seconds of business time
+  started_at     INTEGER NOT NULL,
+  due_at         INTEGER,                     -- NULL while paused short of its goal
+  paused_since   INTEGER,
+  paused_total   INTEGER NOT NULL DEFAULT 0,  -- seconds the clock stood still (pending)
+  satisfied_at   INTEGER,
+  breached_at    INTEGER,
+  stopped_at     INTEGER,
+  elapsed        INTEGER NOT NULL DEFAULT 0,  -- business seconds counted
+  reminders_sent INTEGER NOT NULL DEFAULT 0,
+  updated_at     INTEGER NOT NULL,
+  PRIMARY KEY (ticket, target)
+) WITHOUT ROWID;
+CREATE TABLE sla_alarms_fired (
+  ticket   INTEGER NOT NULL REFERENCES tickets(id),
+  key      TEXT NOT NULL,
+  kind     TEXT NOT NULL CHECK (kind IN ('reminder','escalation')),
+  fired_at INTEGER NOT NULL,
+  PRIMARY KEY (ticket, key)
+) WITHOUT ROWID;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
@@ -228,6 +283,7 @@ const std::vector<Migration>& schema_migrations() {
         {2, "fetch_failures: per-UID IMAP fetch failures (poison messages)", kSchema2},
         {4, "outbox: durable outgoing mail with retries", kSchema4},
         {5, "mailbox_polls: each mailbox's last poll, last success and current outage", kSchema5},
+        {6, "sla: clock state per ticket and target, fired reminders, the earliest wake-up", kSchema6},
     };
     return steps;
 }
