@@ -18,6 +18,7 @@
 
 #include "config/reader.h"
 #include "config/rules_loader.h"
+#include "config/sla_loader.h"
 #include "config/templates.h"
 #include "config/values.h"
 
@@ -390,6 +391,7 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
         return {nullptr, std::move(r.errors())};
     }
     bool have_desk = false, have_templates = false;
+    ConfigError sla_at;  // where `sla:` is written (issue 6)
     YAML::Mark templates_mark = root.Mark(), auto_reply_mark = root.Mark();
     r.map(root, "",
           {
@@ -429,6 +431,11 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
               {"queues", [&](const YAML::Node& n, const std::string&) { read_queues(r, n, cfg->queues); }},
               {"rules",
                [&](const YAML::Node& n, const std::string&) { read_rule_sources(r, n, base_dir, cfg->rule_sources); }},
+              {"sla",
+               [&](const YAML::Node& n, const std::string& p) {
+                   sla_at = {name, n.Mark().line + 1, n.Mark().column + 1, ""};
+                   r.string(n, p, cfg->sla_file);
+               }},
           });
     if (root.IsMap() && !have_desk) r.error(root.Mark(), "'desk:' is required (name, addresses, subject_tag, database)");
     if (cfg->smtp && !cfg->desk.addresses.empty()) {
@@ -464,6 +471,7 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
     // Rules last: they name the queues, agents and templates read above (issue 4).
     load_rule_files(rule_files(cfg->rule_sources), cfg->rules, r.errors());
     if (r.errors().empty()) validate_rules(*cfg, r.errors());
+    if (!cfg->sla_file.empty()) load_sla_policies(*cfg, base_dir, sla_at, r.errors());
     if (!r.errors().empty()) return {nullptr, std::move(r.errors())};
     return {std::move(cfg), {}};
 }

@@ -11,6 +11,7 @@
 
 #include "parsers/parse.h"
 #include "rules/rules.h"
+#include "sla/policy.h"
 
 namespace ticketd::config {
 
@@ -137,6 +138,8 @@ struct Config {
     std::vector<std::string> queues;        ///< declared with `queues:`; agents' queues count too
     std::vector<std::string> rule_sources;  ///< what `rules:` names: files and directories
     rules::RuleSet rules;                   ///< loaded, validated and tested (issue 4)
+    std::string sla_file;                   ///< `sla:` (issue 6), absolute; "" when there is none
+    sla::Policies sla;                      ///< loaded from sla_file; no policies without one
 };
 
 /// One problem in a config file, pointing at the text (1-based line and column).

@@ -3,12 +3,16 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <map>
 #include <optional>
 #include <sstream>
 
 #include "config/reader.h"
+#include "config/templates.h"
+#include "parsers/headers.h"
 #include "config/values.h"
 
 namespace ticketd::config {
@@ -503,6 +507,54 @@ void load_sla_file(const std::string& path, sla::Policies& out, std::vector<Conf
         return;
     }
     load_sla_text(*text, path, out, errors);
+}
+
+void load_sla_policies(Config& cfg, const std::string& base_dir, const ConfigError& at,
+                       std::vector<ConfigError>& errors) {
+    namespace fs = std::filesystem;
+    if (fs::path(cfg.sla_file).is_relative())
+        cfg.sla_file = (fs::path(base_dir) / cfg.sla_file).lexically_normal().string();
+    const std::size_t before = errors.size();
+    sla::Policies loaded;
+    load_sla_file(cfg.sla_file, loaded, errors);
+    if (errors.size() != before) return;
+    auto fail = [&](const std::string& message) {
+        ConfigError e = at;
+        e.message = "sla: " + message;
+        errors.push_back(std::move(e));
+    };
+    std::set<std::string> queues(cfg.queues.begin(), cfg.queues.end());
+    for (const auto& a : cfg.agents) queues.insert(a.queues.begin(), a.queues.end());
+    bool mails = false;
+    for (auto& p : loaded.policies) {
+        for (const auto& q : p.match.queues)
+            if (!queues.count(q))
+                fail("policy '" + p.name + "' matches queue '" + q + "', which the config does not declare" +
+                     " (queues: or an agent's queues)");
+        if (!p.reminders.empty()) mails = true;
+        if (p.escalate) {
+            if (!p.escalate->notify.empty()) mails = true;
+            if (!p.escalate->assign.empty()) {
+                const std::string want = parsers::ascii_lower(p.escalate->assign);
+                const Agent* found = nullptr;
+                for (const auto& a : cfg.agents)
+                    if (a.address == want || parsers::ascii_lower(a.name) == want) found = &a;
+                if (found) p.escalate->assign = found->address;
+                else fail("policy '" + p.name + "': escalate.assign '" + p.escalate->assign + "' is not an agent (agents:)");
+            }
+        }
+    }
+    // Reminders go out through the outbox: a missing template is an error now, never a
+    // failure at the moment a reminder is due.
+    if (mails && cfg.smtp) {
+        if (cfg.templates.empty() && fs::is_directory(cfg.templates_dir))
+            cfg.templates = load_templates(cfg.templates_dir, errors);
+        for (const char* name : {"sla_reminder", "sla_breach"})
+            if (!cfg.templates.count(name))
+                fail(std::string("no template '") + name + "' (expected " + cfg.templates_dir + "/" + name +
+                     ".txt): SLA reminders and breaches are mailed with it");
+    }
+    if (errors.size() == before) cfg.sla = std::move(loaded);
 }
 
 }  // namespace ticketd::config

@@ -203,3 +203,93 @@ policies:
 
 }  // namespace
 }  // namespace ticketd
+
+// ---------------------------------------------------------------- `sla:` in the main config
+
+namespace main_config {
+
+using ticketd::testing::TempDir;
+using ticketd::testing::write_file;
+
+const char* kPolicies = R"(calendars:
+  always: {time_zone: UTC, hours: 24x7}
+policies:
+  - name: billing
+    match: {queue: billing}
+    calendar: always
+    first_response: 1h
+    escalate: {assign: bob@acme.example}
+  - name: normal
+    calendar: always
+    resolution: 8h
+    reminders:
+      - {at: 75%, to: assignee}
+)";
+
+std::string main_yaml(const std::string& extra) {
+    return "desk:\n  addresses: [support@acme.example]\n  database: desk.db\n"
+           "agents:\n  - {address: bob@acme.example, name: Bob, queues: [billing]}\n" + extra;
+}
+
+TEST(SlaConfig, RelativeToTheConfigFileAndAgentsNormalised) {
+    TempDir dir;
+    std::filesystem::create_directories(dir / "policies");
+    write_file(dir / "policies" / "sla.yaml", kPolicies);
+    write_file(dir / "ticketd.yaml", main_yaml("sla: policies/sla.yaml\n"));
+    auto r = ticketd::config::load_file((dir / "ticketd.yaml").string());
+    ASSERT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0].to_string());
+    EXPECT_EQ(r.config->sla_file, (dir / "policies" / "sla.yaml").string());
+    ASSERT_EQ(r.config->sla.policies.size(), 2u);
+    EXPECT_EQ(r.config->sla.policies[0].escalate->assign, "bob@acme.example");
+}
+
+TEST(SlaConfig, ErrorsPointIntoTheSlaFileOrAtTheSlaKey) {
+    TempDir dir;
+    write_file(dir / "sla.yaml", "calendars:\n  always: {time_zone: Mars/Olympus, hours: 24x7}\npolicies: []\n");
+    write_file(dir / "ticketd.yaml", main_yaml("sla: sla.yaml\n"));
+    auto r = ticketd::config::load_file((dir / "ticketd.yaml").string());
+    EXPECT_FALSE(r.config);
+    ASSERT_FALSE(r.errors.empty());
+    EXPECT_EQ(r.errors[0].file, (dir / "sla.yaml").string());
+    EXPECT_EQ(r.errors[0].line, 2);
+
+    // A queue nobody declared, an unknown agent: errors at `sla:` in the main config.
+    std::string text = kPolicies;
+    text.replace(text.find("queue: billing"), 14, "queue: biling");
+    text.replace(text.find("assign: bob@"), 12, "assign: rob@");
+    write_file(dir / "sla.yaml", text);
+    write_file(dir / "ticketd.yaml", main_yaml("sla: sla.yaml\n"));
+    r = ticketd::config::load_file((dir / "ticketd.yaml").string());
+    EXPECT_FALSE(r.config);
+    ASSERT_EQ(r.errors.size(), 2u) << r.errors[0].to_string();
+    EXPECT_EQ(r.errors[0].line, 6);  // the `sla:` line
+    EXPECT_NE(r.errors[0].message.find("'biling'"), std::string::npos) << r.errors[0].message;
+    EXPECT_NE(r.errors[1].message.find("'rob@acme.example' is not an agent"), std::string::npos) << r.errors[1].message;
+
+    // A missing file.
+    write_file(dir / "ticketd.yaml", main_yaml("sla: nowhere.yaml\n"));
+    r = ticketd::config::load_file((dir / "ticketd.yaml").string());
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_NE(r.errors[0].to_string().find("nowhere.yaml"), std::string::npos);
+}
+
+TEST(SlaConfig, WithSmtpTheReminderTemplatesMustExist) {
+    TempDir dir;
+    write_file(dir / "sla.yaml", kPolicies);
+    // Every shipped template but the SLA's two.
+    std::filesystem::create_directories(dir / "templates");
+    for (const auto& f : std::filesystem::directory_iterator(ticketd::testing::source_dir() / "config" / "templates"))
+        if (f.path().filename().string().rfind("sla_", 0) != 0)
+            std::filesystem::copy_file(f.path(), dir / "templates" / f.path().filename());
+    write_file(dir / "ticketd.yaml", main_yaml("sla: sla.yaml\nsmtp: {url: 'smtp://127.0.0.1:2525'}\n"));
+    auto r = ticketd::config::load_file((dir / "ticketd.yaml").string());
+    ASSERT_EQ(r.errors.size(), 2u) << r.errors[0].to_string();
+    EXPECT_NE(r.errors[0].message.find("sla_reminder"), std::string::npos) << r.errors[0].message;
+    EXPECT_NE(r.errors[1].message.find("sla_breach"), std::string::npos) << r.errors[1].message;
+    write_file(dir / "templates" / "sla_reminder.txt", "Subject: {{sla.kind}}\n\ndue {{sla.due}}\n");
+    write_file(dir / "templates" / "sla_breach.txt", "Subject: {{sla.kind}}\n\nbreached\n");
+    r = ticketd::config::load_file((dir / "ticketd.yaml").string());
+    EXPECT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0].to_string());
+}
+
+}  // namespace main_config
