@@ -1,0 +1,392 @@
+#include "tickets/sla.h"
+
+#include <algorithm>
+#include <set>
+
+#include "mail/compose.h"
+#include "metrics/metrics.h"
+#include "parsers/headers.h"
+#include "store/database.h"
+#include "store/outbox.h"
+#include "store/sla.h"
+#include "store/tickets.h"
+#include "tickets/acknowledge.h"
+#include "tickets/ids.h"
+#include "tickets/threading.h"
+
+namespace ticketd::tickets {
+
+namespace {
+
+using sla::Time;
+
+Time at(std::int64_t t) { return Time{std::chrono::seconds{t}}; }
+std::int64_t unix(Time t) { return t.time_since_epoch().count(); }
+std::optional<std::int64_t> unix(const std::optional<Time>& t) {
+    return t ? std::optional<std::int64_t>(unix(*t)) : std::nullopt;
+}
+
+store::SlaFacts facts_of(const store::Ticket& t) {
+    store::SlaFacts f;
+    f.status = store::to_string(t.status);
+    f.priority = store::to_string(t.priority);
+    f.queue = t.queue;
+    f.tags = t.tags;
+    std::sort(f.tags.begin(), f.tags.end());
+    return f;
+}
+
+/// The facts as the recorded history leaves them.
+store::SlaFacts replay(const std::vector<store::SlaHistoryRow>& history) {
+    store::SlaFacts f;
+    for (const auto& h : history) {
+        if (h.kind == "created") f.priority = h.value, f.queue = h.queue, f.tags = h.tags, f.status = "open";
+        else if (h.kind == "status") f.status = h.value;
+        else if (h.kind == "priority") f.priority = h.value;
+        else if (h.kind == "queue") f.queue = h.value;
+        else if (h.kind == "tags") f.tags = h.tags;
+    }
+    return f;
+}
+
+std::vector<sla::Event> events_of(const std::vector<store::SlaHistoryRow>& history,
+                                  const std::vector<store::SlaMessageMark>& messages) {
+    std::vector<sla::Event> out;
+    for (const auto& h : history) {
+        const Time t = at(h.at);
+        if (h.kind == "created") out.push_back(sla::Event::created(t, h.value, h.queue, h.tags));
+        else if (h.kind == "status") out.push_back(sla::Event::status_changed(t, h.value));
+        else if (h.kind == "priority") out.push_back(sla::Event::priority_changed(t, h.value));
+        else if (h.kind == "queue") out.push_back(sla::Event::queue_changed(t, h.value));
+        else if (h.kind == "tags") out.push_back(sla::Event::tags_changed(t, h.tags));
+    }
+    // An agent's answer (whichever way it reached us) satisfies the response targets; the
+    // requester writing again starts next_response (the message that opened the ticket comes
+    // before any answer, and the core ignores such messages).
+    for (const auto& m : messages) {
+        if (m.kind == "agent") out.push_back(sla::Event::agent_reply(at(m.at)));
+        else if (m.kind == "requester" && m.direction == "in") out.push_back(sla::Event::requester_message(at(m.at)));
+    }
+    return out;
+}
+
+/// The spans in which the ticket was pending, from the recorded history.
+std::vector<sla::Span> pending_spans(const std::vector<store::SlaHistoryRow>& history) {
+    std::vector<sla::Span> out;
+    std::string status = "open";
+    for (const auto& h : history) {
+        if (h.kind != "status" || h.value == status) continue;
+        if (h.value == "pending") out.push_back({at(h.at), sla::Span::open()});
+        else if (status == "pending" && !out.empty()) out.back().to = at(h.at);
+        status = h.value;
+    }
+    return out;
+}
+
+std::string human(sla::Target t) {
+    switch (t) {
+        case sla::Target::first_response: return "first response";
+        case sla::Target::next_response: return "next response";
+        case sla::Target::resolution: return "resolution";
+    }
+    return "";
+}
+
+const sla::Policy* policy_named(const sla::Policies& policies, const std::string& name) {
+    for (const auto& p : policies.policies)
+        if (p.name == name) return &p;
+    return nullptr;
+}
+
+void add_event(store::Database& db, std::int64_t ticket, std::int64_t now, const std::string& kind,
+               const std::string& detail) {
+    store::Event ev;
+    ev.ticket = ticket;
+    ev.at = now;
+    ev.kind = kind;
+    ev.detail = detail;
+    store::Events(db).add(ev);
+}
+
+std::vector<std::string> recipients_of(const config::Config& cfg, const store::Ticket& t,
+                                       const sla::Recipients& to) {
+    std::vector<std::string> out;
+    auto add = [&](const std::string& a) {
+        const std::string l = parsers::ascii_lower(a);
+        if (!l.empty() && std::find(out.begin(), out.end(), l) == out.end()) out.push_back(l);
+    };
+    if (to.assignee) add(t.assignee);
+    if (to.queue && !t.queue.empty())
+        for (const auto& agent : cfg.agents)
+            if (std::find(agent.queues.begin(), agent.queues.end(), t.queue) != agent.queues.end()) add(agent.address);
+    for (const auto& a : to.addresses) add(a);
+    return out;
+}
+
+/// Queues one SLA mail in the outbox (same transaction as the fired key). Returns the outbox id,
+/// or nullopt with `why` when nothing could be queued.
+std::optional<std::int64_t> queue_mail(store::Database& db, const config::Config& cfg, const store::Ticket& t,
+                                       const std::string& template_name, const std::string& kind,
+                                       const std::vector<std::string>& to, const config::TemplateContext& extra,
+                                       std::int64_t now, std::string& why) {
+    if (!cfg.smtp) return why = "no smtp: configured", std::nullopt;
+    if (to.empty()) return why = "no recipients (no assignee, no agents for the queue)", std::nullopt;
+    auto tmpl = cfg.templates.find(template_name);
+    if (tmpl == cfg.templates.end()) return why = "no template '" + template_name + "'", std::nullopt;
+    auto context = mail_context(cfg, t, nullptr, false);
+    for (const auto& [k, v] : extra) context[k] = v;
+    auto rendered = config::render(tmpl->second, context);
+
+    store::Outbox outbox(db);
+    const auto seq = static_cast<std::int64_t>(outbox.for_ticket(t.id).size()) + 1;
+    mail::OutgoingMail m;
+    m.from = {cfg.desk.name, cfg.smtp->from};
+    for (const auto& a : to) m.to.push_back({"", a});
+    m.subject = rendered.subject;
+    m.text = rendered.text;
+    m.html = rendered.html;
+    m.date = at(now);
+    m.message_id = make_message_id(t.number, t.token, seq, our_host(cfg.desk));
+    m.auto_submitted = mail::AutoSubmitted::auto_generated;
+
+    store::OutboxMail row;
+    row.ticket = t.id;
+    row.kind = kind;
+    row.mail_from = cfg.smtp->from;
+    row.recipients = to;
+    row.message_id = m.message_id;
+    row.raw = mail::compose(m);
+    return outbox.enqueue(row);
+}
+
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+    return out;
+}
+
+}  // namespace
+
+std::string format_utc(std::int64_t t) { return date::format("%Y-%m-%d %H:%M UTC", at(t)); }
+
+std::string format_local(const sla::Calendar& cal, std::int64_t t) {
+    if (!cal.zone) return format_utc(t);
+    return date::format("%Y-%m-%d %H:%M %Z", date::make_zoned(cal.zone, at(t)));
+}
+
+std::string format_span(std::int64_t s) {
+    if (s < 0) s = 0;
+    const std::int64_t d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
+    std::string out;
+    if (d) out += std::to_string(d) + "d";
+    if (h) out += (out.empty() ? "" : " ") + std::to_string(h) + "h";
+    if (m || out.empty()) out += (out.empty() ? "" : " ") + std::to_string(m) + "m";
+    return out;
+}
+
+std::optional<SlaChange> recompute_sla(store::Database& db, const config::Config& cfg, std::int64_t ticket,
+                                       std::int64_t now) {
+    if (cfg.sla.policies.empty()) return std::nullopt;
+    auto t = store::Tickets(db).get(ticket);
+    if (!t) return std::nullopt;
+    store::SlaStore s(db);
+    const store::SlaFacts current = facts_of(*t);
+
+    // What changed since the clocks last looked is recorded now, at `now`: the store keeps the
+    // ticket as it is, the history keeps how it got there.
+    auto history = s.history(ticket);
+    SlaChange change;
+    if (history.empty()) {
+        change.started = true;
+        s.add_history(ticket, {t->created_at, "created", current.priority, current.queue, current.tags});
+        if (current.status != "open") s.add_history(ticket, {std::max(now, t->created_at), "status", current.status, {}, {}});
+    } else {
+        const store::SlaFacts last = replay(history);
+        if (last.status != current.status) s.add_history(ticket, {now, "status", current.status, {}, {}});
+        if (last.priority != current.priority) s.add_history(ticket, {now, "priority", current.priority, {}, {}});
+        if (last.queue != current.queue) s.add_history(ticket, {now, "queue", current.queue, {}, {}});
+        if (last.tags != current.tags) s.add_history(ticket, {now, "tags", "", {}, current.tags});
+    }
+    history = s.history(ticket);
+
+    const auto before = s.ticket(ticket);
+    const auto old_clocks = s.clocks(ticket);
+    change.state = sla::compute_clocks(cfg.sla, events_of(history, s.messages(ticket)), at(now), s.fired(ticket));
+    const sla::ClockState& st = change.state;
+    const sla::Policy* policy = policy_named(cfg.sla, st.policy);
+    if (!policy) return std::nullopt;
+    const sla::Calendar& cal = cfg.sla.calendar_of(*policy);
+
+    const auto pending = policy->pause_while_pending ? pending_spans(history) : std::vector<sla::Span>{};
+    std::vector<store::SlaClockRow> rows;
+    std::string due_list;
+    for (const auto& c : st.targets) {
+        store::SlaClockRow r;
+        r.ticket = ticket;
+        r.target = sla::to_string(c.target);
+        r.policy = st.policy;
+        r.state = sla::to_string(c.state);
+        r.goal = c.goal.count();
+        r.started_at = unix(c.started);
+        r.due_at = unix(c.due);
+        r.stopped_at = unix(c.stopped);
+        r.elapsed = c.elapsed.count();
+        if (c.state == sla::State::met) r.satisfied_at = r.stopped_at;
+        if (c.state == sla::State::breached) r.breached_at = r.due_at;
+        const Time end = c.stopped.value_or(at(now));
+        for (const auto& p : pending) {
+            const Time from = std::max(p.from, c.started), to = std::min(p.to, end);
+            if (from < to) r.paused_total += unix(to) - unix(from);
+            if (c.state == sla::State::paused && p.to == sla::Span::open()) r.paused_since = unix(p.from);
+        }
+        r.reminders_sent = s.reminders_fired(ticket, r.target + "/" + std::to_string(r.started_at) + "/");
+        r.updated_at = now;
+        const bool was_breached = std::any_of(old_clocks.begin(), old_clocks.end(), [&](const store::SlaClockRow& o) {
+            return o.target == r.target && o.started_at == r.started_at && o.state == "breached";
+        });
+        if (c.state == sla::State::breached && !was_breached) {
+            ++change.newly_breached;
+            add_event(db, ticket, now, "sla.breached",
+                      human(c.target) + " (" + st.policy + ") was due at " +
+                          (c.due ? format_utc(unix(*c.due)) + " (" + format_local(cal, unix(*c.due)) + ")" : "?"));
+        }
+        if (c.due) due_list += (due_list.empty() ? "" : ", ") + r.target + " due " + format_utc(*r.due_at);
+        rows.push_back(std::move(r));
+    }
+    s.replace_clocks(ticket, rows);
+
+    store::SlaTicketRow row;
+    row.ticket = ticket;
+    row.policy = st.policy;
+    row.policy_since = unix(st.policy_since);
+    row.facts = current;
+    row.next_wakeup = unix(st.next_wakeup);
+    row.updated_at = now;
+    s.put_ticket(row);
+
+    if (!before) add_event(db, ticket, now, "sla.started", "policy " + st.policy + ": " + due_list);
+    else if (before->policy != st.policy)
+        add_event(db, ticket, now, "sla.policy_changed",
+                  before->policy + " -> " + st.policy + " (priority " + current.priority +
+                      (current.queue.empty() ? "" : ", queue " + current.queue) + "): targets recomputed" +
+                      (due_list.empty() ? "" : ": " + due_list));
+    return change;
+}
+
+void sla_hook(store::Database& db, const Ingested& ing) {
+    if (ing.config.sla.policies.empty()) return;
+    auto change = recompute_sla(db, ing.config, ing.ticket.id, db.now());
+    // Counted before the message's commit: a hook after this one failing would overcount.
+    if (change)
+        for (int i = 0; i < change->newly_breached; ++i) metrics::sla_breach();
+}
+
+std::optional<std::int64_t> next_sla_wakeup(store::Database& db) { return store::SlaStore(db).earliest_wakeup(); }
+
+SlaFireStats fire_due_sla(store::Database& db, const config::Config& cfg, std::int64_t now, int limit) {
+    SlaFireStats stats;
+    if (cfg.sla.policies.empty()) return stats;
+    store::SlaStore s(db);
+    const auto ids = s.due(now, limit);
+    stats.more = static_cast<int>(ids.size()) == limit;
+    for (const std::int64_t id : ids) {
+        store::Transaction tx(db);
+        auto change = recompute_sla(db, cfg, id, now);
+        if (!change) {
+            // The ticket is gone, or its policy with a reload: nothing to wake for.
+            if (auto row = s.ticket(id)) {
+                row->next_wakeup.reset();
+                s.put_ticket(*row);
+            }
+            tx.commit();
+            continue;
+        }
+        int breaches = change->newly_breached, reminders = 0, escalations = 0;
+        const sla::Policy* policy = policy_named(cfg.sla, change->state.policy);
+        const sla::Calendar& cal = cfg.sla.calendar_of(*policy);
+        bool acted = false;
+        for (const auto& alarm : change->state.alarms) {
+            if (unix(alarm.at) > now) break;  // in time order
+            const bool reminder = alarm.kind == sla::Alarm::Kind::reminder;
+            // The key first: if it was already carried out (a crash after the commit cannot
+            // leave it half done), nothing happens twice.
+            if (!s.mark_fired(id, alarm.key, reminder ? "reminder" : "escalation", now)) continue;
+            acted = true;
+            const auto t = *store::Tickets(db).get(id);
+            const sla::TargetClock* clock = nullptr;
+            for (const auto& c : change->state.targets)
+                if (c.target == alarm.target) clock = &c;
+            config::TemplateContext extra;
+            extra["sla.kind"] = human(alarm.target);
+            extra["sla.target"] = sla::to_string(alarm.target);
+            extra["sla.policy"] = policy->name;
+            if (clock && clock->due) {
+                extra["sla.due"] = format_utc(unix(*clock->due));
+                extra["sla.due_local"] = format_local(cal, unix(*clock->due));
+                extra["sla.left"] = format_span((clock->goal - clock->elapsed).count());
+            }
+            std::string why;
+            if (reminder) {
+                const sla::Reminder& r = policy->reminders.at(alarm.reminder);
+                extra["sla.percent"] = r.label();
+                const bool breach = !r.percent;
+                const auto to = recipients_of(cfg, t, r.to);
+                auto queued = queue_mail(db, cfg, t, breach ? "sla_breach" : "sla_reminder",
+                                         breach ? "sla_breach" : "sla_reminder", to, extra, now, why);
+                add_event(db, id, now, "sla.reminder",
+                          r.label() + " of " + human(alarm.target) + " (" + policy->name + ")" +
+                              (queued ? ": to " + join(to) + " (outbox " + std::to_string(*queued) + ")"
+                                      : ": not mailed: " + why));
+                if (queued) ++reminders;
+            } else {
+                const sla::Escalation& e = *policy->escalate;
+                std::vector<std::string> done;
+                store::Tickets tickets(db);
+                if (auto p = store::parse_priority(e.priority); p && *p > t.priority) {
+                    tickets.set_priority(id, *p, now);
+                    done.push_back(std::string("priority ") + store::to_string(t.priority) + " -> " + e.priority);
+                }
+                if (!e.assign.empty() && parsers::ascii_lower(t.assignee) != e.assign) {
+                    tickets.set_assignee(id, e.assign, now);
+                    done.push_back("assigned to " + e.assign);
+                }
+                if (!e.notify.empty()) {
+                    extra["sla.escalation"] = done.empty() ? "notified" : join(done);
+                    extra["sla.percent"] = "breach";
+                    auto t2 = *tickets.get(id);
+                    sla::Recipients r;
+                    r.addresses = e.notify;
+                    const auto to = recipients_of(cfg, t2, r);
+                    auto queued = queue_mail(db, cfg, t2, "sla_breach", "sla_escalation", to, extra, now, why);
+                    done.push_back(queued ? "notified " + join(to) + " (outbox " + std::to_string(*queued) + ")"
+                                          : "not notified: " + why);
+                }
+                add_event(db, id, now, "sla.escalated",
+                          human(alarm.target) + " (" + policy->name + ") breached: " +
+                              (done.empty() ? "nothing to do" : join(done)));
+                ++escalations;
+            }
+        }
+        if (acted) {
+            // An escalation may have raised the priority (another policy), and the fired keys
+            // changed the next wake-up.
+            if (auto again = recompute_sla(db, cfg, id, now)) breaches += again->newly_breached;
+        }
+        // Never wake for the past again: whatever is left is in the future by construction;
+        // this guards the loop against a spin if that ever fails.
+        if (auto row = s.ticket(id); row && row->next_wakeup && *row->next_wakeup <= now) {
+            row->next_wakeup = now + 60;
+            s.put_ticket(*row);
+        }
+        tx.commit();
+        ++stats.tickets;
+        stats.reminders += reminders;
+        stats.escalations += escalations;
+        stats.breaches += breaches;
+        for (int i = 0; i < reminders; ++i) metrics::sla_reminder();
+        for (int i = 0; i < breaches; ++i) metrics::sla_breach();
+    }
+    return stats;
+}
+
+}  // namespace ticketd::tickets
