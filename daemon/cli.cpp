@@ -17,6 +17,7 @@
 #include "daemon/cli_backup.h"
 #include "daemon/cli_status.h"
 #include "daemon/cli_outbox.h"
+#include "daemon/cli_report.h"
 #include "daemon/logging.h"
 #include "daemon/service.h"
 #include "parsers/parse.h"
@@ -242,6 +243,7 @@ int run_cli(int argc, char** argv) {
     auto rules_cmd = add_rules_commands(app, config_path);
 
     auto inbox_cmd = add_inbox_commands(app, config_path);
+    auto report_cmd = add_report_command(app, config_path);
 
     try {
         app.parse(argc, argv);
@@ -260,6 +262,7 @@ int run_cli(int argc, char** argv) {
         if (auto rc = backup_cmd()) return *rc;
         if (auto rc = rules_cmd()) return *rc;
         if (auto rc = inbox_cmd()) return *rc;
+        if (auto rc = report_cmd()) return *rc;
     } catch (const store::Error& e) {
         std::cerr << "ticketd: database: " << e.what() << "\n";
         return e.temporary() ? kExTempFail : 1;
