@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "config/config.h"
+#include "store/bounces.h"
 #include "store/database.h"
 #include "store/outbox.h"
 #include "store/tickets.h"
@@ -33,6 +34,14 @@ std::unique_ptr<store::Database> open_desk(const std::string& config_path) {
 }
 
 nlohmann::json mail_json(store::Database& db, const store::OutboxMail& m) {
+    // A sent mail can still come back: the bounces matched to it (issue 5).
+    auto bounces = nlohmann::json::array();
+    for (const auto& f : store::Bounces(db).for_outbox(m.id))
+        bounces.push_back({{"recipient", f.recipient},
+                           {"status", f.status},
+                           {"diagnostic", f.diagnostic},
+                           {"permanent", f.permanent},
+                           {"at", tickets::format_time(f.at)}});
     std::int64_t number = 0;
     if (m.ticket)
         if (auto t = store::Tickets(db).get(*m.ticket)) number = t->number;
@@ -48,6 +57,7 @@ nlohmann::json mail_json(store::Database& db, const store::OutboxMail& m) {
         {"last_error", m.last_error},
         {"created_at", tickets::format_time(m.created_at)},
         {"sent_at", m.sent_at ? tickets::format_time(*m.sent_at) : ""},
+        {"bounces", bounces},
     };
 }
 
@@ -83,6 +93,9 @@ int cmd_list(const std::string& config_path, const OutboxArgs& a) {
         if (m.state == store::OutboxState::queued) std::cout << "  next " << j["next_attempt_at"].get<std::string>();
         if (m.sent_at) std::cout << "  sent " << j["sent_at"].get<std::string>();
         if (!m.last_error.empty()) std::cout << "  error: " << m.last_error;
+        for (const auto& b : j["bounces"])
+            std::cout << (b["permanent"].get<bool>() ? "  BOUNCED " : "  delayed ")
+                      << b["recipient"].get<std::string>() << " " << b["status"].get<std::string>();
         std::cout << "\n";
     }
     return 0;

@@ -1,4 +1,6 @@
 // The schema, as an ordered list of migrations. Never edit a released step: add a new one.
+#include <algorithm>
+
 #include "store/database.h"
 
 namespace ticketd::store {
@@ -275,16 +277,43 @@ CREATE TABLE sla_alarms_fired (
 ) WITHOUT ROWID;
 )sql";
 
+// Bounces of our own mail matched to the outbox row they report on (issue 5): the row stays
+// `sent` (the relay took it), and each failed recipient is a row here, linked to the bounce
+// message on the ticket. permanent = 0 for a delay warning (4.x.x).
+constexpr const char* kSchema10 = R"sql(
+CREATE TABLE outbox_bounces (
+  id         INTEGER PRIMARY KEY,
+  outbox     INTEGER NOT NULL REFERENCES outbox(id),
+  ticket     INTEGER REFERENCES tickets(id),
+  message    INTEGER REFERENCES messages(id),
+  recipient  TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+  status     TEXT NOT NULL DEFAULT '',
+  diagnostic TEXT NOT NULL DEFAULT '',
+  permanent  INTEGER NOT NULL DEFAULT 1,
+  at         INTEGER NOT NULL
+);
+CREATE INDEX outbox_bounces_outbox ON outbox_bounces(outbox);
+CREATE INDEX outbox_bounces_ticket ON outbox_bounces(ticket) WHERE ticket IS NOT NULL;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
-    static const std::vector<Migration> steps = {
+    // Sorted by version whatever the order below: steps added side by side in one change (or
+    // merged from several) must still run in version order, and the last is the newest.
+    static const std::vector<Migration> steps = [] {
+        std::vector<Migration> all = {
         {1, "tickets, messages, inbox, attachments, events", kSchema1},
         {2, "fetch_failures: per-UID IMAP fetch failures (poison messages)", kSchema2},
         {4, "outbox: durable outgoing mail with retries", kSchema4},
         {5, "mailbox_polls: each mailbox's last poll, last success and current outage", kSchema5},
         {6, "sla: clock state per ticket and target, fired reminders, the earliest wake-up", kSchema6},
-    };
+        {10, "outbox_bounces: delivery failures matched to the outbox row they report on", kSchema10},
+        };
+        std::sort(all.begin(), all.end(),
+                  [](const Migration& a, const Migration& b) { return a.version < b.version; });
+        return all;
+    }();
     return steps;
 }
 

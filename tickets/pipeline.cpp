@@ -9,6 +9,7 @@
 #include "store/hash.h"
 #include "store/inbox.h"
 #include "tickets/acknowledge.h"
+#include "tickets/delivery_failures.h"
 #include "tickets/sla.h"
 #include "tickets/agents.h"
 #include "tickets/ids.h"
@@ -87,6 +88,7 @@ Pipeline::Pipeline(store::Database& db, std::shared_ptr<const config::Config> co
     // Every path into tickets (daemon, `ticketd ingest`) acknowledges new tickets the same way;
     // it does nothing without smtp: in the config.
     add_hook(acknowledge_new_ticket);
+    add_hook(record_delivery_failure);  // bounces of our mail, matched to their outbox row
     add_hook(sla_hook);  // SLA clocks (issue 6); nothing without sla: in the config
     add_hook(notify_agents);  // issue 5: new tickets and requester replies reach the agents
 }
