@@ -24,13 +24,16 @@ std::int64_t midnight(date::local_days d, const date::time_zone* zone) {
 }
 
 struct ReportArgs {
-    std::string since, until, by = "week", queue, tag, format = "text", tz = "UTC";
+    std::string since, until, by = "week", queue, tag, format = "text", tz;
 };
 
 int cmd_report(const std::string& config_path, const ReportArgs& a) {
-    const auto* zone = sla::find_zone(a.tz);
+    auto cfg = load_config_or_report(config_path);
+    if (!cfg) return kExConfig;
+    const std::string tz = a.tz.empty() ? default_zone(*cfg) : a.tz;
+    const auto* zone = sla::find_zone(tz);
     if (!zone) {
-        std::cerr << "ticketd report: unknown time zone '" << a.tz << "' (an IANA name such as Europe/Berlin)\n";
+        std::cerr << "ticketd report: unknown time zone '" << tz << "' (an IANA name such as Europe/Berlin)\n";
         return kExUsage;
     }
     reports::Options o;
@@ -65,8 +68,6 @@ int cmd_report(const std::string& config_path, const ReportArgs& a) {
         std::cerr << "ticketd report: --since must be before --until\n";
         return kExUsage;
     }
-    auto cfg = load_config_or_report(config_path);
-    if (!cfg) return kExConfig;
     auto db = open_existing(*cfg);
     const auto report = make_report(*db, *cfg, o);
     if (a.format == "json") std::cout << reports::render_json(report);
@@ -76,6 +77,18 @@ int cmd_report(const std::string& config_path, const ReportArgs& a) {
 }
 
 }  // namespace
+
+std::string default_zone(const config::Config& cfg) {
+    // The default SLA policy's calendar is the desk's working week; without one, UTC.
+    if (!cfg.sla.policies.empty()) {
+        try {
+            const auto& cal = cfg.sla.calendar_of(cfg.sla.policies.back());
+            if (cal.zone) return std::string(cal.zone->name());
+        } catch (const std::out_of_range&) {
+        }
+    }
+    return "UTC";
+}
 
 std::int64_t period_start(std::int64_t t, reports::Bucket by, const date::time_zone* zone) {
     auto day = local_day(t, zone);
@@ -102,7 +115,8 @@ std::int64_t default_since(std::int64_t until, reports::Bucket by, const date::t
 }
 
 reports::Report make_report(store::Database& db, const config::Config& cfg, reports::Options o) {
-    (void)cfg;  // business time: by the SLA policies once the config carries them (docs/reports.md)
+    // Business time by each ticket's SLA policy (the `sla:` file); none without one.
+    if (!cfg.sla.policies.empty()) o.sla = &cfg.sla;
     store::ReportQuery q;
     q.since = reports::previous_since(o);
     q.until = o.until;
@@ -125,7 +139,8 @@ std::function<std::optional<int>()> add_report_command(CLI::App& app, const std:
     cmd->add_option("--tag", args->tag, "only tickets with this tag");
     cmd->add_option("--format", args->format, "text (default), json or csv")
         ->check(CLI::IsMember({"text", "json", "csv"}));
-    cmd->add_option("--tz", args->tz, "time zone of days, weeks and the hour grid (IANA name; default UTC)");
+    cmd->add_option("--tz", args->tz, "time zone of days, weeks and the hour grid (IANA name; default: the zone of the default "
+                               "SLA policy's calendar, else UTC)");
     return [cmd, args, &config_path]() -> std::optional<int> {
         if (!*cmd) return std::nullopt;
         return cmd_report(config_path, *args);

@@ -25,6 +25,9 @@ namespace ticketd::daemon {
 /// status), else returns nullopt.
 std::function<std::optional<int>()> add_report_command(CLI::App& app, const std::string& config_path);
 
+/// The zone reports use unless told: the default SLA policy's calendar zone, else "UTC".
+std::string default_zone(const config::Config& cfg);
+
 /// The start of the day, ISO week or month holding `t` in `zone`: where the default period ends.
 std::int64_t period_start(std::int64_t t, reports::Bucket by, const date::time_zone* zone);
 /// The default period before `until`: 7 days, 4 weeks or 3 months.

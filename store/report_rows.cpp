@@ -42,7 +42,7 @@ ReportRows load_report_rows(Database& db, const ReportQuery& q) {
             "SELECT t.id FROM tickets t WHERE t.closed_at IS NULL AND t.created_at < ?2" + filter +
             " UNION SELECT t.id FROM tickets t WHERE t.closed_at >= ?1 AND t.created_at < ?2" + filter +
             " UNION SELECT t.id FROM tickets t WHERE t.id IN (SELECT e.ticket FROM events e "
-            "WHERE e.kind IN ('ticket.status','ticket.reopened') AND e.at >= ?1 AND e.at < ?2) "
+            "WHERE e.kind IN ('ticket.status','ticket.reopened','agent.command') AND e.at >= ?1 AND e.at < ?2) "
             "AND t.created_at < ?2" + filter;
         auto st = db.prepare(sql);
         st.bind(1, q.since).bind(2, q.until);
@@ -98,14 +98,22 @@ ReportRows load_report_rows(Database& db, const ReportQuery& q) {
     }
     {
         auto st = db.prepare(
-            "SELECT e.ticket, e.at, e.detail FROM temp.report_ids r JOIN events e ON e.ticket = r.id "
-            "WHERE e.kind IN ('ticket.status','ticket.reopened') AND e.at < ?1 ORDER BY e.ticket, e.id");
+            "SELECT e.ticket, e.at, e.kind, e.detail FROM temp.report_ids r JOIN events e ON e.ticket = r.id "
+            "WHERE e.kind IN ('ticket.status','ticket.reopened','agent.command') AND e.at < ?1 "
+            "ORDER BY e.ticket, e.id");
         st.bind(1, q.until);
         while (st.step()) {
             ReportStatusChange c;
             c.ticket = st.int64(0);
             c.at = st.int64(1);
-            if (parse_status_detail(st.text(2), c.from, c.to)) out.changes.push_back(std::move(c));
+            std::string detail = st.text(3);
+            if (st.text(2) == "agent.command") {
+                // An agent's #status: "agent@example: status open -> resolved".
+                const auto p = detail.find(": status ");
+                if (p == std::string::npos) continue;
+                detail = detail.substr(p + 9);
+            }
+            if (parse_status_detail(detail, c.from, c.to)) out.changes.push_back(std::move(c));
         }
     }
     db.exec("DELETE FROM temp.report_ids;");

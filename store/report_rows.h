@@ -26,7 +26,8 @@ struct ReportTicket {
     std::int64_t human_messages = 0;   ///< messages of kind requester or agent
 };
 
-/// A status change from the trail: `ticket.status` and `ticket.reopened` events ("a -> b: why").
+/// A status change from the trail: `ticket.status` and `ticket.reopened` events ("a -> b: why"),
+/// and an agent's #status (`agent.command` "agent@x: status a -> b").
 struct ReportStatusChange {
     std::int64_t ticket = 0;
     std::int64_t at = 0;

@@ -480,7 +480,14 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const parsers::Message& m
     if (ruled.priority)
         if (auto p = store::parse_priority(*ruled.priority)) tickets.set_priority(ticket.id, *p, now);
     if (ruled.status)
-        if (auto s = store::parse_status(*ruled.status)) tickets.set_status(ticket.id, *s, now);
+        if (auto s = store::parse_status(*ruled.status)) {
+            // On the trail like every status change: reports (issue 9) count resolutions from it.
+            const store::Status was = tickets.get(ticket.id)->status;
+            tickets.set_status(ticket.id, *s, now);
+            if (was != *s)
+                event(ticket.id, message_row, "ticket.status",
+                      std::string(store::to_string(was)) + " -> " + store::to_string(*s) + ": rules");
+        }
     if (ruled.queue) tickets.set_queue(ticket.id, *ruled.queue, now);
     if (ruled.assign) tickets.set_assignee(ticket.id, *ruled.assign, now);
     for (const auto& t : ruled.add_tags) tickets.add_tag(ticket.id, t);

@@ -53,6 +53,13 @@ public:
         event(ticket, when, "ticket.status",
               std::string(store::to_string(was)) + " -> " + store::to_string(to) + ": test");
     }
+    /// An agent's #status, as tickets/agents records it.
+    void agent_status(std::int64_t ticket, std::int64_t when, store::Status to) {
+        const auto was = store::Tickets(db_).get(ticket)->status;
+        store::Tickets(db_).set_status(ticket, to, when);
+        event(ticket, when, "agent.command",
+              std::string("agent@acme.example: status ") + store::to_string(was) + " -> " + store::to_string(to));
+    }
     void reopen(std::int64_t ticket, std::int64_t when) {
         const auto was = store::Tickets(db_).get(ticket)->status;
         event(ticket, when, "ticket.reopened",

@@ -281,6 +281,32 @@ TEST_F(ReportTest, JsonAndCsvCarryTheDocumentedNames) {
     EXPECT_NE(text.find("alice@x.example"), std::string::npos);
 }
 
+TEST(ReportTrail, AnAgentsStatusCommandAndOtherCommandsOnTheTrail) {
+    store::Database db(":memory:");
+    History h(db);
+    const auto t = h.ticket(at(2026, 3, 2, 9), "a@x.example");
+    h.agent(t, at(2026, 3, 2, 10));
+    h.agent_status(t, at(2026, 3, 2, 10), store::Status::pending);
+    h.agent_status(t, at(2026, 3, 3, 10), store::Status::resolved);
+    store::Event other;  // a command that is not about status changes nothing
+    other.ticket = t;
+    other.at = at(2026, 3, 3, 11);
+    other.kind = "agent.command";
+    other.detail = "agent@acme.example: tag +vpn";
+    store::Events(db).add(other);
+    Options o;
+    o.since = at(2026, 3, 2);
+    o.until = at(2026, 3, 9);
+    o.by = Bucket::day;
+    const auto r = run(db, o);
+    EXPECT_EQ(r.total.resolved, 1);
+    EXPECT_EQ(r.periods[1].resolved, 1);
+    EXPECT_EQ(r.periods[0].backlog, 1);  // pending still counts
+    EXPECT_EQ(r.periods[1].backlog, 0);
+    EXPECT_EQ(r.total.fcr, 1);
+    EXPECT_EQ(r.total.resolution.median, 25 * H);
+}
+
 TEST(ReportBuckets, DstChangeMovesLocalMidnights) {
     const auto* berlin = date::locate_zone("Europe/Berlin");
     // 2026-03-29: clocks go from 02:00 CET to 03:00 CEST; that day has 23 hours.
