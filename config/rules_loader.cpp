@@ -610,6 +610,7 @@ void load_one(const std::string& yaml, const std::string& name, rules::RuleSet& 
     out.files.push_back(name);
     out.files.insert(out.files.end(), reader.files_read_.begin(), reader.files_read_.end());
     errors.insert(errors.end(), r.errors().begin(), r.errors().end());
+    rules::prepare(out);  // the body literals of every file so far, searched in one pass
 }
 
 }  // namespace

@@ -1,11 +1,12 @@
 // Facts from a message, and the evaluation of a rule set over them.
 #include <re2/re2.h>
-#include <unicode/ucasemap.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <optional>
 #include <sstream>
+#include <unordered_map>
 
 #include "rules/rules.h"
 
@@ -57,19 +58,6 @@ const char* to_string(Op op) {
 const char* to_string(Context c) { return c == Context::new_ticket ? "new" : "reply"; }
 
 namespace {
-
-bool is_ascii(std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x80; });
-}
-
-const UCaseMap* case_map() {
-    // Built once; ucasemap_utf8FoldCase takes it const, so sharing it across threads is safe.
-    static const UCaseMap* map = [] {
-        UErrorCode err = U_ZERO_ERROR;
-        return ucasemap_open(nullptr, U_FOLD_CASE_DEFAULT, &err);
-    }();
-    return map;
-}
 
 Text text(std::string raw) {
     Text t;
@@ -161,7 +149,34 @@ bool match_one(const Leaf& leaf, const Text& value) {
     return match_text(leaf, value);
 }
 
-bool match_leaf(const Leaf& leaf, const Facts& f) {
+/// The body's `contains` literals, searched once per evaluation when the first leaf asks.
+class BodyScan {
+public:
+    BodyScan(const RuleSet& rules, const Facts& facts) : rules_(rules), facts_(facts) {}
+
+    /// The leaf's answer from the shared scan; nullopt when the leaf is not indexed (or was
+    /// indexed for another set), and the caller searches itself.
+    std::optional<bool> contains(const Leaf& leaf) {
+        const bool raw = leaf.case_sensitive;
+        const LiteralSet* set = raw ? rules_.body_raw.get() : rules_.body_folded.get();
+        if (!set || leaf.literal_ids.size() != leaf.values.size()) return std::nullopt;
+        for (std::size_t i = 0; i < leaf.values.size(); ++i)
+            if (leaf.literal_ids[i] >= set->size() || set->literal(leaf.literal_ids[i]) != leaf.values[i])
+                return std::nullopt;
+        auto& found = raw ? raw_ : folded_;
+        if (!found) found = set->find_all(raw ? facts_.body.raw : facts_.body.folded);
+        return std::any_of(leaf.literal_ids.begin(), leaf.literal_ids.end(), [&](auto id) { return (*found)[id] != 0; });
+    }
+
+private:
+    const RuleSet& rules_;
+    const Facts& facts_;
+    std::optional<std::vector<char>> folded_, raw_;
+};
+
+bool match_leaf(const Leaf& leaf, const Facts& f, BodyScan& scan) {
+    if (leaf.field == Field::body && leaf.op == Op::contains)
+        if (auto hit = scan.contains(leaf)) return *hit;
     switch (leaf.field) {
         case Field::from: return match_any(leaf, f.from);
         case Field::to: return match_any(leaf, f.to);
@@ -206,24 +221,24 @@ struct Decider {
     bool negated = false;
 };
 
-bool eval(const Condition& c, const Facts& f, Decider& d) {
+bool eval(const Condition& c, const Facts& f, Decider& d, BodyScan& scan) {
     switch (c.kind) {
         case Condition::Kind::always: d = {}; return true;
-        case Condition::Kind::leaf: d = {&c.leaf, false}; return match_leaf(c.leaf, f);
+        case Condition::Kind::leaf: d = {&c.leaf, false}; return match_leaf(c.leaf, f, scan);
         case Condition::Kind::negate: {
-            const bool inner = eval(c.children.front(), f, d);
+            const bool inner = eval(c.children.front(), f, d, scan);
             d.negated = !d.negated;
             return !inner;
         }
         case Condition::Kind::all:
             d = {};
             for (const auto& child : c.children)
-                if (!eval(child, f, d)) return false;
+                if (!eval(child, f, d, scan)) return false;
             return true;
         case Condition::Kind::any:
             d = {};
             for (const auto& child : c.children)
-                if (eval(child, f, d)) return true;
+                if (eval(child, f, d, scan)) return true;
             return false;
     }
     return false;
@@ -276,27 +291,6 @@ void apply(const Rule& rule, Outcome& out) {
 }
 
 }  // namespace
-
-std::string fold(std::string_view s) {
-    if (is_ascii(s)) return ascii_lower(s);
-    const UCaseMap* map = case_map();
-    if (!map) return std::string(s);
-    // Folding may grow the text (ß -> ss); one retry with the exact size is enough.
-    std::string out(s.size() + s.size() / 2 + 16, '\0');
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        UErrorCode err = U_ZERO_ERROR;
-        int32_t n = ucasemap_utf8FoldCase(map, out.data(), static_cast<int32_t>(out.size()), s.data(),
-                                          static_cast<int32_t>(s.size()), &err);
-        if (err == U_BUFFER_OVERFLOW_ERROR) {
-            out.assign(static_cast<std::size_t>(n), '\0');
-            continue;
-        }
-        if (U_FAILURE(err)) return std::string(s);
-        out.resize(static_cast<std::size_t>(n));
-        return out;
-    }
-    return std::string(s);
-}
 
 std::string glob_to_regex(std::string_view glob) {
     std::string out;
@@ -383,6 +377,7 @@ Facts make_facts(const parsers::Message& msg, Context context, const TicketState
 Outcome evaluate(const RuleSet& rules, const Facts& facts, std::vector<RuleTrace>* trace) {
     Outcome out;
     if (trace) trace->clear();
+    BodyScan scan(rules, facts);
     for (std::size_t i = 0; i < rules.rules.size(); ++i) {
         const Rule& rule = rules.rules[i];
         const bool in_context = facts.context == Context::new_ticket ? rule.on_new : rule.on_reply;
@@ -391,7 +386,7 @@ Outcome evaluate(const RuleSet& rules, const Facts& facts, std::vector<RuleTrace
             continue;
         }
         Decider decider;
-        const bool matched = eval(rule.when, facts, decider);
+        const bool matched = eval(rule.when, facts, decider, scan);
         if (trace) {
             RuleTrace t{rule.name, rule.at, matched ? RuleTrace::Result::matched : RuleTrace::Result::not_matched, ""};
             if (decider.leaf)
@@ -411,6 +406,37 @@ Outcome evaluate(const RuleSet& rules, const Facts& facts, std::vector<RuleTrace
     std::sort(out.add_tags.begin(), out.add_tags.end());
     std::sort(out.remove_tags.begin(), out.remove_tags.end());
     return out;
+}
+
+namespace {
+
+struct LiteralIds {
+    std::vector<std::string> list;
+    std::unordered_map<std::string, std::uint32_t> ids;
+    std::uint32_t id(const std::string& v) {
+        auto [it, added] = ids.emplace(v, static_cast<std::uint32_t>(list.size()));
+        if (added) list.push_back(v);
+        return it->second;
+    }
+};
+
+void index_literals(Condition& c, LiteralIds& folded, LiteralIds& raw) {
+    for (auto& child : c.children) index_literals(child, folded, raw);
+    if (c.kind != Condition::Kind::leaf) return;
+    Leaf& leaf = c.leaf;
+    leaf.literal_ids.clear();
+    if (leaf.field != Field::body || leaf.op != Op::contains) return;
+    auto& ids = leaf.case_sensitive ? raw : folded;
+    for (const auto& v : leaf.values) leaf.literal_ids.push_back(ids.id(v));
+}
+
+}  // namespace
+
+void prepare(RuleSet& rules) {
+    LiteralIds folded, raw;
+    for (auto& r : rules.rules) index_literals(r.when, folded, raw);
+    rules.body_folded = folded.list.empty() ? nullptr : std::make_shared<const LiteralSet>(folded.list);
+    rules.body_raw = raw.list.empty() ? nullptr : std::make_shared<const LiteralSet>(raw.list);
 }
 
 bool always_true(const Condition& c) {

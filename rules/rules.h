@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "parsers/message.h"
+#include "rules/literals.h"
 
 namespace re2 {
 class RE2;
@@ -61,6 +62,9 @@ struct Leaf {
     bool numeric = false;       ///< equals on size/priority compares numbers
     std::string text;           ///< as written, for traces: "subject regex '\b(down)\b'"
     Position at;
+    /// body contains, set by prepare(): each value's id in the rule set's body literals (folded
+    /// or raw, as case_sensitive says), so that one pass over the body answers every such leaf.
+    std::vector<std::uint32_t> literal_ids;
 };
 
 /// A condition tree: all / any / not over leaves. `always` is a rule with no `when:`.
@@ -137,7 +141,14 @@ struct RuleSet {
     std::vector<Rule> rules;
     std::vector<RuleTest> tests;
     std::vector<std::string> files;  ///< every file read (rule files, address lists)
+    /// Made by prepare(): every `body: { contains }` literal, searched in one pass per message.
+    /// Without them (a hand-built set) each leaf searches the body itself: the same answers.
+    std::shared_ptr<const LiteralSet> body_folded, body_raw;
 };
+
+/// Index the rules for evaluation (the body literals); the loader calls it after each file.
+/// Call it again after changing `rules`: a leaf whose ids do not match is searched on its own.
+void prepare(RuleSet& rules);
 
 /// A text as written and case-folded once per message.
 struct Text {
@@ -198,8 +209,11 @@ struct RuleTrace {
 
 Outcome evaluate(const RuleSet& rules, const Facts& facts, std::vector<RuleTrace>* trace = nullptr);
 
-/// Unicode full case folding of UTF-8 (invalid bytes pass through unchanged).
+/// Unicode full case folding of UTF-8 (invalid bytes pass through unchanged): ICU's folding,
+/// with the Basic Multilingual Plane through a table made from it.
 std::string fold(std::string_view text);
+/// The same through ICU alone (what fold() must equal; for tests).
+std::string fold_with_icu(std::string_view text);
 
 /// A glob (`*`, `?`, `[...]`) as an anchored RE2 pattern.
 std::string glob_to_regex(std::string_view glob);
