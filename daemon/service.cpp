@@ -14,6 +14,7 @@
 #include "metrics/metrics.h"
 #include "store/database.h"
 #include "store/inbox.h"
+#include "store/report_rows.h"
 #include "store/status.h"
 #include "tickets/pipeline.h"
 
@@ -125,7 +126,16 @@ bool Service::start_metrics() {
     const auto& m = config_->metrics;
     if (!m.enabled()) return true;
     try {
-        metrics_server_ = std::make_unique<MetricsServer>(io_, m.host, m.port, [] { return metrics::registry().expose(); });
+        metrics_server_ = std::make_unique<MetricsServer>(io_, m.host, m.port, [this] {
+            // The backlog is read at scrape time (issue 9): one indexed query on the loop's connection.
+            try {
+                const auto b = store::read_backlog(*db_);
+                metrics::backlog(b.open, b.pending, b.oldest_created_at ? double(db_->now() - *b.oldest_created_at) : 0.0);
+            } catch (const store::Error& e) {
+                spdlog::warn("event=metrics.backlog_failed error=\"{}\"", e.what());  // the rest still answers
+            }
+            return metrics::registry().expose();
+        });
     } catch (const boost::system::system_error& e) {
         spdlog::error("event=metrics.listen_failed listen=\"{}\" error=\"{}\"", m.listen, e.code().message());
         return false;

@@ -171,6 +171,8 @@ struct Known {
     Family<Counter>& smtp_errors;
     Family<Counter>& sla_reminders;
     Family<Counter>& sla_breaches;
+    Family<Gauge>& backlog;
+    Family<Gauge>& oldest_open_age;
 };
 
 Known& known() {
@@ -206,6 +208,10 @@ Known& known() {
                            {"account", "status"}),
         registry().counter("ticketd_sla_reminders_total", "SLA reminders queued"),
         registry().counter("ticketd_sla_breaches_total", "SLA deadlines missed"),
+        registry().gauge("ticketd_tickets_backlog", "Tickets not yet resolved, by status (open, pending)",
+                         {"status"}),
+        registry().gauge("ticketd_oldest_open_ticket_age_seconds",
+                         "Age of the oldest open or pending ticket (0 when there is none)"),
     };
     return k;
 }
@@ -217,7 +223,11 @@ Registry& registry() {
     return r;
 }
 
-void register_all() { known(); }
+void register_all() {
+    auto& k = known();
+    k.backlog.with({"open"});  // on every scrape from the start, not only once a ticket is open
+    k.backlog.with({"pending"});
+}
 
 void messages_fetched(const std::string& account, std::uint64_t n) {
     known().fetched.with({account}).inc(static_cast<double>(n));
@@ -249,5 +259,12 @@ void smtp_error(const std::string& account, std::string_view status) {
 }
 void sla_reminder() { known().sla_reminders.get().inc(); }
 void sla_breach() { known().sla_breaches.get().inc(); }
+
+void backlog(std::int64_t open, std::int64_t pending, double oldest_open_age_seconds) {
+    auto& k = known();
+    k.backlog.with({"open"}).set(static_cast<double>(open));
+    k.backlog.with({"pending"}).set(static_cast<double>(pending));
+    k.oldest_open_age.get().set(oldest_open_age_seconds);
+}
 
 }  // namespace ticketd::metrics

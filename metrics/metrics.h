@@ -145,4 +145,8 @@ void smtp_error(const std::string& account, std::string_view status);
 void sla_reminder();
 void sla_breach();
 
+// Backlog (issue 9): set from the database on each scrape (daemon/service.cpp).
+/// ticketd_tickets_backlog{status="open"|"pending"} and ticketd_oldest_open_ticket_age_seconds.
+void backlog(std::int64_t open, std::int64_t pending, double oldest_open_age_seconds);
+
 }  // namespace ticketd::metrics

@@ -296,6 +296,28 @@ CREATE INDEX outbox_bounces_outbox ON outbox_bounces(outbox);
 CREATE INDEX outbox_bounces_ticket ON outbox_bounces(ticket) WHERE ticket IS NOT NULL;
 )sql";
 
+// Reports (issue 9). Indexes that make a year's weekly report on a million tickets take seconds
+// (docs/benchmarks.md, "Reports"): which tickets can count in a period (open ones, NULL closed_at,
+// and those resolved in or after it), the status changes in a period, each ticket's people's
+// messages from the index alone, and /metrics' oldest open ticket. report_digests: one row per
+// scheduled digest and period, written in the same transaction as its outbox row, so each
+// period's digest is mailed exactly once, also across restarts.
+constexpr const char* kSchema8 = R"sql(
+CREATE INDEX tickets_closed_created ON tickets(closed_at, created_at);
+CREATE INDEX tickets_status_created ON tickets(status, created_at);
+CREATE INDEX events_status_changes ON events(at)
+  WHERE kind IN ('ticket.status','ticket.reopened','agent.command');
+CREATE INDEX messages_ticket_kind ON messages(ticket, kind, created_at);
+CREATE TABLE report_digests (
+  digest       TEXT NOT NULL,     -- every|queue|tag|recipients: which configured digest
+  period_start INTEGER NOT NULL,  -- UTC seconds; the period is [period_start, period_end)
+  period_end   INTEGER NOT NULL,
+  outbox       INTEGER REFERENCES outbox(id),
+  created_at   INTEGER NOT NULL,
+  PRIMARY KEY (digest, period_start)
+) WITHOUT ROWID;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
@@ -308,6 +330,7 @@ const std::vector<Migration>& schema_migrations() {
         {4, "outbox: durable outgoing mail with retries", kSchema4},
         {5, "mailbox_polls: each mailbox's last poll, last success and current outage", kSchema5},
         {6, "sla: clock state per ticket and target, fired reminders, the earliest wake-up", kSchema6},
+        {8, "reports: indexes for period queries, report_digests (one row per digest period)", kSchema8},
         {10, "outbox_bounces: delivery failures matched to the outbox row they report on", kSchema10},
         };
         std::sort(all.begin(), all.end(),
