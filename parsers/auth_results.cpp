@@ -33,6 +33,10 @@ std::optional<std::vector<Token>> lex(std::string_view s) {
             }
             if (i >= s.size()) return std::nullopt;  // unclosed comment
             ++i;
+        } else if (c == ')') {
+            // A ')' without its '(' is malformed; the word branch below would stop on it without
+            // moving and loop for ever, growing `out` (found by fuzz/fuzz_auth_results).
+            return std::nullopt;
         } else if (c == '"') {
             std::string q;
             ++i;

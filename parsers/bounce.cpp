@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "parsers/body.h"
+#include "parsers/charset.h"
 #include "parsers/html.h"
 #include "parsers/textutil.h"
 
@@ -567,6 +568,12 @@ BounceInfo read_bounce(const Message& m, std::string_view report) {
         info.permanent = !(contains(subject, "delay") || contains(subject, "warning") || contains(subject, "retr"));
     }
     if (dsn.action == "delayed" && !dsn.any_failed) info.permanent = false;
+    // The report's fields are raw bytes (an 8-bit delivery-status part, a header value); what
+    // BounceInfo hands on goes to the store and to JSON, so it must be UTF-8 (found by fuzz_parse).
+    info.original_message_id = sanitize_utf8(info.original_message_id);
+    for (std::string& r : info.failed_recipients) r = sanitize_utf8(r);
+    info.status = sanitize_utf8(info.status);
+    info.diagnostic = sanitize_utf8(info.diagnostic);
     return info;
 }
 

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <memory>
 #include <sstream>
 #include <mimetic/mimetic.h>
@@ -70,6 +71,13 @@ ContentTypeValue content_type_of(const mimetic::MimeEntity& e, const std::vector
         // mimetic could not read it: fall back on our own reading of the value
         ct = parse_content_type(first(fs, "content-type")->value);
     }
+    // A MIME type is ASCII (RFC 2045 token). Other bytes would reach the summary JSON and the
+    // store as invalid UTF-8 (nlohmann::json throws on them: found by fuzz/fuzz_parse), so such
+    // a Content-Type counts as absent: the part is read as the default type.
+    auto ascii = [](const std::string& s) {
+        return std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    };
+    if (!ascii(ct.type) || !ascii(ct.subtype)) return {};
     return ct;
 }
 
