@@ -41,6 +41,7 @@ Service::Service(boost::asio::io_context& io, ServiceOptions options)
 // Stop in reverse order of start: the poller (which uses the database) before the pipeline,
 // SQLite last.
 Service::~Service() {
+    sla_timer_.reset();
     poller_.reset();
     sender_.reset();
     retiring_.reset();
@@ -64,6 +65,7 @@ bool Service::configure() {
     }
     pipeline_ = std::make_unique<tickets::Pipeline>(*work_db_, config_);
     if (config_->smtp) sender_ = std::make_unique<OutboxSender>(io_, *db_, config_);
+    sla_timer_ = std::make_unique<SlaTimer>(io_, work_io_, *work_db_, config_, [this] { kick_sender(); });
     spdlog::info("event=service.configured config=\"{}\" database=\"{}\" mailboxes={}", options_.config_path,
                  config_->desk.database, config_->imap.size());
     return true;
@@ -202,6 +204,7 @@ bool Service::process_batch(const std::vector<std::int64_t>& ids) {
     }
     for (const auto& l : lines) spdlog::info("{}", l);  // only what was committed is reported
     kick_sender();  // acknowledgements queued with these messages go out now
+    if (sla_timer_) sla_timer_->rearm_on_worker();  // these messages may have moved SLA clocks
     for (auto o : outcomes) metrics::message_processed(tickets::to_string(o));  // likewise counted
     return true;
 }
@@ -307,6 +310,7 @@ int Service::run_once() {
     io_.restart();
     post_pending();  // anything a temporary error left behind gets one more try
     post_prune();
+    boost::asio::post(work_io_, [this] { sla_timer_->fire_now(); });  // SLA alarms due now (issue 6)
     stop_worker();   // returns once every queued batch is processed
     if (sender_) {
         // --once flushes the outbox before exiting: everything due now is sent (or rescheduled).
@@ -344,6 +348,7 @@ int Service::run() {
     });
     watcher_->watch(watched_paths(*config_));
     if (sender_) sender_->start();
+    sla_timer_->start();
     if (sd_watchdog_enabled(0, &watchdog_usec_) <= 0) watchdog_usec_ = 0;
     worker_beat_.store(std::chrono::steady_clock::now().time_since_epoch().count());
     arm_watchdog();
@@ -361,6 +366,7 @@ void Service::stop() {
     draining_ = true;  // the processing thread finishes its batch and skips the queued ones
     notify("STOPPING=1");
     pending_timer_.cancel();
+    if (sla_timer_) sla_timer_->stop();
     if (watcher_) watcher_->stop();
     if (sender_) sender_->stop();
     // A cycle in progress finishes its batch (committed and acknowledged); past the deadline
@@ -406,6 +412,7 @@ bool Service::reload() {
     config_ = loaded.config;
     metrics::config_reload(true);
     boost::asio::post(work_io_, [this, cfg = config_] { pipeline_->set_config(cfg); });
+    if (sla_timer_) sla_timer_->set_config(config_);
     if (sender_) {
         sender_->set_config(config_);
     } else if (config_->smtp && !stopping_) {

@@ -25,6 +25,7 @@
 #include "daemon/config_watcher.h"
 #include "daemon/poller.h"
 #include "daemon/sender.h"
+#include "daemon/sla_timer.h"
 
 namespace ticketd::store {
 class Database;
@@ -102,6 +103,7 @@ private:
     /// Retention (issue 7): drop the raw bytes of mail of long-closed tickets, on the processing
     /// thread, at most once an hour (and at start).
     void post_prune();
+    void post_digests();  ///< scheduled report digests (issue 9)
     void prune_retention(std::shared_ptr<const config::Config> cfg);
     std::chrono::steady_clock::time_point last_prune_{};
     bool pruned_once_ = false;
