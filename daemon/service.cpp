@@ -14,6 +14,7 @@
 #include "metrics/metrics.h"
 #include "store/database.h"
 #include "store/inbox.h"
+#include "store/outbox.h"
 #include "store/report_rows.h"
 #include "store/status.h"
 #include "tickets/pipeline.h"
@@ -312,6 +313,7 @@ int Service::run_once() {
     post_prune();
     boost::asio::post(work_io_, [this] { sla_timer_->fire_now(); });  // SLA alarms due now (issue 6)
     stop_worker();   // returns once every queued batch is processed
+    int status = 0;
     if (sender_) {
         // --once flushes the outbox before exiting: everything due now is sent (or rescheduled).
         io_.restart();
@@ -319,8 +321,18 @@ int Service::run_once() {
             spdlog::info("event=outbox.flushed sent={} retried={} failed={}", s.sent, s.retried, s.failed);
         });
         io_.run();
+        // Mail still queued after the flush had to wait (server down, 4xx; in this run or an
+        // earlier one): a temporary failure for cron, like a mailbox that could not be polled.
+        try {
+            if (const auto waiting = store::Outbox(*db_).count(store::OutboxState::queued); waiting > 0) {
+                spdlog::warn("event=outbox.waiting queued={}", waiting);
+                status = kExTempFail;
+            }
+        } catch (const store::Error& e) {
+            spdlog::warn("event=outbox.count_failed error=\"{}\"", e.what());
+            status = kExTempFail;
+        }
     }
-    int status = 0;
     for (const auto& r : results) {
         if (!r.ok) status = kExTempFail;
     }

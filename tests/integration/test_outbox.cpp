@@ -369,4 +369,32 @@ TEST_F(Desk, CheckReportsABrokenTemplateWithItsFile) {
     EXPECT_NE(r.err.find("template syntax"), std::string::npos) << r.err;
 }
 
+TEST_F(Desk, OnceExitsTemporaryWhileTheSmtpServerIsDownAndSendsWhenItIsBack) {
+    // For cron, mail that had to wait is a temporary failure (75), like an unreachable mailbox.
+    const std::string yaml = support::read_file(dir_ / "ticketd.yaml");
+    const std::string dead = "smtp://127.0.0.1:" + std::to_string(support::free_port()) + "/desk.acme.example";
+    std::string down = yaml;
+    down.replace(down.find(sink_->url("desk.acme.example")), sink_->url("desk.acme.example").size(), dead);
+    write_file(dir_ / "ticketd.yaml", down);
+    imap_->deliver("From: ann@customer.example\r\nTo: support@acme.example\r\nSubject: Help\r\n"
+                   "Message-ID: <down@customer.example>\r\n\r\nPlease.\r\n");
+    auto run = ticketd({"run", "--once"});
+    EXPECT_EQ(run.exit_code, 75) << run.err;
+    {
+        store::Database db((dir_ / "desk.db").string());
+        EXPECT_EQ(store::Tickets(db).list({}).size(), 1u);  // the ticket is there all the same
+        EXPECT_EQ(store::Outbox(db).count(store::OutboxState::queued), 1);
+    }
+    EXPECT_TRUE(sink_->messages().empty());
+
+    // Back: due again at once (instead of after the backoff), sent once, exit 0.
+    write_file(dir_ / "ticketd.yaml", yaml);
+    ASSERT_EQ(ticketd({"outbox", "retry", "1"}).exit_code, 0);
+    run = ticketd({"run", "--once"});
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(sink_->messages().size(), 1u);
+    EXPECT_EQ(ticketd({"run", "--once"}).exit_code, 0);
+    EXPECT_EQ(sink_->messages().size(), 1u);
+}
+
 }  // namespace
