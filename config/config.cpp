@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 
 #include "config/reader.h"
+#include "config/report_digests.h"
 #include "config/rules_loader.h"
 #include "config/sla_loader.h"
 #include "config/templates.h"
@@ -393,6 +394,7 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
     bool have_desk = false, have_templates = false;
     ConfigError sla_at;  // where `sla:` is written (issue 6)
     YAML::Mark templates_mark = root.Mark(), auto_reply_mark = root.Mark();
+    YAML::Mark reports_mark = root.Mark();  // `reports:` (issue 9)
     r.map(root, "",
           {
               {"desk",
@@ -429,6 +431,11 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
                        std::transform(id.begin(), id.end(), id.begin(), [](unsigned char c) { return std::tolower(c); });
                }},
               {"queues", [&](const YAML::Node& n, const std::string&) { read_queues(r, n, cfg->queues); }},
+              {"reports",
+               [&](const YAML::Node& n, const std::string&) {
+                   reports_mark = n.Mark();
+                   read_report_digests(r, n, cfg->reports);
+               }},
               {"rules",
                [&](const YAML::Node& n, const std::string&) { read_rule_sources(r, n, base_dir, cfg->rule_sources); }},
               {"sla",
@@ -462,6 +469,8 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
         r.error(auto_reply_mark, "auto_reply.template: no template '" + cfg->auto_reply.template_name +
                                      "' (expected " + cfg->templates_dir + "/" + cfg->auto_reply.template_name +
                                      ".txt)");
+    if (!cfg->reports.empty() && !cfg->smtp)
+        r.error(reports_mark, "reports: mailing digests needs smtp: (or remove reports:)");
     // Agents by mail (issue 5): what they are sent, checked now like the acknowledgement.
     if (cfg->smtp && !cfg->agents.empty() && std::filesystem::is_directory(cfg->templates_dir))
         for (const char* name : {"agent_notification", "relayed_reply", "agent_command_error", "agent_unverified"})

@@ -120,6 +120,17 @@ struct RetentionConfig {
     std::optional<std::chrono::seconds> raw_mail_after;
 };
 
+/// One `reports:` entry (issue 9): `{every: daily|weekly|monthly, to: [..], queue, tag, tz}`.
+struct ReportDigest {
+    std::string every;            ///< daily, weekly, monthly
+    std::vector<std::string> to;  ///< lower-case addresses
+    std::string queue, tag;       ///< "" for all
+    std::string tz;               ///< IANA zone of the periods; "" = the report's default
+    /// Names this digest for good in report_digests: the same entry after a restart or reload is
+    /// the same digest, so a period already mailed is not mailed again.
+    std::string key() const;
+};
+
 struct Config {
     std::string path;  ///< the file it was loaded from
     DeskConfig desk;
@@ -140,6 +151,7 @@ struct Config {
     rules::RuleSet rules;                   ///< loaded, validated and tested (issue 4)
     std::string sla_file;                   ///< `sla:` (issue 6), absolute; "" when there is none
     sla::Policies sla;                      ///< loaded from sla_file; no policies without one
+    std::vector<ReportDigest> reports;      ///< scheduled report digests (issue 9)
 };
 
 /// One problem in a config file, pointing at the text (1-based line and column).

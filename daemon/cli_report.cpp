@@ -118,7 +118,8 @@ reports::Report make_report(store::Database& db, const config::Config& cfg, repo
     // Business time by each ticket's SLA policy (the `sla:` file); none without one.
     if (!cfg.sla.policies.empty()) o.sla = &cfg.sla;
     store::ReportQuery q;
-    q.since = reports::previous_since(o);
+    q.since = o.since;
+    q.previous_since = reports::previous_since(o);
     q.until = o.until;
     q.queue = o.queue;
     q.tag = o.tag;

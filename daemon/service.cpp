@@ -11,6 +11,7 @@
 #include <csignal>
 
 #include "mail/imap.h"
+#include "daemon/report_digest.h"
 #include "metrics/metrics.h"
 #include "store/database.h"
 #include "store/inbox.h"
@@ -234,7 +235,16 @@ void Service::arm_pending_timer() {
         if (ec || stopping_) return;
         post_pending();
         post_prune();
+        post_digests();
         arm_pending_timer();
+    });
+}
+
+void Service::post_digests() {
+    // Report digests (issue 9) whose period ended: queued on the processing thread, then sent.
+    if (!config_ || config_->reports.empty()) return;
+    boost::asio::post(work_io_, [this, cfg = config_] {
+        if (run_due_digests(*work_db_, cfg) > 0) kick_sender();
     });
 }
 
@@ -311,6 +321,7 @@ int Service::run_once() {
     io_.restart();
     post_pending();  // anything a temporary error left behind gets one more try
     post_prune();
+    boost::asio::post(work_io_, [this, cfg = config_] { run_due_digests(*work_db_, cfg); });  // flushed below
     boost::asio::post(work_io_, [this] { sla_timer_->fire_now(); });  // SLA alarms due now (issue 6)
     stop_worker();   // returns once every queued batch is processed
     int status = 0;
@@ -351,6 +362,7 @@ int Service::run() {
     start_worker();
     post_pending();
     post_prune();
+    post_digests();
     start_poller();
     poller_->start();
     arm_pending_timer();

@@ -277,18 +277,14 @@ Report compute(const store::ReportRows& rows, const Options& o) {
         r.total.label = "total";
     }
 
-    const std::int64_t prev = previous_since(o);
     std::map<std::string, TagTrend> tags;
+    for (const auto& [tag, n] : rows.previous_tags) tags[tag].previous = n;
     std::map<std::string, std::vector<const store::ReportTicket*>> by_requester;
     for (const auto& v : tickets) {
         const auto& t = *v.t;
         const bool current = t.created_at >= o.since && t.created_at < o.until;
-        const bool previous = t.created_at >= prev && t.created_at < o.since;
-        for (const auto& tag : t.tags) {
-            if (current) ++tags[tag].count;
-            if (previous) ++tags[tag].previous;
-        }
         if (!current) continue;
+        for (const auto& tag : t.tags) ++tags[tag].count;
         if (!t.requester.empty()) by_requester[t.requester].push_back(&t);
         const auto local = to_local(t.created_at, zone);
         const auto day = date::floor<date::days>(local);

@@ -72,11 +72,11 @@ struct Report {
     std::array<std::array<std::int64_t, 24>, 7> busiest_hours{};
 };
 
-/// Needs rows loaded for the period of equal length before `since` as well (for the tag
-/// trends): load with ReportQuery.since = previous_since(options).
+/// `rows` loaded for [since, until) with ReportQuery.previous_since = previous_since(options)
+/// (the tag trends' previous period).
 Report compute(const store::ReportRows& rows, const Options& options);
 
-/// Where the rows for `compute` must start: since - (until - since).
+/// The start of the period of equal length before `since`: since - (until - since).
 std::int64_t previous_since(const Options& options);
 
 /// The bucket boundaries: since, each local midnight / Monday / first of the month after it,

@@ -117,7 +117,36 @@ ReportRows load_report_rows(Database& db, const ReportQuery& q) {
         }
     }
     db.exec("DELETE FROM temp.report_ids;");
+    if (q.previous_since) {
+        // An aggregate over tickets(created_at) (migration 8): the previous period's tickets are
+        // not loaded, only counted.
+        std::string sql =
+            "SELECT g.tag, count(*) FROM tickets t JOIN ticket_tags g ON g.ticket = t.id "
+            "WHERE t.created_at >= ?1 AND t.created_at < ?2";
+        if (!q.queue.empty()) sql += " AND t.queue = ?3";
+        if (!q.tag.empty()) sql += " AND EXISTS (SELECT 1 FROM ticket_tags f WHERE f.ticket = t.id AND f.tag = ?4)";
+        sql += " GROUP BY g.tag";
+        auto st = db.prepare(sql);
+        st.bind(1, *q.previous_since).bind(2, q.since);
+        if (!q.queue.empty()) st.bind(3, q.queue);
+        if (!q.tag.empty()) st.bind(4, q.tag);
+        while (st.step()) out.previous_tags[st.text(0)] = st.int64(1);
+    }
     return out;
+}
+
+bool digest_recorded(Database& db, const std::string& digest, std::int64_t period_start) {
+    auto st = db.prepare("SELECT 1 FROM report_digests WHERE digest = ? AND period_start = ?");
+    st.bind_all(digest, period_start);
+    return st.step();
+}
+
+void record_digest(Database& db, const std::string& digest, std::int64_t period_start, std::int64_t period_end,
+                   std::int64_t outbox_id, std::int64_t now) {
+    auto st = db.prepare(
+        "INSERT INTO report_digests (digest, period_start, period_end, outbox, created_at) VALUES (?,?,?,?,?)");
+    st.bind_all(digest, period_start, period_end, outbox_id, now);
+    st.run();
 }
 
 Backlog read_backlog(Database& db) {

@@ -4,6 +4,7 @@
 // every figure is computed by the pure functions in reports/report.h.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,11 +39,15 @@ struct ReportQuery {
     std::int64_t since = 0, until = 0;  ///< the instants [since, until) the report covers
     std::string queue;                  ///< "" any; else the ticket's queue as it stands now
     std::string tag;                    ///< "" any; else the ticket carries it now
+    /// When set: also count the tags of tickets opened in [previous_since, since) (tag trends).
+    std::optional<std::int64_t> previous_since;
 };
 
 struct ReportRows {
     std::vector<ReportTicket> tickets;             ///< by id
     std::vector<ReportStatusChange> changes;       ///< by ticket, then in the order recorded
+    /// Tickets opened in [previous_since, since) per tag (same filters); empty without previous_since.
+    std::map<std::string, std::int64_t> previous_tags;
 };
 
 /// Every ticket that can count in [since, until): created before `until` and either not
@@ -54,6 +59,12 @@ ReportRows load_report_rows(Database& db, const ReportQuery& q);
 
 /// Parses "open -> resolved: ..." into (from, to); false when the detail has no such prefix.
 bool parse_status_detail(const std::string& detail, std::string& from, std::string& to);
+
+/// Scheduled digests (report_digests, migration 8): has this digest's period been queued? And
+/// record that it was, with its outbox row, in the caller's transaction.
+bool digest_recorded(Database& db, const std::string& digest, std::int64_t period_start);
+void record_digest(Database& db, const std::string& digest, std::int64_t period_start, std::int64_t period_end,
+                   std::int64_t outbox_id, std::int64_t now);
 
 /// Open and pending tickets now, and the creation time of the oldest of them (for /metrics).
 struct Backlog {

@@ -298,12 +298,14 @@ CREATE INDEX outbox_bounces_ticket ON outbox_bounces(ticket) WHERE ticket IS NOT
 
 // Reports (issue 9). Indexes that make a year's weekly report on a million tickets take seconds
 // (docs/benchmarks.md, "Reports"): which tickets can count in a period (open ones, NULL closed_at,
-// and those resolved in or after it), the status changes in a period, each ticket's people's
+// and those resolved in or after it), tickets opened in a period (tag trends), the status changes
+// in a period, each ticket's people's
 // messages from the index alone, and /metrics' oldest open ticket. report_digests: one row per
 // scheduled digest and period, written in the same transaction as its outbox row, so each
 // period's digest is mailed exactly once, also across restarts.
 constexpr const char* kSchema8 = R"sql(
 CREATE INDEX tickets_closed_created ON tickets(closed_at, created_at);
+CREATE INDEX tickets_created ON tickets(created_at);
 CREATE INDEX tickets_status_created ON tickets(status, created_at);
 CREATE INDEX events_status_changes ON events(at)
   WHERE kind IN ('ticket.status','ticket.reopened','agent.command');

@@ -22,7 +22,8 @@ Report run(store::Database& db, Options o, const std::string& queue = "", const 
     o.queue = queue;
     o.tag = tag;
     store::ReportQuery q;
-    q.since = previous_since(o);
+    q.since = o.since;
+    q.previous_since = previous_since(o);
     q.until = o.until;
     q.queue = queue;
     q.tag = tag;

@@ -38,7 +38,7 @@ TEST(ReportPipeline, ARulesStatusChangeIsRecordedAndCounted) {
     o.since = testing::at(2026, 3, 2);
     o.until = testing::at(2026, 3, 9);
     store::ReportQuery q;
-    q.since = previous_since(o);
+    q.since = o.since;
     q.until = o.until;
     const auto r = compute(store::load_report_rows(db, q), o);
     EXPECT_EQ(r.total.opened, 1);
