@@ -15,6 +15,7 @@
 #include "daemon/cli_util.h"
 #include "daemon/cli_rules.h"
 #include "daemon/cli_backup.h"
+#include "daemon/cli_sla.h"
 #include "daemon/cli_status.h"
 #include "daemon/cli_outbox.h"
 #include "daemon/cli_report.h"
@@ -24,6 +25,7 @@
 #include "parsers/summary.h"
 #include "store/database.h"
 #include "tickets/json.h"
+#include "tickets/sla.h"
 #include "tickets/pipeline.h"
 #include "tickets/query.h"
 
@@ -158,8 +160,14 @@ int cmd_tickets_show(const std::string& config_path, std::int64_t number, bool j
         std::cerr << "ticketd tickets show: no ticket #" << number << "\n";
         return 1;
     }
-    if (json) std::cout << tickets::show_json(*view, cfg->desk).dump(2) << "\n";
-    else std::cout << tickets::render_show(*view, cfg->desk);
+    if (json) {
+        auto j = tickets::show_json(*view, cfg->desk);
+        if (db->schema_version() >= 6) j["sla"] = tickets::sla_json(*db, *cfg, view->ticket.id, db->now());  // issue 6
+        std::cout << j.dump(2) << "\n";
+    } else {
+        std::cout << tickets::render_show(*view, cfg->desk);
+        if (db->schema_version() >= 6) std::cout << "\n" << tickets::render_sla(*db, *cfg, view->ticket.id, db->now());
+    }
     return 0;
 }
 
@@ -244,6 +252,7 @@ int run_cli(int argc, char** argv) {
 
     auto inbox_cmd = add_inbox_commands(app, config_path);
     auto report_cmd = add_report_command(app, config_path);
+    auto sla_cmd = add_sla_commands(app, config_path);
 
     try {
         app.parse(argc, argv);
@@ -263,6 +272,7 @@ int run_cli(int argc, char** argv) {
         if (auto rc = rules_cmd()) return *rc;
         if (auto rc = inbox_cmd()) return *rc;
         if (auto rc = report_cmd()) return *rc;
+        if (auto rc = sla_cmd()) return *rc;
     } catch (const store::Error& e) {
         std::cerr << "ticketd: database: " << e.what() << "\n";
         return e.temporary() ? kExTempFail : 1;

@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "store/database.h"
+#include "store/sla.h"
 #include "store/status.h"
 
 namespace ticketd::daemon {
@@ -97,13 +98,18 @@ int cmd_status(const std::string& config_path, bool json) {
                   << "\n";
         return e.temporary() ? kExTempFail : 1;
     }
-    std::cout << (json ? status_json(s, cfg) : render_status(s, cfg));
+    std::optional<SlaStatus> sla;
+    if (!cfg.sla.policies.empty() && s.schema_version >= 6) {
+        const auto c = store::SlaStore(*db).counts(s.now);
+        sla = SlaStatus{c.at_risk, c.breached};
+    }
+    std::cout << (json ? status_json(s, cfg, sla) : render_status(s, cfg, sla));
     return 0;
 }
 
 }  // namespace
 
-std::string render_status(const store::DeskStatus& s, const config::Config& cfg) {
+std::string render_status(const store::DeskStatus& s, const config::Config& cfg, const std::optional<SlaStatus>& sla) {
     std::ostringstream o;
     o << "desk " << cfg.desk.name << " at " << iso(s.now) << "  (database " << cfg.desk.database << ", schema "
       << s.schema_version << ")\n\n";
@@ -141,10 +147,11 @@ std::string render_status(const store::DeskStatus& s, const config::Config& cfg)
         for (const auto& [state, n] : *s.outbox) o << " " << state << " " << n;
         o << "\n";
     }
+    if (sla) o << "\nsla\n  SLA at risk " << sla->at_risk << ", breached " << sla->breached << "\n";
     return o.str();
 }
 
-std::string status_json(const store::DeskStatus& s, const config::Config& cfg) {
+std::string status_json(const store::DeskStatus& s, const config::Config& cfg, const std::optional<SlaStatus>& sla) {
     nlohmann::json mailboxes = nlohmann::json::array();
     for (const auto& r : rows(s, cfg)) {
         const auto& m = r.m;
@@ -175,6 +182,7 @@ std::string status_json(const store::DeskStatus& s, const config::Config& cfg) {
         {"tickets", nlohmann::json(s.tickets)},
         {"outbox", s.outbox ? nlohmann::json(*s.outbox) : nlohmann::json(nullptr)},
     };
+    j["sla"] = sla ? nlohmann::json{{"at_risk", sla->at_risk}, {"breached", sla->breached}} : nlohmann::json(nullptr);
     return j.dump(2) + "\n";
 }
 

@@ -153,19 +153,23 @@ std::vector<std::int64_t> SlaStore::due(std::int64_t now, int limit) {
     return out;
 }
 
-SlaStore::Counts SlaStore::counts() {
-    Counts c;
-    auto st = db_.prepare(
-        "SELECT COUNT(DISTINCT c.ticket) FROM sla_clocks c JOIN tickets t ON t.id = c.ticket "
-        "WHERE c.state = 'breached' AND c.stopped_at IS NULL AND t.status IN ('open','pending')");
-    if (st.step()) c.breached = st.int64(0);
+SlaStore::Counts SlaStore::counts(std::int64_t now) {
+    // A running clock past its due time is breached even when no daemon has looked since.
+    static const std::string breached =
+        "(c.state = 'breached' OR (c.state = 'running' AND c.due_at <= ?1)) AND c.stopped_at IS NULL";
+    Counts out;
+    auto st = db_.prepare("SELECT COUNT(DISTINCT c.ticket) FROM sla_clocks c JOIN tickets t ON t.id = c.ticket "
+                          "WHERE " + breached + " AND t.status IN ('open','pending')");
+    st.bind(1, now);
+    if (st.step()) out.breached = st.int64(0);
     auto risk = db_.prepare(
         "SELECT COUNT(DISTINCT c.ticket) FROM sla_clocks c JOIN tickets t ON t.id = c.ticket "
-        "WHERE c.state IN ('running','paused') AND c.reminders_sent > 0 AND t.status IN ('open','pending') "
-        "AND NOT EXISTS (SELECT 1 FROM sla_clocks b WHERE b.ticket = c.ticket AND b.state = 'breached' "
-        "AND b.stopped_at IS NULL)");
-    if (risk.step()) c.at_risk = risk.int64(0);
-    return c;
+        "WHERE c.state IN ('running','paused') AND (c.due_at IS NULL OR c.due_at > ?1) AND c.reminders_sent > 0 "
+        "AND t.status IN ('open','pending') AND NOT EXISTS (SELECT 1 FROM sla_clocks b WHERE b.ticket = c.ticket "
+        "AND (b.state = 'breached' OR (b.state = 'running' AND b.due_at <= ?1)) AND b.stopped_at IS NULL)");
+    risk.bind(1, now);
+    if (risk.step()) out.at_risk = risk.int64(0);
+    return out;
 }
 
 std::vector<SlaReportRow> SlaStore::report_rows(std::int64_t since) {

@@ -89,12 +89,12 @@ public:
     /// Tickets whose wake-up is at or before `now`, earliest first.
     std::vector<std::int64_t> due(std::int64_t now, int limit);
 
-    /// For `ticketd status`: open tickets with a target past a reminder but not breached, and
-    /// tickets with a breached target that is still open (not resolved or closed).
+    /// For `ticketd status`: open or pending tickets with a running target past a reminder
+    /// (one was sent) and none breached, and those with a breached target still running.
     struct Counts {
         std::int64_t at_risk = 0, breached = 0;
     };
-    Counts counts();
+    Counts counts(std::int64_t now);
 
     /// Every clock of tickets created at or after `since`, for the report.
     std::vector<SlaReportRow> report_rows(std::int64_t since);

@@ -1,6 +1,9 @@
 #include "tickets/sla.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
 #include <set>
 
 #include "mail/compose.h"
@@ -387,6 +390,166 @@ SlaFireStats fire_due_sla(store::Database& db, const config::Config& cfg, std::i
         for (int i = 0; i < breaches; ++i) metrics::sla_breach();
     }
     return stats;
+}
+
+}  // namespace ticketd::tickets
+
+namespace ticketd::tickets {
+
+namespace {
+
+const sla::Calendar* calendar_for(const config::Config& cfg, const std::string& policy) {
+    const sla::Policy* p = policy_named(cfg.sla, policy);
+    if (!p) return nullptr;
+    auto it = cfg.sla.calendars.find(p->calendar);
+    return it == cfg.sla.calendars.end() ? nullptr : &it->second;
+}
+
+std::string shown_state(const store::SlaClockRow& c, std::int64_t now) {
+    if (c.state == "running" && c.due_at && *c.due_at <= now) return "breached";
+    return c.state;
+}
+
+template <class T>
+nlohmann::json opt_json(const std::optional<T>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+std::optional<std::int64_t> median(std::vector<std::int64_t> v) {
+    if (v.empty()) return std::nullopt;
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+}  // namespace
+
+nlohmann::json sla_json(store::Database& db, const config::Config& cfg, std::int64_t ticket, std::int64_t now) {
+    store::SlaStore s(db);
+    auto row = s.ticket(ticket);
+    if (!row) return nullptr;
+    const sla::Calendar* cal = calendar_for(cfg, row->policy);
+    nlohmann::json targets = nlohmann::json::array();
+    for (const auto& c : s.clocks(ticket)) {
+        targets.push_back({
+            {"target", c.target},
+            {"state", shown_state(c, now)},
+            {"goal_seconds", c.goal},
+            {"started_at", c.started_at},
+            {"due_at", opt_json(c.due_at)},
+            {"due_utc", c.due_at ? nlohmann::json(format_utc(*c.due_at)) : nlohmann::json(nullptr)},
+            {"due_local", c.due_at && cal ? nlohmann::json(format_local(*cal, *c.due_at)) : nlohmann::json(nullptr)},
+            {"elapsed_seconds", c.elapsed},
+            {"paused_since", opt_json(c.paused_since)},
+            {"paused_seconds", c.paused_total},
+            {"satisfied_at", opt_json(c.satisfied_at)},
+            {"breached_at", opt_json(c.breached_at ? c.breached_at : (shown_state(c, now) == "breached" ? c.due_at : std::nullopt))},
+            {"stopped_at", opt_json(c.stopped_at)},
+            {"reminders_sent", c.reminders_sent},
+        });
+    }
+    return {{"policy", row->policy},
+            {"policy_since", row->policy_since},
+            {"calendar_time_zone", cal && cal->zone ? nlohmann::json(cal->zone->name()) : nlohmann::json(nullptr)},
+            {"next_wakeup", opt_json(row->next_wakeup)},
+            {"targets", targets}};
+}
+
+std::string render_sla(store::Database& db, const config::Config& cfg, std::int64_t ticket, std::int64_t now) {
+    store::SlaStore s(db);
+    auto row = s.ticket(ticket);
+    if (!row) return "";
+    const sla::Calendar* cal = calendar_for(cfg, row->policy);
+    std::string out = "SLA (policy " + row->policy + "):\n";
+    for (const auto& c : s.clocks(ticket)) {
+        const std::string state = shown_state(c, now);
+        std::string line = "  " + c.target + std::string(c.target.size() < 15 ? 15 - c.target.size() : 1, ' ') +
+                           state + std::string(state.size() < 9 ? 9 - state.size() : 1, ' ');
+        if (c.due_at) {
+            line += "due " + format_utc(*c.due_at);
+            if (cal) line += " (" + format_local(*cal, *c.due_at) + ")";
+        } else {
+            line += "due: not while paused";
+        }
+        line += ", goal " + format_span(c.goal) + ", elapsed " + format_span(c.elapsed);
+        if (c.paused_total) line += ", paused " + format_span(c.paused_total);
+        if (c.reminders_sent) line += ", reminders sent " + std::to_string(c.reminders_sent);
+        out += line + "\n";
+    }
+    return out;
+}
+
+std::vector<SlaReportGroup> build_sla_report(const std::vector<store::SlaReportRow>& rows) {
+    struct Acc {
+        std::set<std::int64_t> tickets;
+        std::int64_t met = 0, breached = 0;
+        std::vector<std::int64_t> first, resolution;
+    };
+    std::map<std::pair<std::string, std::string>, Acc> by;
+    for (const auto& r : rows) {
+        Acc& a = by[{r.policy, r.queue}];
+        a.tickets.insert(r.ticket);
+        const bool met = r.state == "met", breached = r.state == "breached";
+        a.met += met;
+        a.breached += breached;
+        if (!met && !breached) continue;
+        if (r.target == "first_response") a.first.push_back(r.elapsed);
+        if (r.target == "resolution") a.resolution.push_back(r.elapsed);
+    }
+    std::vector<SlaReportGroup> out;
+    for (auto& [key, a] : by) {
+        SlaReportGroup g;
+        g.policy = key.first;
+        g.queue = key.second;
+        g.tickets = static_cast<std::int64_t>(a.tickets.size());
+        g.met = a.met;
+        g.breached = a.breached;
+        if (a.met + a.breached) g.conformance = 100.0 * static_cast<double>(a.met) / static_cast<double>(a.met + a.breached);
+        g.median_first_response = median(a.first);
+        g.median_resolution = median(a.resolution);
+        out.push_back(std::move(g));
+    }
+    return out;
+}
+
+nlohmann::json sla_report_json(const std::vector<SlaReportGroup>& groups) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& g : groups)
+        a.push_back({{"policy", g.policy},
+                     {"queue", g.queue},
+                     {"tickets", g.tickets},
+                     {"met", g.met},
+                     {"breached", g.breached},
+                     {"conformance_percent", g.conformance ? nlohmann::json(std::round(*g.conformance * 10) / 10)
+                                                           : nlohmann::json(nullptr)},
+                     {"median_first_response_seconds", opt_json(g.median_first_response)},
+                     {"median_resolution_seconds", opt_json(g.median_resolution)}});
+    return a;
+}
+
+std::string render_sla_report(const std::vector<SlaReportGroup>& groups) {
+    if (groups.empty()) return "No tickets with SLA clocks in the period.\n";
+    char buf[256];
+    std::string out;
+    std::snprintf(buf, sizeof buf, "%-16s %-16s %7s %6s %8s %11s %15s %15s\n", "POLICY", "QUEUE", "TICKETS", "MET",
+                  "BREACHED", "CONFORMANCE", "MEDIAN 1ST RESP", "MEDIAN RESOLVE");
+    out += buf;
+    for (const auto& g : groups) {
+        std::string conf = "-";
+        if (g.conformance) {
+            char c[16];
+            std::snprintf(c, sizeof c, "%.1f%%", *g.conformance);
+            conf = c;
+        }
+        std::snprintf(buf, sizeof buf, "%-16s %-16s %7lld %6lld %8lld %11s %15s %15s\n", g.policy.c_str(),
+                      g.queue.empty() ? "-" : g.queue.c_str(), static_cast<long long>(g.tickets),
+                      static_cast<long long>(g.met), static_cast<long long>(g.breached), conf.c_str(),
+                      g.median_first_response ? format_span(*g.median_first_response).c_str() : "-",
+                      g.median_resolution ? format_span(*g.median_resolution).c_str() : "-");
+        out += buf;
+    }
+    out += "Times are business time on each policy's calendar; met/breached count targets, not tickets.\n";
+    return out;
 }
 
 }  // namespace ticketd::tickets

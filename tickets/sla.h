@@ -11,9 +11,12 @@
 //   come, each alarm due is recorded as fired in the same transaction as its outbox row (or its
 //   escalation), so it happens exactly once, across crashes too; a resolved ticket has none.
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "sla/clocks.h"
@@ -21,6 +24,7 @@
 
 namespace ticketd::store {
 class Database;
+struct SlaReportRow;
 }
 
 namespace ticketd::tickets {
@@ -54,6 +58,28 @@ SlaFireStats fire_due_sla(store::Database& db, const config::Config& cfg, std::i
 
 /// The earliest wake-up over all tickets (Unix seconds), the one moment the timer is armed for.
 std::optional<std::int64_t> next_sla_wakeup(store::Database& db);
+
+/// `tickets show --json`: {policy, policy_since, targets: [{target, state, goal_seconds,
+/// started_at, due_at, due_utc, due_local, elapsed_seconds, paused_since, paused_seconds,
+/// satisfied_at, breached_at, stopped_at, reminders_sent}]}; null when the ticket has no clocks.
+/// A running target whose due time has passed shows as breached (the daemon may be down).
+nlohmann::json sla_json(store::Database& db, const config::Config& cfg, std::int64_t ticket, std::int64_t now);
+/// The same for humans, a line per target; "" when the ticket has no clocks.
+std::string render_sla(store::Database& db, const config::Config& cfg, std::int64_t ticket, std::int64_t now);
+
+/// `ticketd sla report`: one row per policy and queue.
+struct SlaReportGroup {
+    std::string policy, queue;
+    std::int64_t tickets = 0, met = 0, breached = 0;
+    std::optional<double> conformance;  ///< met / (met + breached) in %, nullopt with neither
+    std::optional<std::int64_t> median_first_response, median_resolution;  ///< business seconds
+};
+/// Groups clock rows (store::SlaStore::report_rows) by policy and queue: targets met and
+/// breached, and medians of the business time first response and resolution took (met and
+/// breached targets; running ones have no final figure yet).
+std::vector<SlaReportGroup> build_sla_report(const std::vector<store::SlaReportRow>& rows);
+nlohmann::json sla_report_json(const std::vector<SlaReportGroup>& groups);
+std::string render_sla_report(const std::vector<SlaReportGroup>& groups);
 
 /// "2026-12-07 08:30 UTC" and, in the calendar's zone, "2026-12-07 09:30 CET".
 std::string format_utc(std::int64_t t);

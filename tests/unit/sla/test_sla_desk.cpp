@@ -319,6 +319,81 @@ TEST_F(SlaDeskTest, EscalationAtBreachRaisesReassignsAndNotifiesOnce) {
     EXPECT_GE(events(id, "sla.breached"), 1);
 }
 
+TEST_F(SlaDeskTest, ShowCarriesEachTargetWithItsDueTimeInUtcAndLocalTime) {
+    const auto id = new_ticket();
+    auto j = sla_json(*db, *cfg, id, now);
+    EXPECT_EQ(j["policy"], "normal");
+    ASSERT_EQ(j["targets"].size(), 2u);
+    EXPECT_EQ(j["targets"][0]["target"], "first_response");
+    EXPECT_EQ(j["targets"][0]["state"], "running");
+    EXPECT_EQ(j["targets"][0]["due_at"], kStart + 8 * H);
+    EXPECT_EQ(j["targets"][0]["due_utc"], format_utc(kStart + 8 * H));
+    EXPECT_EQ(j["targets"][0]["due_local"], format_utc(kStart + 8 * H));  // the calendar is in UTC
+    const std::string text = render_sla(*db, *cfg, id, now);
+    EXPECT_NE(text.find("SLA (policy normal)"), std::string::npos) << text;
+    EXPECT_NE(text.find("resolution"), std::string::npos) << text;
+    // Shown as breached once past due, even before a daemon recomputed it.
+    now = kStart + 8 * H;
+    EXPECT_EQ(sla_json(*db, *cfg, id, now)["targets"][0]["state"], "breached");
+    EXPECT_TRUE(sla_json(*db, *cfg, new_ticket("Other", "c1"), now)["targets"].is_array());
+    EXPECT_TRUE(sla_json(*db, *cfg, 999, now).is_null());
+}
+
+TEST_F(SlaDeskTest, LocalTimeFollowsTheCalendarsZone) {
+    const auto zone = sla::find_zone("Europe/Berlin");
+    ASSERT_TRUE(zone);
+    const auto cal = sla::Calendar::always("berlin", zone);
+    // 2026-07-01 10:00 UTC is 12:00 CEST; 2026-12-01 10:00 UTC is 11:00 CET.
+    EXPECT_EQ(format_local(cal, 1'782'900'000 - 1'782'900'000 % 86400 + 10 * H), "2026-07-01 12:00 CEST");
+    EXPECT_EQ(format_local(cal, 1'796'083'200 + 10 * H), "2026-12-01 11:00 CET");
+    EXPECT_EQ(format_span(37 * H + 30 * 60), "1d 13h 30m");
+    EXPECT_EQ(format_span(45 * 60), "45m");
+}
+
+TEST_F(SlaDeskTest, StatusCountsAtRiskAndBreached) {
+    const auto a = new_ticket("A", "a1");
+    new_ticket("B", "b1");
+    EXPECT_EQ(store::SlaStore(*db).counts(now).at_risk, 0);
+    now = kStart + 4 * H;  // both 50% reminders fire
+    fire_due_sla(*db, *cfg, now);
+    auto c = store::SlaStore(*db).counts(now);
+    EXPECT_EQ(c.at_risk, 2);
+    EXPECT_EQ(c.breached, 0);
+    agent_answers(a);  // a's first response is met: no longer at risk
+    EXPECT_EQ(store::SlaStore(*db).counts(now).at_risk, 1);
+    now = kStart + 8 * H;  // b's first response is due: breached (even before the timer ran)
+    c = store::SlaStore(*db).counts(now);
+    EXPECT_EQ(c.at_risk, 0);
+    EXPECT_EQ(c.breached, 1);
+}
+
+TEST(SlaReport, GroupsByPolicyAndQueueWithConformanceAndMedians) {
+    std::vector<store::SlaReportRow> rows = {
+        {1, "normal", "", "first_response", "met", 600},
+        {1, "normal", "", "resolution", "met", 7200},
+        {2, "normal", "", "first_response", "breached", 1800},
+        {2, "normal", "", "resolution", "running", 100},
+        {3, "normal", "", "first_response", "met", 1200},
+        {4, "urgent", "billing", "first_response", "running", 60},
+    };
+    const auto groups = build_sla_report(rows);
+    ASSERT_EQ(groups.size(), 2u);
+    EXPECT_EQ(groups[0].policy, "normal");
+    EXPECT_EQ(groups[0].tickets, 3);
+    EXPECT_EQ(groups[0].met, 3);
+    EXPECT_EQ(groups[0].breached, 1);
+    EXPECT_DOUBLE_EQ(*groups[0].conformance, 75.0);
+    EXPECT_EQ(groups[0].median_first_response, 1200);  // of 600, 1200, 1800
+    EXPECT_EQ(groups[0].median_resolution, 7200);      // the running one has no final figure
+    EXPECT_EQ(groups[1].queue, "billing");
+    EXPECT_FALSE(groups[1].conformance);
+    EXPECT_FALSE(groups[1].median_first_response);
+    const auto j = sla_report_json(groups);
+    EXPECT_EQ(j[0]["conformance_percent"], 75.0);
+    EXPECT_TRUE(j[1]["conformance_percent"].is_null());
+    EXPECT_NE(render_sla_report(groups).find("75.0%"), std::string::npos);
+}
+
 TEST_F(SlaDeskTest, NoPoliciesNoClocks) {
     auto c = std::make_shared<config::Config>(*cfg);
     c->sla = {};
