@@ -246,5 +246,29 @@ TEST_F(AgentsTest, GuessedNumberWithoutTokenIsNoAgentCommand) {
     EXPECT_EQ(events_of(*out.ticket_id, "agent.unthreaded").size(), 1u);
 }
 
+TEST_F(AgentsTest, TrustedSourcesAreTheMailboxesTheAdminMarked) {
+    cfg->imap.resize(2);
+    cfg->imap[0].name = "agents";
+    cfg->imap[0].trusted_agents = true;
+    cfg->imap[1].name = "support";
+    EXPECT_TRUE(trusted_source("imap:agents/INBOX", *cfg, false));
+    EXPECT_FALSE(trusted_source("imap:support/INBOX", *cfg, true));  // the ingest flag is not IMAP's
+    EXPECT_FALSE(trusted_source("imap:agents-old/INBOX", *cfg, false));
+    EXPECT_FALSE(trusted_source("pipe", *cfg, false));
+    EXPECT_TRUE(trusted_source("pipe", *cfg, true));
+    EXPECT_TRUE(trusted_source("file:/tmp/a.eml", *cfg, true));
+    // Trust never makes a stranger an agent, nor an agent's vacation notice an act.
+    auto stranger = std::get<parsers::Message>(parsers::parse(mail("eve@evil.example", "hi", "x1@e", "", "#status closed\r\n")));
+    EXPECT_EQ(agent_sender(stranger, *cfg, true).agent, nullptr);
+    auto away = std::get<parsers::Message>(
+        parsers::parse(mail("alice@agents.example", "Away", "x2@e", "Auto-Submitted: auto-replied\r\n", "Away\r\n")));
+    EXPECT_EQ(agent_sender(away, *cfg, true).agent, nullptr);
+    auto alice = std::get<parsers::Message>(parsers::parse(mail("ALICE@agents.example", "hi", "x3@e", "", "hi\r\n")));
+    auto s = agent_sender(alice, *cfg, true);
+    ASSERT_NE(s.agent, nullptr);
+    EXPECT_TRUE(s.verified);
+    EXPECT_FALSE(agent_sender(alice, *cfg, false).verified);
+}
+
 }  // namespace
 }  // namespace ticketd::tickets
