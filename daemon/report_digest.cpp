@@ -33,7 +33,6 @@ int queue_due_digests(store::Database& db, const config::Config& cfg, std::int64
         if (!zone) continue;  // checked at load
         const auto period = digest_period(d.every, now, zone);
         const std::string key = d.key();
-        store::Transaction tx(db);
         if (store::digest_recorded(db, key, period.since)) continue;
 
         reports::Options o;
@@ -67,6 +66,10 @@ int queue_due_digests(store::Database& db, const config::Config& cfg, std::int64
         row.recipients = d.to;
         row.message_id = m.message_id;
         row.raw = mail::compose(m);
+        // The report is computed outside the write lock (it can take a while on a big desk); the
+        // check that counts is this one, with the outbox row and the record in one transaction.
+        store::Transaction tx(db);
+        if (store::digest_recorded(db, key, period.since)) continue;
         const std::int64_t id = store::Outbox(db).enqueue(row);
         store::record_digest(db, key, period.since, period.until, id, now);
         tx.commit();
