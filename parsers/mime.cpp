@@ -149,7 +149,15 @@ private:
                 if (m_.date_raw.empty()) {
                     m_.date_raw = sanitize_utf8(f.value);
                     m_.date = parse_date(f.value);
-                    if (!m_.date) warn("unreadable Date: " + m_.date_raw.substr(0, 80));
+                    if (!m_.date) {
+                        // Cut at 80 bytes, never inside a UTF-8 sequence: warnings go to JSON
+                        // (found by fuzz/fuzz_parse).
+                        std::size_t cut = std::min<std::size_t>(80, m_.date_raw.size());
+                        while (cut > 0 && cut < m_.date_raw.size() &&
+                               (static_cast<unsigned char>(m_.date_raw[cut]) & 0xC0) == 0x80)
+                            --cut;
+                        warn("unreadable Date: " + m_.date_raw.substr(0, cut));
+                    }
                 }
             }
         }

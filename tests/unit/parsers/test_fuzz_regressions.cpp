@@ -69,3 +69,19 @@ TEST(FuzzRegressions, AuthResultsStrayParenthesis) {
     std::vector<Header> headers = {{"Authentication-Results", value}};
     EXPECT_FALSE(verify_sender_domain(headers, "acme.example", {"mx.acme.example"}).verified);
 }
+
+// An unreadable 8-bit Date: its warning quoted the first 80 bytes of the value made UTF-8, and
+// the cut fell inside a two-byte sequence. The cut now backs off to a character boundary.
+TEST(FuzzRegressions, DateWarningCutInsideUtf8) {
+    Message m = parsed("parse-date-cut-inside-utf8.eml");
+    EXPECT_FALSE(m.date.has_value());
+    bool warned = false;
+    for (const auto& w : m.warnings)
+        if (w.what.rfind("unreadable Date: ", 0) == 0) {
+            warned = true;
+            EXPECT_LE(w.what.size(), std::string("unreadable Date: ").size() + 80);
+            EXPECT_NO_THROW((void)nlohmann::json(w.what).dump());
+        }
+    EXPECT_TRUE(warned);
+    EXPECT_NO_THROW((void)to_summary_json(m).dump());
+}
