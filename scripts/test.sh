@@ -2,6 +2,7 @@
 # Quick start, second command: install what is missing, build, and run every test.
 #   1. the full suite (unit + integration against real dovecot / SMTP sink on 127.0.0.1)
 #   2. the unit tests again, built with AddressSanitizer + UndefinedBehaviorSanitizer
+#   3. every libFuzzer target in fuzz/ briefly (scripts/fuzz.sh; clang build in build-fuzz)
 # Usage: scripts/test.sh [--no-asan]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,4 +27,6 @@ if [ "$asan" = 1 ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan -L unit --output-on-failure -j"$jobs" --timeout 900
 fi
+echo "== fuzz targets: 20 s each, 2 at a time (~2 min; fails on a crash, leak or hang; docs/security.md)"
+FUZZ_JOBS=2 bash scripts/fuzz.sh 20
 echo "== all tests passed"
