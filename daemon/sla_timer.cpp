@@ -81,7 +81,13 @@ void SlaTimer::arm(std::optional<std::int64_t> wake, std::int64_t now) {
 void SlaTimer::fire() {
     if (stopped_) return;
     ++wakeups_;
-    if (fire_now()) return rearm_on_worker();
+    bool more = false;
+    if (fire_chunk(more)) {
+        // A large backlog (a desk that was down, sla: just enabled) goes in chunks, each handler
+        // its own, so ingest batches queued on this thread interleave instead of waiting for all.
+        if (more) return boost::asio::post(worker_, [this] { fire(); });
+        return rearm_on_worker();
+    }
     // The store was busy or failing: what is due stays due; try again a little later rather
     // than at once (that would spin).
     const std::int64_t now = db_.now();
@@ -89,20 +95,23 @@ void SlaTimer::fire() {
 }
 
 bool SlaTimer::fire_now() {
+    bool more = true;
+    while (more && !stopped_)
+        if (!fire_chunk(more)) return false;
+    return true;
+}
+
+bool SlaTimer::fire_chunk(bool& more) {
+    more = false;
     const auto cfg = config();
     if (!cfg || cfg->sla.policies.empty()) return true;
     try {
-        tickets::SlaFireStats total;
-        for (;;) {
-            const auto s = tickets::fire_due_sla(db_, *cfg, db_.now());
-            total.tickets += s.tickets, total.reminders += s.reminders, total.escalations += s.escalations,
-                total.breaches += s.breaches;
-            if (!s.more || stopped_) break;
-        }
-        if (total.tickets)
-            spdlog::info("event=sla.fired tickets={} reminders={} escalations={} breaches={}", total.tickets,
-                         total.reminders, total.escalations, total.breaches);
-        if ((total.reminders || total.escalations) && on_queued_) on_queued_();
+        const auto s = tickets::fire_due_sla(db_, *cfg, db_.now());
+        more = s.more;
+        if (s.tickets)
+            spdlog::info("event=sla.fired tickets={} reminders={} escalations={} breaches={}", s.tickets,
+                         s.reminders, s.escalations, s.breaches);
+        if ((s.reminders || s.escalations) && on_queued_) on_queued_();
         return true;
     } catch (const store::Error& e) {
         spdlog::warn("event=sla.fire_failed temporary={} error=\"{}\" action=retry", e.temporary(), e.what());

@@ -52,6 +52,7 @@ public:
 private:
     void arm(std::optional<std::int64_t> wake, std::int64_t now);  // loop thread
     void fire();                                                   // worker thread
+    bool fire_chunk(bool& more);  ///< one fire_due_sla call; false after a store error
     std::shared_ptr<const config::Config> config() const;
 
     boost::asio::io_context& loop_;

@@ -52,8 +52,8 @@ struct SlaFireStats {
     bool more = false;    ///< `limit` tickets were handled: call again
 };
 
-/// Carries out every alarm due at `now` for up to `limit` tickets, each ticket in its own
-/// transaction (opened here).
+/// Carries out every alarm due at `now` for up to `limit` tickets: one transaction for them
+/// (opened here; a savepoint inside the caller's), each ticket a savepoint in it.
 SlaFireStats fire_due_sla(store::Database& db, const config::Config& cfg, std::int64_t now, int limit = 200);
 
 /// The earliest wake-up over all tickets (Unix seconds), the one moment the timer is armed for.
