@@ -43,11 +43,11 @@ Service::Service(boost::asio::io_context& io, ServiceOptions options)
 // Stop in reverse order of start: the poller (which uses the database) before the pipeline,
 // SQLite last.
 Service::~Service() {
-    sla_timer_.reset();
     poller_.reset();
     sender_.reset();
     retiring_.reset();
     stop_worker();
+    sla_timer_.reset();  // after the worker: its queued handlers use the timer
     pipeline_.reset();
     work_db_.reset();
     db_.reset();
