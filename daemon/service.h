@@ -113,6 +113,7 @@ private:
     std::unique_ptr<ConfigWatcher> watcher_;  ///< reloads when the config or a rule file is saved
     /// Sends the outbox (issue 5) on the loop thread with the loop's connection; null without smtp:.
     std::unique_ptr<OutboxSender> sender_;
+    std::unique_ptr<SlaTimer> sla_timer_;  ///< SLA reminders and escalations (issue 6), on the processing thread
     std::unique_ptr<MetricsServer> metrics_server_;
     FailureAlerts imap_alerts_;  ///< survives reloads: an outage does not restart with the poller
     boost::asio::signal_set signals_;
