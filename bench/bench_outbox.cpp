@@ -3,7 +3,8 @@
 // commit per mail), against Python's smtplib sending the same bytes over one connection to the
 // same sink in the same run. Prints messages per second, the ratio, connections and peak RSS.
 //
-// usage: bench_outbox [--mails N] [--peer bench/py_smtplib_send.py] [--rounds R]
+// usage: bench_outbox [--mails N] [--peer bench/py_smtplib_send.py] [--sync-every N]
+// (--sync-every 1: every `sent` commit waits for the disk, as before 2026-12-06)
 
 #include <sys/resource.h>
 
@@ -52,9 +53,11 @@ std::string make_mail(int i) {
 int main(int argc, char** argv) {
     int mails = 5000;
     std::string peer;
+    int sync_every = daemon::SenderOptions{}.sync_every;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--mails") && i + 1 < argc) mails = std::atoi(argv[++i]);
         else if (!std::strcmp(argv[i], "--peer") && i + 1 < argc) peer = argv[++i];
+        else if (!std::strcmp(argv[i], "--sync-every") && i + 1 < argc) sync_every = std::atoi(argv[++i]);
     }
     if (!testing::SmtpSink::available()) {
         std::fprintf(stderr, "%s\n", testing::SmtpSink::why_unavailable().c_str());
@@ -97,6 +100,7 @@ int main(int argc, char** argv) {
     boost::asio::io_context io;
     daemon::SenderOptions opts;
     opts.batch = 500;
+    opts.sync_every = sync_every;
     daemon::OutboxSender sender(io, db, cfg, opts);
     daemon::FlushStats stats;
     const auto t0 = std::chrono::steady_clock::now();
@@ -106,7 +110,8 @@ int main(int argc, char** argv) {
     const long rss_after = peak_rss_kb();
     const auto delivered_ours = sink.messages().size();
 
-    std::printf("mails %d, %.1f KB average\n", mails, bytes / 1024.0 / mails);
+    std::printf("mails %d, %.1f KB average, a `sent` commit waits for the disk every %d mail(s)\n", mails,
+                bytes / 1024.0 / mails, sync_every);
     std::printf("ticketd outbox:  sent %d in %.2f s = %.0f msg/s, %d SMTP connection(s), sink holds %zu\n",
                 stats.sent, ours_s, stats.sent / ours_s, stats.connections, delivered_ours);
     std::printf("peak RSS: %ld KB after queueing, %ld KB after sending (whole process)\n", rss_before, rss_after);

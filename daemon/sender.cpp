@@ -19,7 +19,7 @@ OutboxSender::OutboxSender(boost::asio::io_context& io, store::Database& db,
 
 OutboxSender::~OutboxSender() {
     timer_.cancel();
-    if (in_flight_) multi_.remove(in_flight_->handle());
+    if (in_flight_) multi_.remove(request_->handle());
 }
 
 void OutboxSender::set_config(std::shared_ptr<const config::Config> config) {
@@ -77,6 +77,7 @@ bool OutboxSender::load_credentials(std::string& error) {
         }
     }
     smtp_ = std::move(o);
+    request_.reset();  // the handle carries the old options
     credentials_loaded_ = true;
     return true;
 }
@@ -103,6 +104,7 @@ void OutboxSender::pass() {
 void OutboxSender::send_next() {
     const auto finish = [this] {
         running_ = false;
+        request_.reset();
         if (again_ && !stopped_) {
             boost::asio::post(io_, [this] { kick(); });
             return;
@@ -139,12 +141,14 @@ void OutboxSender::send_next() {
         network_down_ = true;
         return finish();
     }
-    in_flight_.emplace(smtp_, m.mail_from, m.recipients, std::move(m.raw));
+    if (request_) request_->next_mail(m.mail_from, m.recipients, std::move(m.raw));
+    else request_.emplace(smtp_, m.mail_from, m.recipients, std::move(m.raw));
     m.raw.clear();
     const auto started = std::chrono::steady_clock::now();
-    multi_.add(in_flight_->handle(), [this, m = std::move(m), started](CURLcode code) {
-        const mail::SmtpResult r = in_flight_->result(code);
-        in_flight_.reset();
+    in_flight_ = true;
+    multi_.add(request_->handle(), [this, m = std::move(m), started](CURLcode code) {
+        in_flight_ = false;
+        const mail::SmtpResult r = request_->result(code);
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
         on_done(m, r, ms.count());
         send_next();
@@ -161,7 +165,13 @@ void OutboxSender::on_done(const store::OutboxMail& m, const mail::SmtpResult& r
         switch (r.outcome) {
             case mail::SmtpOutcome::sent:
                 if (options_.before_commit) options_.before_commit(m);
-                outbox.mark_sent(m.id, now);
+                {
+                    // The last mail of what was read waits for the disk, and so does every
+                    // sync_every-th: the fsync of one commit makes the earlier ones durable too.
+                    const bool wait_for_disk = queue_.empty() || unsynced_sent_ + 1 >= options_.sync_every;
+                    outbox.mark_sent(m.id, now, wait_for_disk);
+                    unsynced_sent_ = wait_for_disk ? 0 : unsynced_sent_ + 1;
+                }
                 ++stats_.sent;
                 network_down_ = false;
                 spdlog::info("event=smtp.sent outbox={} kind={} message_id=<{}> to={} ms={}", m.id, m.kind, m.message_id,

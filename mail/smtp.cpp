@@ -52,30 +52,20 @@ SmtpRequest::SmtpRequest(const SmtpOptions& o, const std::string& mail_from,
     st.easy.reset(curl_easy_init());
     if (!st.easy) throw std::bad_alloc();
     st.url = o.url;
-    st.from = "<" + mail_from + ">";
     st.username = o.username;
     st.password = o.password;
     st.token = o.oauth2_token;
     st.ca_file = o.ca_file;
-    st.raw = std::move(raw);
     st.secrets = {o.password, o.oauth2_token};
-    for (const auto& r : recipients) {
-        curl_slist* next = curl_slist_append(st.rcpt.get(), ("<" + r + ">").c_str());
-        if (!next) throw std::bad_alloc();
-        st.rcpt.release();
-        st.rcpt.reset(next);
-    }
     CURL* c = st.easy.get();
+    set_mail(mail_from, recipients, std::move(raw));
     curl_easy_setopt(c, CURLOPT_URL, st.url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, st.errbuf);
-    curl_easy_setopt(c, CURLOPT_MAIL_FROM, st.from.c_str());
-    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, st.rcpt.get());
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(c, CURLOPT_READFUNCTION, &SmtpRequest::on_read);
     curl_easy_setopt(c, CURLOPT_READDATA, &st);
-    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(st.raw.size()));
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, static_cast<long>(o.connect_timeout.count()));
     curl_easy_setopt(c, CURLOPT_TIMEOUT, static_cast<long>(o.transfer_timeout.count()));
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -96,6 +86,33 @@ SmtpRequest::SmtpRequest(const SmtpOptions& o, const std::string& mail_from,
         }
     }
     curl_easy_setopt(c, CURLOPT_VERBOSE, o.verbose ? 1L : 0L);
+}
+
+void SmtpRequest::set_mail(const std::string& mail_from, const std::vector<std::string>& recipients,
+                           std::string raw) {
+    State& st = *state_;
+    st.from = "<" + mail_from + ">";
+    st.raw = std::move(raw);
+    st.pos = 0;
+    st.errbuf[0] = '\0';
+    std::unique_ptr<curl_slist, void (*)(curl_slist*)> rcpt{nullptr, curl_slist_free_all};
+    for (const auto& r : recipients) {
+        curl_slist* next = curl_slist_append(rcpt.get(), ("<" + r + ">").c_str());
+        if (!next) throw std::bad_alloc();
+        rcpt.release();
+        rcpt.reset(next);
+    }
+    CURL* c = st.easy.get();
+    // The new list is set before the old one is freed: libcurl never holds a dangling pointer.
+    curl_easy_setopt(c, CURLOPT_MAIL_FROM, st.from.c_str());
+    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt.get());
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(st.raw.size()));
+    st.rcpt = std::move(rcpt);
+}
+
+void SmtpRequest::next_mail(const std::string& mail_from, const std::vector<std::string>& recipients,
+                            std::string raw) {
+    set_mail(mail_from, recipients, std::move(raw));
 }
 
 SmtpResult SmtpRequest::perform() {

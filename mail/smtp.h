@@ -60,6 +60,11 @@ public:
     SmtpRequest(SmtpRequest&&) noexcept = default;
     SmtpRequest& operator=(SmtpRequest&&) noexcept = default;
 
+    /// The next mail on the same easy handle: only the envelope and the bytes change, so a
+    /// queue is sent without setting up a handle (and checking its connection) per mail.
+    /// Not while a transfer is running.
+    void next_mail(const std::string& mail_from, const std::vector<std::string>& recipients, std::string raw);
+
     CURL* handle() const { return state_->easy.get(); }
     SmtpResult perform();
     SmtpResult result(CURLcode code) const;
@@ -74,6 +79,7 @@ private:
         std::vector<std::string> secrets;
     };
     static size_t on_read(char* buf, size_t size, size_t n, void* user);
+    void set_mail(const std::string& mail_from, const std::vector<std::string>& recipients, std::string raw);
     std::unique_ptr<State> state_;  // heap: libcurl holds pointers into it across moves
 };
 

@@ -102,11 +102,26 @@ std::optional<std::int64_t> Outbox::next_due_at() {
     return st.opt_int64(0);
 }
 
-void Outbox::mark_sent(std::int64_t id, std::int64_t at) {
-    auto st = db_.prepare(
-        "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '' WHERE id = ?");
-    st.bind_all(at, id);
-    st.run();
+void Outbox::mark_sent(std::int64_t id, std::int64_t at, bool wait_for_disk) {
+    // The level is per connection: lower it for this autocommit statement only, and put back
+    // whatever it was (a database opened not durable stays OFF).
+    std::int64_t level = 0;
+    if (!wait_for_disk && !db_.in_transaction()) {
+        auto q = db_.prepare("PRAGMA synchronous");
+        if (q.step()) level = q.int64(0);
+    }
+    const bool relax = level >= 2;  // FULL or EXTRA
+    if (relax) db_.exec("PRAGMA synchronous=NORMAL");
+    try {
+        auto st = db_.prepare(
+            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '' WHERE id = ?");
+        st.bind_all(at, id);
+        st.run();
+    } catch (...) {
+        if (relax) db_.exec("PRAGMA synchronous=" + std::to_string(level));
+        throw;
+    }
+    if (relax) db_.exec("PRAGMA synchronous=" + std::to_string(level));
 }
 
 void Outbox::retry_later(std::int64_t id, const std::string& error, std::int64_t next_at) {

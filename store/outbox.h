@@ -54,7 +54,10 @@ public:
     /// When the next queued row is due; nullopt when nothing is queued.
     std::optional<std::int64_t> next_due_at();
 
-    void mark_sent(std::int64_t id, std::int64_t at);
+    /// `wait_for_disk` false: the commit goes to the WAL without an fsync (synchronous=NORMAL
+    /// for this one statement, when the connection is FULL): it survives a crash of the
+    /// process, not a power cut, until the next commit that waits (any other write does).
+    void mark_sent(std::int64_t id, std::int64_t at, bool wait_for_disk = true);
     /// A temporary failure: attempts + 1, due again at `next_at`.
     void retry_later(std::int64_t id, const std::string& error, std::int64_t next_at);
     /// A permanent failure: the row is kept (state failed) and an `outbox.failed` event is

@@ -80,6 +80,39 @@ TEST_F(OutboxTest, SentRowsAreNeverDueAgain) {
     EXPECT_FALSE(outbox.retry_now(id, now));  // sent is final
 }
 
+std::int64_t synchronous(Database& db) {
+    auto st = db.prepare("PRAGMA synchronous");
+    EXPECT_TRUE(st.step());
+    return st.int64(0);
+}
+
+TEST_F(OutboxTest, ASentMarkThatDoesNotWaitForTheDiskPutsTheLevelBack) {
+    // The sender lowers synchronous for one `sent` commit at a time; the connection's other
+    // writes (inbox rows before \Seen) must stay FULL, and a non-durable database stays OFF.
+    ASSERT_EQ(synchronous(db), 2);
+    auto a = outbox.enqueue(mail(std::nullopt, "a@x"));
+    outbox.mark_sent(a, now + 1, false);
+    EXPECT_EQ(outbox.get(a)->state, OutboxState::sent);
+    EXPECT_EQ(synchronous(db), 2);
+    {
+        Transaction tx(db);  // inside a transaction the level is not touched at all
+        auto b = outbox.enqueue(mail(std::nullopt, "b@x"));
+        outbox.mark_sent(b, now + 1, false);
+        tx.commit();
+        EXPECT_EQ(outbox.get(b)->state, OutboxState::sent);
+    }
+    EXPECT_EQ(synchronous(db), 2);
+
+    OpenOptions fast;
+    fast.durable = false;
+    Database off(":memory:", fast);
+    Outbox other(off);
+    auto c = other.enqueue(mail(std::nullopt, "c@x"));
+    other.mark_sent(c, now, false);
+    EXPECT_EQ(other.get(c)->state, OutboxState::sent);
+    EXPECT_EQ(synchronous(off), 0);
+}
+
 TEST_F(OutboxTest, PermanentFailureIsAnEventOnTheTicketAndCanBeRetried) {
     auto t = ticket();
     auto id = outbox.enqueue(mail(t, "a@x"));
