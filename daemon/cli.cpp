@@ -166,7 +166,8 @@ int cmd_tickets_show(const std::string& config_path, std::int64_t number, bool j
         std::cout << j.dump(2) << "\n";
     } else {
         std::cout << tickets::render_show(*view, cfg->desk);
-        if (db->schema_version() >= 6) std::cout << "\n" << tickets::render_sla(*db, *cfg, view->ticket.id, db->now());
+        if (db->schema_version() >= 6)
+            if (auto sla = tickets::render_sla(*db, *cfg, view->ticket.id, db->now()); !sla.empty()) std::cout << "\n" << sla;
     }
     return 0;
 }
