@@ -10,6 +10,7 @@
 #include "store/sla.h"
 #include "store/tickets.h"
 #include "tests/support/paths.h"
+#include "tickets/ids.h"
 #include "tickets/pipeline.h"
 #include "tickets/sla.h"
 
@@ -175,6 +176,26 @@ TEST_F(SlaDeskTest, AnAgentsAnswerSatisfiesFirstResponseAndARequesterMessageStar
     now += H;
     agent_answers(id);
     EXPECT_EQ(clocks(id)["next_response"].state, "met");
+}
+
+TEST_F(SlaDeskTest, AVerifiedAgentsReplyThroughThePipelineMeetsFirstResponseAndItsCommandPauses) {
+    const auto id = new_ticket();
+    const auto t = *store::Tickets(*db).get(id);
+    now += 2 * H;
+    // Bob answers by mail (a trusted transport: ingest --trusted-agents) and asks a question.
+    auto out = ingest_raw(*db, cfg, "pipe",
+                          "From: Bob <bob@acme.example>\r\nTo: support@acme.example\r\nSubject: Re: " +
+                              format_subject_tag("ACME", t.number, t.token) +
+                              " Printer on fire\r\nMessage-ID: <bob1@acme.example>\r\n\r\n#status pending\r\n"
+                              "Which model is it?\r\n",
+                          /*trusted_agents=*/true);
+    ASSERT_EQ(out.ticket_id, id) << out.detail;
+    ASSERT_EQ(store::Tickets(*db).get(id)->status, store::Status::pending);
+    auto c = clocks(id);
+    EXPECT_EQ(c["first_response"].state, "met");
+    EXPECT_EQ(c["first_response"].satisfied_at, now);
+    EXPECT_EQ(c["resolution"].state, "paused");  // normal pauses while pending
+    EXPECT_EQ(c["resolution"].paused_since, now);
 }
 
 TEST_F(SlaDeskTest, PendingPausesOpenResumesResolvedStops) {
