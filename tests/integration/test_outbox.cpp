@@ -138,6 +138,21 @@ TEST_F(Sender, DeliversEverythingDueOverOneConnection) {
     EXPECT_EQ(sink.messages().size(), 30u);
 }
 
+// TLS downgrade (docs/security.md): the sink offers no STARTTLS, as a server (or a man in the
+// middle stripping the capability) would. With require_starttls, the default, nothing goes out in
+// clear text: no mail reaches the sink and every row stays queued, not sent.
+TEST_F(Sender, NoStarttlsOfferedMeansNothingIsSentInClearText) {
+    SmtpSink sink;
+    enqueue(2);
+    auto c = std::make_shared<config::Config>(*with_url(sink.url()));
+    c->smtp->require_starttls = true;
+    auto stats = flush(c);
+    EXPECT_EQ(stats.sent, 0);
+    EXPECT_TRUE(sink.messages().empty());
+    EXPECT_EQ(store::Outbox(*db_).count(store::OutboxState::sent), 0);
+    EXPECT_EQ(store::Outbox(*db_).count(store::OutboxState::queued), 2);
+}
+
 TEST_F(Sender, ServerDownForAWhileThenBackLosesNothingAndSendsNothingTwice) {
     const std::string dead = "smtp://127.0.0.1:" + std::to_string(support::free_port()) + "/client.example";
     auto ids = enqueue(10);
