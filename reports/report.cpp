@@ -40,12 +40,6 @@ struct TicketView {
     bool ever_reopened = false;
     std::optional<std::int64_t> first_resolution;
 
-    std::string status_before(std::int64_t at) const {
-        std::string s = "open";
-        for (const auto& tr : transitions)
-            if (tr.at < at) s = tr.to;
-        return s;
-    }
     /// Spans before `until` in which the ticket did not wait on us: resolved/closed always
     /// (time after a resolution that a reopen undid), pending too under pause_while_pending.
     std::vector<sla::Span> pauses(std::int64_t until) const {
@@ -139,6 +133,17 @@ std::vector<PeriodStats> stats(const std::vector<TicketView>& tickets, const std
         out[i].end = bounds[i + 1];
         out[i].label = local_date(bounds[i], zone);
     }
+    // backlog[i]: +1 where a stretch starts counting, -1 after it stops, over the ends bounds[1..n].
+    std::vector<std::int64_t> backlog(n + 1, 0);
+    auto add_open_stretch = [&](std::vector<std::int64_t>& diff, std::int64_t s, std::optional<std::int64_t> d) {
+        const auto ends = bounds.begin() + 1;
+        const auto first = static_cast<std::size_t>(std::upper_bound(ends, bounds.end(), s) - ends);
+        const auto past = d ? static_cast<std::size_t>(std::upper_bound(ends, bounds.end(), *d) - ends) : n;
+        if (first < past) {
+            ++diff[first];
+            --diff[past];
+        }
+    };
     auto bucket = [&](std::int64_t at) -> std::optional<std::size_t> {
         if (at < bounds.front() || at >= bounds.back()) return std::nullopt;
         return static_cast<std::size_t>(std::upper_bound(bounds.begin(), bounds.end(), at) - bounds.begin() - 1);
@@ -177,10 +182,22 @@ std::vector<PeriodStats> stats(const std::vector<TicketView>& tickets, const std
                 }
             }
         }
-        for (std::size_t i = 0; i < n; ++i) {
-            const auto end = bounds[i + 1];
-            if (t.created_at < end && !done(v.status_before(end))) ++out[i].backlog;
+        // Backlog: the ticket counts at each period end e in (s, d] of every stretch in which it
+        // is not done (s: creation or a reopen, d: the resolution that ends it); a difference
+        // array over the period ends, so a daily report over a year costs no more per ticket.
+        std::string status = "open";
+        std::int64_t since = t.created_at;
+        for (const auto& tr : v.transitions) {
+            if (!done(status) && done(tr.to)) add_open_stretch(backlog, since, tr.at);
+            else if (done(status) && !done(tr.to)) since = tr.at;
+            status = tr.to;
         }
+        if (!done(status)) add_open_stretch(backlog, since, std::nullopt);
+    }
+    std::int64_t open_now = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        open_now += backlog[i];
+        out[i].backlog = open_now;
     }
     for (std::size_t i = 0; i < n; ++i) {
         auto& p = out[i];
