@@ -55,8 +55,8 @@ Create Near
 Sync Pull
 SyncState *
 CONF
-/usr/bin/time -f '%e %M' -o "$work/mbsync.time" mbsync -q -c "$work/mbsyncrc" -a
-read mb_s mb_kb < "$work/mbsync.time"
+/usr/bin/time -f '%e %M %U %S' -o "$work/mbsync.time" mbsync -q -c "$work/mbsyncrc" -a
+read mb_s mb_kb mb_user mb_sys < "$work/mbsync.time"
 mb_n=$(find "$work/mbsync/INBOX" -type f | wc -l)
 
 # --- ticketd: fetch, commit, mark, parse, thread, store
@@ -74,8 +74,8 @@ imap:
     batch_size: 100
     connections: ${CONNECTIONS:-4}
 CONF
-/usr/bin/time -f "%e %M" -o "$work/ticketd.time" "$ticketd" run --once --config "$work/ticketd.yaml" || echo "ticketd run --once: exit $? (a mailbox cycle failed)"
-read td_s td_kb < "$work/ticketd.time"
+/usr/bin/time -f "%e %M %U %S" -o "$work/ticketd.time" "$ticketd" run --once --config "$work/ticketd.yaml" || echo "ticketd run --once: exit $? (a mailbox cycle failed)"
+read td_s td_kb td_user td_sys < "$work/ticketd.time"
 td_n=$(/usr/bin/sqlite3 "$work/desk.db" "SELECT COUNT(*) FROM inbox WHERE state <> 'pending'")
 td_t=$(/usr/bin/sqlite3 "$work/desk.db" "SELECT COUNT(*) FROM tickets")
 
@@ -98,10 +98,10 @@ for i in 1 2 3 4 5 6; do
 done
 kill "$daemon"; wait "$daemon" 2>/dev/null || true
 
-/usr/bin/python3 - "$n" "$mb_s" "$mb_kb" "$mb_n" "$td_s" "$td_kb" "$td_n" "$td_t" "${delays[@]}" <<'PY'
+/usr/bin/python3 - "$n" "$mb_s" "$mb_kb" "$mb_n" "$td_s" "$td_kb" "$td_n" "$td_t" "$mb_user" "$mb_sys" "$td_user" "$td_sys" "${delays[@]}" <<'PY'
 import sys, statistics
-n, mb_s, mb_kb, mb_n, td_s, td_kb, td_n, td_t = sys.argv[1:9]
-delays = [float(d) for d in sys.argv[9:]]
+n, mb_s, mb_kb, mb_n, td_s, td_kb, td_n, td_t, mb_user, mb_sys, td_user, td_sys = sys.argv[1:13]
+delays = [float(d) for d in sys.argv[13:]]
 n, mb_s, td_s = int(n), float(mb_s), float(td_s)
 print()
 print("%-44s %10s %10s %10s" % ("", "seconds", "msg/s", "peak RSS"))
@@ -109,5 +109,8 @@ print("%-44s %10.2f %10.0f %8.1f MB" % ("mbsync (download only, FSync yes)", mb_
 print("%-44s %10.2f %10.0f %8.1f MB" % ("ticketd run --once (to last ticket committed)", td_s, int(td_n) / td_s, int(td_kb) / 1024))
 print("messages: %d delivered, mbsync downloaded %s, ticketd processed %s into %s tickets" % (n, mb_n, td_n, td_t))
 print("ratio ticketd / mbsync: %.2fx (goal: at most 1.5x)" % (td_s / mb_s))
+# CPU next to wall-clock: on a loaded machine, waiting (round trips, the disk, a core) shows as
+# wall time well above CPU time.
+print("CPU user+sys: mbsync %.2f + %.2f s, ticketd %.2f + %.2f s" % (float(mb_user), float(mb_sys), float(td_user), float(td_sys)))
 print("arrival to ticket at poll_interval 5s: median %.2f s, max %.2f s over %d messages" % (statistics.median(delays), max(delays), len(delays)))
 PY
