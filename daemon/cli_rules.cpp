@@ -17,7 +17,7 @@ namespace ticketd::daemon {
 
 namespace {
 
-constexpr int kExUsage = 64, kExDataErr = 65, kExNoInput = 66, kExConfig = 78;
+constexpr int kExDataErr = 65, kExNoInput = 66, kExConfig = 78;  // sysexits.h
 
 struct RulesArgs {
     std::string file;
