@@ -167,7 +167,8 @@ void CurlMulti::collect_done() {
         Done done = std::move(it->second);
         done_.erase(it);
         // Posted: the callback may add or free handles, which must not happen in here.
-        asio::post(io_, [done = std::move(done), code] { done(code); });
+        // (code = code: clang 14 cannot capture a structured binding.)
+        asio::post(io_, [done = std::move(done), code = code] { done(code); });
     }
 }
 
