@@ -6,6 +6,7 @@
 #include "store/outbox.h"
 #include "store/tickets.h"
 #include "tickets/ids.h"
+#include "tickets/mailer.h"
 #include "rules/rules.h"
 #include "tickets/threading.h"
 
@@ -156,7 +157,7 @@ void acknowledge_new_ticket(store::Database& db, const Ingested& ing) {
         return;
     }
 
-    const std::int64_t seq = static_cast<std::int64_t>(outbox.for_ticket(ing.ticket.id).size()) + 1;
+    const std::int64_t seq = next_outgoing_seq(db, ing.ticket);  // shared with every ticket mail
     const mail::OutgoingMail mail = acknowledgement_mail(ing, tmpl->second, seq, now);
     const std::string raw = mail::compose(mail);
 

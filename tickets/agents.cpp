@@ -10,6 +10,7 @@
 #include "store/outbox.h"
 #include "tickets/acknowledge.h"
 #include "tickets/ids.h"
+#include "tickets/mailer.h"
 
 namespace ticketd::tickets {
 
@@ -36,87 +37,6 @@ void add_unique(std::vector<std::string>& v, std::string a) {
     a = parsers::ascii_lower(a);
     if (!a.empty() && std::find(v.begin(), v.end(), a) == v.end()) v.push_back(std::move(a));
 }
-
-/// Writes the outgoing mails of one message: the outbox row, its Message-ID on the ticket, and
-/// an `outbox.queued` event, all in the caller's transaction.
-class Mailer {
-public:
-    Mailer(store::Database& db, const config::Config& cfg, const store::Ticket& t,
-           std::optional<std::int64_t> message_row, std::int64_t inbox_id, std::int64_t now)
-        : db_(db), cfg_(cfg), t_(t), message_row_(message_row), inbox_id_(inbox_id), now_(now) {}
-
-    void event(const std::string& kind, const std::string& detail) {
-        store::Event ev;
-        ev.ticket = t_.id;
-        ev.message = message_row_;
-        ev.inbox_id = inbox_id_ ? std::optional<std::int64_t>(inbox_id_) : std::nullopt;
-        ev.at = now_;
-        ev.kind = kind;
-        ev.detail = detail;
-        store::Events(db_).add(ev);
-    }
-
-    /// A fresh Message-ID of ours for this ticket. The sequence continues after every id already
-    /// in its outbox, whoever wrote it.
-    std::string next_message_id() {
-        std::int64_t seq = 0;
-        const auto rows = store::Outbox(db_).for_ticket(t_.id);
-        for (const auto& r : rows)
-            if (auto id = parse_message_id(r.message_id)) seq = std::max(seq, id->seq);
-        seq = std::max<std::int64_t>(seq, static_cast<std::int64_t>(rows.size())) + 1;
-        return make_message_id(t_.number, t_.token, seq, our_host(cfg_.desk));
-    }
-
-    /// The tag in the subject whatever the template did: it is what threads the answer.
-    std::string subject(std::string s) const {
-        const std::string tag = format_subject_tag(cfg_.desk.subject_tag, t_.number, t_.token);
-        if (s.find(tag) == std::string::npos) s = tag + " " + s;
-        return s;
-    }
-
-    /// Automatic mail to one address is limited per hour (auto_reply.max_per_sender_per_hour):
-    /// nothing a stranger can trigger may flood an inbox or feed a loop.
-    bool over_limit(const std::string& address) {
-        return store::Outbox(db_).automatic_to_since(address, now_ - 3600) >= cfg_.auto_reply.max_per_sender_per_hour;
-    }
-
-    void queue(const std::string& kind, mail::OutgoingMail m, const std::string& auto_to) {
-        m.date = std::chrono::sys_seconds{std::chrono::seconds{now_}};
-        if (m.message_id.empty()) m.message_id = next_message_id();
-        store::OutboxMail row;
-        row.ticket = t_.id;
-        row.message = message_row_;
-        row.kind = kind;
-        row.mail_from = cfg_.smtp->from;
-        std::string who;
-        for (const auto* list : {&m.to, &m.cc})
-            for (const auto& b : *list) {
-                row.recipients.push_back(b.address);
-                who += (who.empty() ? "" : ", ") + b.address;
-            }
-        row.auto_to = auto_to;
-        row.message_id = m.message_id;
-        row.raw = mail::compose(m);
-        const std::int64_t id = store::Outbox(db_).enqueue(row);
-        store::Messages(db_).add_message_id(m.message_id, t_.id, message_row_, store::Direction::out);
-        event("outbox.queued", kind + " <" + m.message_id + "> to " + who + " queued (outbox " + std::to_string(id) + ")");
-    }
-
-    mail::OutgoingMail from_desk() const {
-        mail::OutgoingMail m;
-        m.from = {cfg_.desk.name, cfg_.smtp->from};
-        m.reply_to = mail::Mailbox{cfg_.desk.name, cfg_.smtp->reply_to};
-        return m;
-    }
-
-private:
-    store::Database& db_;
-    const config::Config& cfg_;
-    const store::Ticket& t_;
-    std::optional<std::int64_t> message_row_;
-    std::int64_t inbox_id_;
-    std::int64_t now_;
-};
 
 const config::MailTemplate* find_template(const config::Config& cfg, const std::string& name) {
     auto it = cfg.templates.find(name);

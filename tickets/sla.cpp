@@ -15,6 +15,7 @@
 #include "store/tickets.h"
 #include "tickets/acknowledge.h"
 #include "tickets/ids.h"
+#include "tickets/mailer.h"
 #include "tickets/threading.h"
 
 namespace ticketd::tickets {
@@ -140,26 +141,17 @@ std::optional<std::int64_t> queue_mail(store::Database& db, const config::Config
     for (const auto& [k, v] : extra) context[k] = v;
     auto rendered = config::render(tmpl->second, context);
 
-    store::Outbox outbox(db);
-    const auto seq = static_cast<std::int64_t>(outbox.for_ticket(t.id).size()) + 1;
-    mail::OutgoingMail m;
-    m.from = {cfg.desk.name, cfg.smtp->from};
+    // Through the one Mailer every ticket mail uses: its Message-ID sequence cannot collide
+    // with an acknowledgement's or a relay's, and the Message-ID is on the ticket, so an answer
+    // to a reminder threads back by In-Reply-To.
+    Mailer mailer(db, cfg, t, std::nullopt, 0, now);
+    mail::OutgoingMail m = mailer.from_desk();
     for (const auto& a : to) m.to.push_back({"", a});
-    m.subject = rendered.subject;
+    m.subject = mailer.subject(rendered.subject);
     m.text = rendered.text;
     m.html = rendered.html;
-    m.date = at(now);
-    m.message_id = make_message_id(t.number, t.token, seq, our_host(cfg.desk));
     m.auto_submitted = mail::AutoSubmitted::auto_generated;
-
-    store::OutboxMail row;
-    row.ticket = t.id;
-    row.kind = kind;
-    row.mail_from = cfg.smtp->from;
-    row.recipients = to;
-    row.message_id = m.message_id;
-    row.raw = mail::compose(m);
-    return outbox.enqueue(row);
+    return mailer.queue(kind, std::move(m), "");
 }
 
 std::string join(const std::vector<std::string>& v) {
