@@ -473,7 +473,8 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
         r.error(reports_mark, "reports: mailing digests needs smtp: (or remove reports:)");
     // Agents by mail (issue 5): what they are sent, checked now like the acknowledgement.
     if (cfg->smtp && !cfg->agents.empty() && std::filesystem::is_directory(cfg->templates_dir))
-        for (const char* name : {"agent_notification", "relayed_reply", "agent_command_error", "agent_unverified"})
+        for (const char* name : {"agent_notification", "relayed_reply", "agent_command_error", "agent_unverified",
+                                 "delivery_failure"})
             if (!std::filesystem::exists(std::filesystem::path(cfg->templates_dir) / (std::string(name) + ".txt")))
                 r.error(templates_mark, std::string("templates: no template '") + name + "' (expected " +
                                             cfg->templates_dir + "/" + name + ".txt; needed by smtp: with agents:)");

@@ -2,9 +2,14 @@
 
 #include <algorithm>
 
+#include "config/templates.h"
 #include "parsers/headers.h"
 #include "store/database.h"
 #include "store/tickets.h"
+#include "tickets/acknowledge.h"
+#include "tickets/agent_commands.h"
+#include "tickets/agents.h"
+#include "tickets/mailer.h"
 
 namespace ticketd::tickets {
 
@@ -22,6 +27,45 @@ std::string bare_address(std::string r) {
 bool has_recipient(const store::SentMail& m, const std::string& address) {
     return std::any_of(m.recipients.begin(), m.recipients.end(),
                        [&](const std::string& r) { return bare_address(r) == address; });
+}
+
+// The agents hear when the requester (or a cc participant) did not get our mail: an
+// acknowledgement or an agent's relayed answer. Mail to agents and leads (notifications, SLA
+// reminders, digests) is not reported back to agents: its bounce is on the trail, and telling
+// agents about mail to agents is how a broken agent address would feed a loop.
+void tell_agents(store::Database& db, const Ingested& ing, const BounceMatch& match, const parsers::BounceInfo& b,
+                 std::int64_t now) {
+    const auto& cfg = ing.config;
+    if (!cfg.smtp || cfg.agents.empty()) return;
+    if (match.mail.kind != "acknowledgement" && match.mail.kind != "relay") return;
+    const store::Ticket& t = ing.ticket;
+    Mailer mailer(db, cfg, t, ing.outcome.message, ing.outcome.inbox_id, now);
+    auto tmpl = cfg.templates.find("delivery_failure");
+    if (tmpl == cfg.templates.end()) {
+        mailer.event("delivery.not_notified", "no delivery_failure template");
+        return;
+    }
+    std::string failed;
+    for (const auto& r : match.recipients) failed += (failed.empty() ? "" : ", ") + (r.empty() ? "its recipients" : r);
+    auto context = mail_context(cfg, t, nullptr, false);
+    context["delivery.kind"] = match.mail.kind == "relay" ? "relayed answer" : match.mail.kind;
+    context["delivery.recipient"] = failed;
+    context["delivery.status"] = b.status;
+    context["delivery.diagnostic"] = b.diagnostic;
+    context["delivery.message_id"] = match.mail.message_id;
+    const auto r = config::render(tmpl->second, context);
+    for (const auto& to : agents_to_notify(cfg, t)) {
+        auto m = mailer.from_desk();
+        const auto* agent = find_agent(cfg, to);
+        m.to = {{agent ? agent->name : "", to}};
+        m.subject = mailer.subject(r.subject);
+        m.text = r.text;
+        m.html = r.html;
+        m.in_reply_to = {match.mail.message_id};
+        m.references = {match.mail.message_id};
+        m.auto_submitted = mail::AutoSubmitted::auto_generated;
+        mailer.queue("delivery_failure", std::move(m), "");
+    }
 }
 
 }  // namespace
@@ -105,6 +149,7 @@ void record_delivery_failure(store::Database& db, const Ingested& ing) {
                         (b.diagnostic.empty() ? "" : " " + b.diagnostic) + " (matched by " + match->how + ")";
         event(b.permanent ? "delivery.failed" : "delivery.delayed", d);
     }
+    if (b.permanent) tell_agents(db, ing, *match, b, now);
 }
 
 }  // namespace ticketd::tickets

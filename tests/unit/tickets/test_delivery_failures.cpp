@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "config/templates.h"
+#include "parsers/parse.h"
 #include "store/bounces.h"
 #include "store/database.h"
 #include "store/outbox.h"
@@ -95,10 +98,19 @@ protected:
             "Message-ID: <m1@example.org>\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\n\r\nHelp.\r\n");
         EXPECT_EQ(out.outcome, Outcome::created);
         store::Outbox outbox(db);
-        auto rows = outbox.for_ticket(*out.ticket_id);
-        EXPECT_EQ(rows.size(), 1u);
-        outbox.mark_sent(rows.at(0).id, now);
-        return *outbox.get(rows.at(0).id);
+        std::optional<store::OutboxMail> ack;
+        for (const auto& r : outbox.for_ticket(*out.ticket_id))
+            if (r.kind == "acknowledgement") ack = r;
+        EXPECT_TRUE(ack);
+        outbox.mark_sent(ack->id, now);
+        return *outbox.get(ack->id);
+    }
+
+    std::vector<store::OutboxMail> outbox_of_kind(std::int64_t ticket, const std::string& kind) {
+        std::vector<store::OutboxMail> out;
+        for (const auto& r : store::Outbox(db).for_ticket(ticket))
+            if (r.kind == kind) out.push_back(*store::Outbox(db).get(r.id));
+        return out;
     }
 
     // An RFC 3464 delivery status notification about `original_id` to `rcpt`.
@@ -151,7 +163,7 @@ TEST_F(DeliveryFailureTest, ABounceOfTheAcknowledgementIsRecordedOnItsOutboxRow)
     ASSERT_EQ(ev.size(), 1u);
     EXPECT_NE(ev[0].detail.find("acknowledgement <" + ack.message_id + ">"), std::string::npos) << ev[0].detail;
     EXPECT_NE(ev[0].detail.find("matched by Message-ID"), std::string::npos) << ev[0].detail;
-    // Never answered, never a second ticket.
+    // Never answered, never a second ticket; without agents nobody else is told.
     EXPECT_EQ(store::Outbox(db).for_ticket(*ack.ticket).size(), 1u);
     EXPECT_EQ(store::Tickets(db).list({}).size(), 1u);
 }
@@ -180,6 +192,39 @@ TEST_F(DeliveryFailureTest, ABounceOfSomeoneElsesMailOnTheTicketIsNotPinnedOnOur
     ASSERT_TRUE(out.ticket_id) << out.detail;
     EXPECT_TRUE(store::Bounces(db).for_ticket(*ack.ticket).empty());
     EXPECT_EQ(events_of(*ack.ticket, "delivery.unmatched").size(), 1u);
+}
+
+TEST_F(DeliveryFailureTest, TheAgentsAreToldWhenTheRequesterDidNotGetOurMail) {
+    cfg->agents = {{"alice@acme.example", "Alice Agent", {}}};
+    const auto ack = open_ticket_and_send_ack();
+    ASSERT_EQ(outbox_of_kind(*ack.ticket, "notification").size(), 1u);  // the new ticket itself
+    ingest(dsn(ack.message_id, "ann@example.org"));
+    const auto told = outbox_of_kind(*ack.ticket, "delivery_failure");
+    ASSERT_EQ(told.size(), 1u);
+    EXPECT_EQ(told[0].recipients, std::vector<std::string>{"alice@acme.example"});
+    EXPECT_EQ(told[0].auto_to, "");
+    const auto parsed = parsers::parse(told[0].raw);
+    ASSERT_TRUE(std::holds_alternative<parsers::Message>(parsed));
+    const auto& m = std::get<parsers::Message>(parsed);
+    EXPECT_EQ(m.in_reply_to, std::vector<std::string>{ack.message_id});
+    EXPECT_NE(m.subject.find("Not delivered to ann@example.org"), std::string::npos) << m.subject;
+    EXPECT_NE(m.body.find("5.1.1"), std::string::npos) << m.body;
+    EXPECT_NE(m.body.find("acknowledgement"), std::string::npos) << m.body;
+    // Its Message-ID is the ticket's next one, never one already used.
+    std::set<std::string> ids;
+    for (const auto& r : store::Outbox(db).for_ticket(*ack.ticket)) EXPECT_TRUE(ids.insert(r.message_id).second);
+}
+
+TEST_F(DeliveryFailureTest, NeitherADelayNorABounceOfMailToAnAgentIsReportedToAgents) {
+    cfg->agents = {{"alice@acme.example", "Alice Agent", {}}};
+    const auto ack = open_ticket_and_send_ack();
+    ingest(dsn(ack.message_id, "ann@example.org", "delayed", "4.4.7", "Delayed Mail (still being retried)"));
+    // Alice's own notification bounces (a typo in agents:): recorded, not reported to agents.
+    const auto note = outbox_of_kind(*ack.ticket, "notification").at(0);
+    store::Outbox(db).mark_sent(note.id, now);
+    ingest(dsn(note.message_id, "alice@acme.example"));
+    EXPECT_EQ(store::Bounces(db).for_outbox(note.id).size(), 1u);
+    EXPECT_TRUE(outbox_of_kind(*ack.ticket, "delivery_failure").empty());
 }
 
 }  // namespace
