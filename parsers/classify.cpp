@@ -18,7 +18,12 @@ using text::trim;
 
 std::string evidence(const Header& h) {
     std::string v(trim(h.value));
-    if (v.size() > 120) v = v.substr(0, 120) + "...";
+    if (v.size() > 120) {
+        // Cut on a character boundary: the reason goes to JSON and the store (found by fuzz_parse).
+        std::size_t cut = 120;
+        while (cut > 0 && (static_cast<unsigned char>(v[cut]) & 0xC0) == 0x80) --cut;
+        v = v.substr(0, cut) + "...";
+    }
     return h.name + ": " + v;
 }
 

@@ -94,3 +94,13 @@ TEST(FuzzRegressions, MimeticThrowingLeaksNoParts) {
     ParseResult r = parse(read_file(data_dir() / "fuzz-regressions" / "parse-mimetic-throws-leaks-parts.eml"));
     if (auto* e = std::get_if<ParseError>(&r)) EXPECT_EQ(e->code, "internal") << e->message;
 }
+
+// A long 8-bit List-Id: the classification reason quotes the header cut at 120 bytes, and the
+// cut fell inside a UTF-8 sequence (the summary threw). It now backs off to a boundary.
+TEST(FuzzRegressions, ClassificationReasonCutInsideUtf8) {
+    Message m = parsed("parse-classify-reason-cut-inside-utf8.eml");
+    EXPECT_EQ(m.classification, Classification::list);
+    EXPECT_EQ(m.classification_reason.rfind("List-Id: ", 0), 0u) << m.classification_reason;
+    EXPECT_NO_THROW((void)nlohmann::json(m.classification_reason).dump());
+    EXPECT_NO_THROW((void)to_summary_json(m).dump());
+}
