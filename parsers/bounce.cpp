@@ -226,6 +226,17 @@ bool has_smtp_reply_code(std::string_view l) {
     return false;
 }
 
+// Drops a UTF-8 sequence cut short at the end of `s` by a byte limit: what is cut here goes to
+// JSON and the store, which need valid UTF-8 (found by fuzz_parse).
+void drop_partial_utf8(std::string& s) {
+    std::size_t i = s.size(), cont = 0;
+    while (i > 0 && cont < 3 && (static_cast<unsigned char>(s[i - 1]) & 0xC0) == 0x80) --i, ++cont;
+    if (i == 0) return;
+    const auto lead = static_cast<unsigned char>(s[i - 1]);
+    const std::size_t need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : lead >= 0xC0 ? 1 : 0;
+    if (lead >= 0xC0 && cont < need) s.resize(i - 1);
+}
+
 std::string collapse(std::string_view s, std::size_t max) {
     std::string r;
     bool space = false;
@@ -237,7 +248,10 @@ std::string collapse(std::string_view s, std::size_t max) {
         if (space) r += ' ';
         space = false;
         r += c;
-        if (r.size() >= max) break;
+        if (r.size() >= max) {
+            drop_partial_utf8(r);
+            break;
+        }
     }
     return r;
 }
@@ -388,8 +402,11 @@ BounceVerdict detect_bounce(const Message& m, std::string_view report) {
         if (is_dsn_type(l.content_type)) return {true, "a " + l.content_type + " part"};
         if (is_feedback_type(l.content_type)) return {true, "a message/feedback-report part (ARF)"};
     }
-    if (const Header* h = find_header(m, "X-Failed-Recipients"))
-        return {true, "X-Failed-Recipients: " + std::string(trim(h->value)).substr(0, 200)};
+    if (const Header* h = find_header(m, "X-Failed-Recipients")) {
+        std::string v(trim(h->value));
+        if (v.size() > 200) v.resize(200), drop_partial_utf8(v);
+        return {true, "X-Failed-Recipients: " + v};
+    }
 
     std::string subject = lower(trim(m.subject));
     bool replyish = reply_or_forward_subject(subject);

@@ -104,3 +104,12 @@ TEST(FuzzRegressions, ClassificationReasonCutInsideUtf8) {
     EXPECT_NO_THROW((void)nlohmann::json(m.classification_reason).dump());
     EXPECT_NO_THROW((void)to_summary_json(m).dump());
 }
+
+// Same class as the two above, found by reading the other byte limits in parsers/: a bounce's
+// X-Failed-Recipients quoted in the reason at 200 bytes, cut inside 'é'.
+TEST(FuzzRegressions, FailedRecipientsReasonCutInsideUtf8) {
+    Message m = parsed("parse-failed-recipients-cut-inside-utf8.eml");
+    EXPECT_EQ(m.classification, Classification::bounce);
+    EXPECT_EQ(m.classification_reason, "X-Failed-Recipients: " + std::string(199, 'a'));
+    EXPECT_NO_THROW((void)to_summary_json(m).dump());
+}
