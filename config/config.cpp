@@ -252,6 +252,8 @@ void read_smtp(Reader& r, const YAML::Node& node, SmtpConfig& s, const std::stri
               {"timeout", [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, s.transfer_timeout); }},
               {"give_up_after",
                [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, s.give_up_after); }},
+              {"alert_after",
+               [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, s.alert_after); }},
           });
     if (!node.IsMap()) return;
     if (s.url.rfind("smtps://", 0) != 0 && s.url.rfind("smtp://", 0) != 0)

@@ -73,6 +73,9 @@ struct SmtpConfig {
     std::chrono::seconds transfer_timeout = std::chrono::seconds(60);
     /// A mail still refused with 4xx or network errors after this long is marked failed.
     std::chrono::seconds give_up_after = std::chrono::hours(48);
+    /// The server failing this long (every attempt deferred: no connection, TLS, authentication,
+    /// 4xx) is logged once as an error (event=smtp.server_failing); each deferral is a warning.
+    std::chrono::seconds alert_after = std::chrono::minutes(15);
 };
 
 /// Acknowledgements to requesters (issue 5).

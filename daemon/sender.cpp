@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "mail/imap.h"
+#include "metrics/metrics.h"
 #include "mail/request.h"
 #include "store/database.h"
 #include "tickets/threading.h"
@@ -155,10 +156,62 @@ void OutboxSender::send_next() {
     });
 }
 
+void OutboxSender::record_health(const mail::SmtpResult& r) {
+    // The server is healthy when it takes mail or refuses one for that mail's own reasons (5xx);
+    // it is failing while nothing gets through (no connection, TLS, authentication, 4xx).
+    const bool ok = r.outcome != mail::SmtpOutcome::temporary;
+    if (!ok) metrics::smtp_error(server_label(), smtp_cause(r));
+    const auto now = FailureAlerts::Clock::now();
+    const auto since = alerts_.failing_since("smtp");
+    const auto alert_after = config_->smtp ? config_->smtp->alert_after : config::SmtpConfig{}.alert_after;
+    const auto seconds = [&](FailureAlerts::Clock::time_point t) {
+        return std::chrono::duration_cast<std::chrono::seconds>(now - t).count();
+    };
+    switch (alerts_.record("smtp", ok, now, alert_after)) {
+        case FailureAlerts::Event::alert:
+            // Each deferred mail was a warning; this is the one line an alerting rule should match.
+            spdlog::error("event=smtp.server_failing server={} failing_s={} alert_after_s={} reply={} error=\"{}\"",
+                          server_label(), seconds(*alerts_.failing_since("smtp")), alert_after.count(), r.reply,
+                          r.error);
+            break;
+        case FailureAlerts::Event::recovered:
+            spdlog::info("event=smtp.server_recovered server={} failed_for_s={}", server_label(),
+                         since ? seconds(*since) : 0);
+            break;
+        case FailureAlerts::Event::none:
+            break;
+    }
+}
+
+std::string OutboxSender::server_label() const {
+    // host:port of smtp.url, never its credentials (a URL may carry user:password@).
+    if (!config_->smtp) return "smtp";
+    std::string u = config_->smtp->url;
+    if (auto p = u.find("://"); p != std::string::npos) u.erase(0, p + 3);
+    if (auto at = u.rfind('@'); at != std::string::npos) u.erase(0, at + 1);
+    if (auto slash = u.find('/'); slash != std::string::npos) u.erase(slash);
+    return u.empty() ? "smtp" : u;
+}
+
+std::string OutboxSender::smtp_cause(const mail::SmtpResult& r) {
+    if (r.reply == 530 || r.reply == 534 || r.reply == 535 || r.reply == 538) return "auth";
+    if (r.reply >= 400) return "reply_" + std::to_string(r.reply);
+    switch (r.code) {
+        case CURLE_OPERATION_TIMEDOUT: return "timeout";
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_COULDNT_RESOLVE_HOST: return "connect";
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_USE_SSL_FAILED: return "tls";
+        default: return "network";
+    }
+}
+
 void OutboxSender::on_done(const store::OutboxMail& m, const mail::SmtpResult& r, long long ms) {
     store::Outbox outbox(db_);
     const std::int64_t now = db_.now();
     stats_.connections += static_cast<int>(r.new_connections);
+    record_health(r);
     std::string rcpt;
     for (const auto& x : m.recipients) rcpt += (rcpt.empty() ? "" : ",") + x;
     try {
@@ -173,6 +226,8 @@ void OutboxSender::on_done(const store::OutboxMail& m, const mail::SmtpResult& r
                     unsynced_sent_ = wait_for_disk ? 0 : unsynced_sent_ + 1;
                 }
                 ++stats_.sent;
+                metrics::outbox_sent();
+                if (m.kind == "acknowledgement") metrics::auto_reply_sent();
                 network_down_ = false;
                 spdlog::info("event=smtp.sent outbox={} kind={} message_id=<{}> to={} ms={}", m.id, m.kind, m.message_id,
                              rcpt, ms);
@@ -180,6 +235,7 @@ void OutboxSender::on_done(const store::OutboxMail& m, const mail::SmtpResult& r
             case mail::SmtpOutcome::permanent:
                 outbox.mark_failed(m.id, r.error, now);
                 ++stats_.failed;
+                metrics::outbox_failed();
                 spdlog::error("event=smtp.failed outbox={} kind={} message_id=<{}> to={} reply={} error=\"{}\"", m.id,
                               m.kind, m.message_id, rcpt, r.reply, r.error);
                 return;
@@ -193,6 +249,7 @@ void OutboxSender::on_done(const store::OutboxMail& m, const mail::SmtpResult& r
                                                  " s; last error: " + r.error,
                                        now);
                     ++stats_.failed;
+                    metrics::outbox_failed();
                     spdlog::error("event=smtp.expired outbox={} message_id=<{}> to={} error=\"{}\"", m.id,
                                   m.message_id, rcpt, r.error);
                     return;

@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "daemon/curl_multi.h"  // first: includes <utility> before Asio
+#include "daemon/failure_alert.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -79,6 +80,10 @@ private:
     void on_done(const store::OutboxMail& m, const mail::SmtpResult& r, long long ms);
     void arm_timer();
     bool load_credentials(std::string& error);
+    /// Metrics and the once-per-outage alert (smtp.alert_after) from one attempt's answer.
+    void record_health(const mail::SmtpResult& r);
+    std::string server_label() const;
+    static std::string smtp_cause(const mail::SmtpResult& r);
 
     boost::asio::io_context& io_;
     store::Database& db_;
@@ -101,6 +106,7 @@ private:
     bool network_down_ = false;  ///< the last attempt reached no server: wait before the next
     std::function<void(FlushStats)> flush_done_;
     FlushStats stats_;
+    FailureAlerts alerts_;  ///< the SMTP server's current outage, if any
     std::mt19937_64 rng_{std::random_device{}()};
 };
 

@@ -135,6 +135,7 @@ bool Service::start_metrics() {
             try {
                 const auto b = store::read_backlog(*db_);
                 metrics::backlog(b.open, b.pending, b.oldest_created_at ? double(db_->now() - *b.oldest_created_at) : 0.0);
+                metrics::outbox_depth(store::Outbox(*db_).count(store::OutboxState::queued));  // outbox_state index
             } catch (const store::Error& e) {
                 spdlog::warn("event=metrics.backlog_failed error=\"{}\"", e.what());  // the rest still answers
             }

@@ -197,7 +197,7 @@ Known& known() {
                            "Configuration (and rules) snapshots swapped in on SIGHUP"),
         registry().counter("ticketd_config_reload_failures_total",
                            "SIGHUP reloads refused (invalid configuration or rules); the previous one stays"),
-        registry().counter("ticketd_auto_replies_sent_total", "Automatic replies queued to requesters"),
+        registry().counter("ticketd_auto_replies_sent_total", "Acknowledgements accepted by the SMTP server"),
         registry().counter("ticketd_auto_replies_suppressed_total",
                            "Automatic replies not sent, by reason", {"reason"}),
         registry().gauge("ticketd_outbox_depth", "Outgoing mails waiting to be sent"),

@@ -1,5 +1,6 @@
 #include "tickets/acknowledge.h"
 
+#include "metrics/metrics.h"
 #include "parsers/classify.h"
 #include "parsers/headers.h"
 #include "store/database.h"
@@ -24,6 +25,22 @@ bool ours(const config::DeskConfig& desk, const std::string& address) {
     if (is_our_address(desk, address)) return true;
     auto pa = parse_plus_address(address);
     return pa && is_our_address(desk, pa->base);
+}
+
+// The metrics label of a refusal (ticketd_auto_replies_suppressed_total{reason}): a short, fixed
+// vocabulary, where the event on the ticket carries the full sentence.
+const char* refusal_label(const std::string& why) {
+    auto starts = [&](const char* p) { return why.rfind(p, 0) == 0; };
+    auto has = [&](const char* p) { return why.find(p) != std::string::npos; };
+    if (starts("automatic mail")) return "automatic_mail";
+    if (starts("the sender asked")) return "suppress_header";
+    if (starts("null Return-Path")) return "null_return_path";
+    if (starts("no sender")) return "no_sender";
+    if (has("our own addresses") || has("our sending address")) return "own_address";
+    if (has("is an agent")) return "agent";
+    if (has("machine address")) return "machine_address";
+    if (has("in the last hour")) return "rate_limit";
+    return "other";
 }
 
 }  // namespace
@@ -136,6 +153,7 @@ void acknowledge_new_ticket(store::Database& db, const Ingested& ing) {
         for (const auto& f : ing.rules->fired) by += (by.empty() ? "" : ", ") + f.rule;
         if (!ing.rules->auto_reply->enabled) {
             event("auto_reply.suppressed", "no acknowledgement: a rule says auto_reply: false (rules fired: " + by + ")");
+            metrics::auto_reply_suppressed("rule");
             return;
         }
         if (!ing.rules->auto_reply->template_name.empty()) template_name = ing.rules->auto_reply->template_name;
@@ -154,6 +172,9 @@ void acknowledge_new_ticket(store::Database& db, const Ingested& ing) {
     const int recent = to.empty() ? 0 : outbox.automatic_to_since(to, now - 3600);
     if (auto why = acknowledgement_refusal(ing, recent)) {
         event("auto_reply.suppressed", "no acknowledgement: " + *why);
+        // Counted as decided: a transaction rolled back and retried (a busy database) counts
+        // its message again, which the counter's rate hardly shows.
+        metrics::auto_reply_suppressed(refusal_label(*why));
         return;
     }
 

@@ -11,10 +11,12 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "config/templates.h"
 #include "daemon/sender.h"
 #include "mail/compose.h"
+#include "metrics/metrics.h"
 #include "parsers/parse.h"
 #include "store/database.h"
 #include "store/outbox.h"
@@ -176,6 +178,34 @@ TEST_F(Sender, ServerDownForAWhileThenBackLosesNothingAndSendsNothingTwice) {
     EXPECT_EQ(store::Outbox(*db_).count(store::OutboxState::queued), 0);
     EXPECT_EQ(store::Outbox(*db_).count(store::OutboxState::failed), 0);
     EXPECT_EQ(ids_in(sink.messages()), std::multiset<std::string>(ids.begin(), ids.end()));
+}
+
+/// The value of one sample line of the exposition ("name{labels} value"), 0 when absent.
+double sample(const std::string& exposition, const std::string& series) {
+    std::istringstream in(exposition);
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+    return 0;
+}
+
+TEST_F(Sender, MetricsCountSentMailAndTheServersErrorsByCause) {
+    metrics::register_all();
+    const int port = support::free_port();
+    const std::string dead = "smtp://127.0.0.1:" + std::to_string(port) + "/client.example";
+    const std::string errors = "ticketd_smtp_errors_total{account=\"127.0.0.1:" + std::to_string(port) +
+                               "\",status=\"connect\"}";
+    const auto before = metrics::registry().expose();
+    enqueue(3);
+    EXPECT_EQ(flush(with_url(dead)).retried, 1);
+    const auto down = metrics::registry().expose();
+    EXPECT_EQ(sample(down, errors) - sample(before, errors), 1) << down;
+
+    SmtpSink sink;
+    now_ += 3600;
+    EXPECT_EQ(flush(with_url(sink.url())).sent, 3);
+    const auto up = metrics::registry().expose();
+    EXPECT_EQ(sample(up, "ticketd_outbox_sent_total") - sample(before, "ticketd_outbox_sent_total"), 3) << up;
+    EXPECT_EQ(sample(up, errors), sample(down, errors));
 }
 
 TEST_F(Sender, CrashBetweenTheAnswerAndTheCommitResendsOnceWithTheSameMessageId) {
