@@ -31,6 +31,13 @@ std::vector<std::string> watched_paths(const config::Config& cfg) {
     std::vector<std::string> out{cfg.path};
     out.insert(out.end(), cfg.rule_sources.begin(), cfg.rule_sources.end());
     out.insert(out.end(), cfg.rules.files.begin(), cfg.rules.files.end());
+    // The SLA policies and the mail templates are part of the snapshot too: saving one reloads
+    // (all or nothing, like a rule file) instead of waiting for a SIGHUP nobody sends.
+    if (!cfg.sla_file.empty()) out.push_back(cfg.sla_file);
+    for (const auto& [name, t] : cfg.templates) {
+        if (!t.text_file.empty()) out.push_back(t.text_file);
+        if (!t.html_file.empty()) out.push_back(t.html_file);
+    }
     return out;
 }
 
