@@ -91,15 +91,19 @@ std::int64_t Outbox::enqueue(const OutboxMail& m) {
 
 std::vector<OutboxMail> Outbox::due(std::int64_t now, int limit, bool with_raw) {
     auto st = db_.prepare(select(with_raw) +
-                          "WHERE state = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?");
-    st.bind_all(now, limit);
+                          "WHERE state = 'queued' AND (next_attempt_at <= ?1 OR next_attempt_at > ?1 + ?2) "
+                          "ORDER BY next_attempt_at, id LIMIT ?3");
+    st.bind_all(now, kMaxRetryDelay, limit);
     return read_rows(st, with_raw);
 }
 
 std::optional<std::int64_t> Outbox::next_due_at() {
     auto st = db_.prepare("SELECT min(next_attempt_at) FROM outbox WHERE state = 'queued'");
     if (!st.step()) return std::nullopt;
-    return st.opt_int64(0);
+    auto next = st.opt_int64(0);
+    // Beyond any backoff: scheduled under a clock that was later put back; due now (see due()).
+    if (next && *next > db_.now() + kMaxRetryDelay) return db_.now();
+    return next;
 }
 
 void Outbox::mark_sent(std::int64_t id, std::int64_t at, bool wait_for_disk) {
@@ -187,8 +191,9 @@ std::vector<OutboxMail> Outbox::for_ticket(std::int64_t ticket) {
 }
 
 int Outbox::automatic_to_since(std::string_view address, std::int64_t since) {
-    auto st = db_.prepare("SELECT count(*) FROM outbox WHERE auto_to = ? AND auto_to <> '' AND created_at >= ?");
-    st.bind_all(address, since);
+    auto st = db_.prepare(
+        "SELECT count(*) FROM outbox WHERE auto_to = ? AND auto_to <> '' AND created_at >= ? AND created_at <= ?");
+    st.bind_all(address, since, db_.now());
     st.step();
     return static_cast<int>(st.int64(0));
 }

@@ -40,6 +40,9 @@ struct OutboxMail {
 /// up to 1 hour, spread by +-20% (`jitter` in [0, 1)) so a desk's queue does not hit a
 /// recovering server all at once.
 std::int64_t retry_delay(int attempts, double jitter);
+/// The longest retry_delay() can be. A queued row due later than now + this was scheduled under
+/// a clock that has since been put back (NTP after a bad RTC): it is due now, not in a year.
+inline constexpr std::int64_t kMaxRetryDelay = 3600 + 3600 / 5;
 
 class Outbox {
 public:
@@ -49,7 +52,8 @@ public:
     /// `m.state`, `attempts`, `created_at` and `next_attempt_at` are set here.
     std::int64_t enqueue(const OutboxMail& m);
 
-    /// Queued rows due at `now`, oldest first (without `raw` when `with_raw` is false).
+    /// Queued rows due at `now`, oldest first (without `raw` when `with_raw` is false); also rows
+    /// scheduled further ahead than any backoff (kMaxRetryDelay): the clock went back.
     std::vector<OutboxMail> due(std::int64_t now, int limit = 100, bool with_raw = true);
     /// When the next queued row is due; nullopt when nothing is queued.
     std::optional<std::int64_t> next_due_at();
@@ -71,7 +75,9 @@ public:
     /// Newest first; all states when `state` is empty. Without `raw`.
     std::vector<OutboxMail> list(std::optional<OutboxState> state = std::nullopt, int limit = 100);
     std::vector<OutboxMail> for_ticket(std::int64_t ticket);
-    /// Automatic mails (any state) to `address` created at or after `since`: the hourly limit.
+    /// Automatic mails (any state) to `address` created at or after `since` and not after now:
+    /// the hourly limit. Rows stamped in the future (the clock went back) do not count, or one
+    /// clock jump would silence a sender's acknowledgements until the clock caught up.
     int automatic_to_since(std::string_view address, std::int64_t since);
     std::int64_t count(OutboxState state);
 

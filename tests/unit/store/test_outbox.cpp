@@ -140,6 +140,33 @@ TEST_F(OutboxTest, AutomaticMailsPerAddressAreCountedCaseInsensitively) {
     EXPECT_EQ(outbox.automatic_to_since("", 0), 0);
 }
 
+TEST_F(OutboxTest, AClockPutBackDoesNotStrandMailScheduledUnderTheWrongTime) {
+    // Queued and deferred while the clock was a year ahead (a bad RTC before NTP).
+    const std::int64_t real = now;
+    now = real + 365 * 86400;
+    auto id = outbox.enqueue(mail(std::nullopt, "late@x", "ann@example.org"));
+    outbox.retry_later(id, "421 try later", now + 120);
+    // The clock is put right: the row is due now, not in a year, and the timer says so.
+    now = real;
+    ASSERT_EQ(outbox.due(now).size(), 1u);
+    EXPECT_EQ(outbox.next_due_at(), now);
+    // An ordinary backoff is still respected.
+    outbox.retry_later(id, "421 try later", now + retry_delay(7, 0.99));
+    EXPECT_TRUE(outbox.due(now).empty());
+    EXPECT_EQ(outbox.next_due_at(), now + retry_delay(7, 0.99));
+    EXPECT_LE(retry_delay(100, 1.0), kMaxRetryDelay);
+}
+
+TEST_F(OutboxTest, MailStampedInTheFutureDoesNotCountTowardsTheHourlyLimit) {
+    const std::int64_t real = now;
+    now = real + 365 * 86400;
+    outbox.enqueue(mail(std::nullopt, "f1@x", "ann@example.org"));
+    outbox.enqueue(mail(std::nullopt, "f2@x", "ann@example.org"));
+    now = real;
+    outbox.enqueue(mail(std::nullopt, "n1@x", "ann@example.org"));
+    EXPECT_EQ(outbox.automatic_to_since("ann@example.org", now - 3600), 1);
+}
+
 TEST_F(OutboxTest, ListNewestFirstByState) {
     auto a = outbox.enqueue(mail(std::nullopt, "a@x"));
     auto b = outbox.enqueue(mail(std::nullopt, "b@x"));
