@@ -27,6 +27,6 @@ if [ "$asan" = 1 ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan -L unit --output-on-failure -j"$jobs" --timeout 900
 fi
-echo "== fuzz targets: 20 s each, 2 at a time (~2 min; fails on a crash, leak or hang; docs/security.md)"
+echo "== fuzz targets: 20 s each, 2 at a time (fails on a crash, leak or hang; docs/security.md)"
 FUZZ_JOBS=2 bash scripts/fuzz.sh 20
 echo "== all tests passed"
