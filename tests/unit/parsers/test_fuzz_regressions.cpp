@@ -44,7 +44,9 @@ TEST(FuzzRegressions, EveryParseInputSummarises) {
         if (e.path().filename().string().rfind("parse-", 0) != 0) continue;
         ++n;
         ParseResult r = parse(read_file(e.path()));
-        if (auto* m = std::get_if<Message>(&r)) EXPECT_NO_THROW((void)to_summary_json(*m).dump()) << e.path();
+        if (auto* m = std::get_if<Message>(&r)) {
+            EXPECT_NO_THROW((void)to_summary_json(*m).dump()) << e.path();
+        }
     }
     EXPECT_GT(n, 0);
 }
@@ -92,7 +94,9 @@ TEST(FuzzRegressions, DateWarningCutInsideUtf8) {
 // the message must end as a clear error (or a message), never a crash.
 TEST(FuzzRegressions, MimeticThrowingLeaksNoParts) {
     ParseResult r = parse(read_file(data_dir() / "fuzz-regressions" / "parse-mimetic-throws-leaks-parts.eml"));
-    if (auto* e = std::get_if<ParseError>(&r)) EXPECT_EQ(e->code, "internal") << e->message;
+    if (auto* e = std::get_if<ParseError>(&r)) {
+        EXPECT_EQ(e->code, "internal") << e->message;
+    }
 }
 
 // A long 8-bit List-Id: the classification reason quotes the header cut at 120 bytes, and the
