@@ -116,6 +116,12 @@ struct Message {
     const Header* header(std::string_view name) const;
     /// All headers named `name` (case-insensitive), in order.
     std::vector<const Header*> headers_named(std::string_view name) const;
+    /// Who wrote it: the first From, else the first Sender; null when neither has an address.
+    const Address* author() const {
+        if (!from.empty()) return &from.front();
+        if (!sender.empty()) return &sender.front();
+        return nullptr;
+    }
 };
 
 }  // namespace ticketd::parsers

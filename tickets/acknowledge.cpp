@@ -15,12 +15,6 @@ namespace ticketd::tickets {
 
 namespace {
 
-const parsers::Address* sender_of(const parsers::Message& m) {
-    if (!m.from.empty()) return &m.from.front();
-    if (!m.sender.empty()) return &m.sender.front();
-    return nullptr;
-}
-
 bool ours(const config::DeskConfig& desk, const std::string& address) {
     if (is_our_address(desk, address)) return true;
     auto pa = parse_plus_address(address);
@@ -54,7 +48,7 @@ std::optional<std::string> acknowledgement_refusal(const Ingested& ing, int auto
     if (parsers::auto_reply_suppressed(m)) return std::string("the sender asked for none (X-Auto-Response-Suppress)");
     // RFC 3834 2: a null envelope sender is a delivery report or another automatic message.
     if (m.has_return_path && m.return_path.empty()) return std::string("null Return-Path (<>)");
-    const auto* from = sender_of(m);
+    const auto* from = m.author();
     if (!from || from->address.empty()) return std::string("no sender address");
     const std::string addr = parsers::ascii_lower(from->address);
     if (ours(cfg.desk, addr)) return "the sender " + addr + " is one of our own addresses";
@@ -90,7 +84,7 @@ config::TemplateContext mail_context(const config::Config& cfg, const store::Tic
     c["requester.address"] = t.requester_address;
     c["requester.display_name"] = t.requester_name.empty() ? t.requester_address : t.requester_name;
     if (message) {
-        const auto* from = sender_of(*message);
+        const auto* from = message->author();
         c["message.subject"] = message->subject;
         c["message.text"] = message->new_text.empty() ? message->body : message->new_text;
         c["message.from"] = from ? from->address : "";
@@ -132,18 +126,9 @@ void acknowledge_new_ticket(store::Database& db, const Ingested& ing) {
     if (!cfg.smtp || !cfg.auto_reply.enabled) return;  // nothing is sent without smtp:
     if (ing.outcome.outcome != Outcome::created && ing.outcome.outcome != Outcome::linked) return;
     store::Outbox outbox(db);
-    store::Events events(db);
     const std::int64_t now = db.now();
-    auto event = [&](const std::string& kind, const std::string& detail) {
-        store::Event ev;
-        ev.ticket = ing.ticket.id;
-        ev.message = ing.outcome.message;
-        ev.inbox_id = ing.outcome.inbox_id;
-        ev.at = now;
-        ev.kind = kind;
-        ev.detail = detail;
-        events.add(ev);
-    };
+    Mailer trail(db, cfg, ing.ticket, ing.outcome.message, ing.outcome.inbox_id, now);
+    auto event = [&](const std::string& kind, const std::string& detail) { trail.event(kind, detail); };
 
     // The admins' rules may say no, or choose the template; they never override the loop
     // checks below (a rule cannot make us answer a machine).

@@ -16,12 +16,6 @@ namespace ticketd::tickets {
 
 namespace {
 
-const parsers::Address* sender_of(const parsers::Message& m) {
-    if (!m.from.empty()) return &m.from.front();
-    if (!m.sender.empty()) return &m.sender.front();
-    return nullptr;
-}
-
 std::string domain_of(std::string_view address) {
     auto at = address.rfind('@');
     return at == std::string_view::npos ? std::string() : parsers::ascii_lower(address.substr(at + 1));
@@ -86,7 +80,7 @@ AgentSender agent_sender(const parsers::Message& msg, const config::Config& cfg,
     if (msg.classification == parsers::Classification::auto_reply ||
         msg.classification == parsers::Classification::bounce)
         return s;
-    const parsers::Address* from = sender_of(msg);
+    const parsers::Address* from = msg.author();
     if (!from) return s;
     s.agent = find_agent(cfg, from->address);
     if (!s.agent) return s;
@@ -340,7 +334,7 @@ void notify_agents(store::Database& db, const Ingested& ing) {
         return;
     const auto o = ing.outcome.outcome;
     if (o != Outcome::created && o != Outcome::linked && o != Outcome::appended && o != Outcome::reopened) return;
-    if (const auto* from = sender_of(msg); from && find_agent(cfg, from->address)) return;  // agents' own mail
+    if (const auto* from = msg.author(); from && find_agent(cfg, from->address)) return;  // agents' own mail
     std::vector<std::string> recipients;
     if (!cfg.agents.empty()) recipients = agents_to_notify(cfg, ing.ticket);
     if (ing.rules)

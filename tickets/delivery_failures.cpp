@@ -113,17 +113,8 @@ void record_delivery_failure(store::Database& db, const Ingested& ing) {
     const auto match = match_bounce(b, bounces.outbox_by_message_id(b.original_message_id),
                                     bounces.sent_for_ticket(*ing.outcome.ticket_id));
     const std::int64_t now = db.now();
-    store::Events events(db);
-    auto event = [&](const char* kind, const std::string& detail) {
-        store::Event ev;
-        ev.ticket = ing.outcome.ticket_id;
-        ev.message = ing.outcome.message;
-        ev.inbox_id = ing.outcome.inbox_id;
-        ev.at = now;
-        ev.kind = kind;
-        ev.detail = detail;
-        events.add(ev);
-    };
+    Mailer trail(db, ing.config, ing.ticket, ing.outcome.message, ing.outcome.inbox_id, now);
+    auto event = [&](const char* kind, const std::string& detail) { trail.event(kind, detail); };
     if (!match) {
         std::string d = "a bounce (status " + (b.status.empty() ? std::string("unknown") : b.status) +
                         ") that names none of our sent mail";

@@ -36,12 +36,6 @@ std::vector<store::AddressRecord> addresses(const std::vector<parsers::Address>&
     return out;
 }
 
-const parsers::Address* sender_of(const parsers::Message& m) {
-    if (!m.from.empty()) return &m.from.front();
-    if (!m.sender.empty()) return &m.sender.front();
-    return nullptr;
-}
-
 }  // namespace
 
 const char* to_string(Outcome o) {
@@ -254,7 +248,7 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const parsers::Message& m
     const store::MessageKind kind = kind_of(msg);
     const bool automatic =
         kind == store::MessageKind::bounce || kind == store::MessageKind::auto_reply;
-    const parsers::Address* from = sender_of(msg);
+    const parsers::Address* from = msg.author();
     // Mail from an agent's address (issue 5): verified and naming its ticket by Message-ID or
     // token, it is the agent working that ticket (agent_work); otherwise it changes no status.
     std::optional<std::string> source;
