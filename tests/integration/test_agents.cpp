@@ -11,6 +11,7 @@
 #include "store/database.h"
 #include "store/outbox.h"
 #include "store/tickets.h"
+#include "tests/support/desk.h"
 #include "tests/support/dovecot.h"
 #include "tests/support/paths.h"
 #include "tests/support/process.h"
@@ -45,26 +46,10 @@ protected:
         if (!SmtpSink::available()) GTEST_SKIP() << SmtpSink::why_unavailable();
         imap_ = std::make_unique<DovecotServer>();
         sink_ = std::make_unique<SmtpSink>();
-        fs::copy(support::source_dir() / "config/templates", dir_ / "templates");
-        write_file(dir_ / "imap.password", "secret\n");
-        write_file(dir_ / "ticketd.yaml",
-                   "desk:\n"
-                   "  name: ACME Support\n"
-                   "  addresses: [support@acme.example]\n"
-                   "  subject_tag: ACME\n"
-                   "  database: desk.db\n"
-                   "imap:\n"
-                   "  - name: support\n"
-                   "    url: " + imap_->imap_url() + "\n"
-                   "    username: support\n"
-                   "    password_file: imap.password\n"
-                   "    require_starttls: false\n"
-                   "smtp:\n"
-                   "  url: " + sink_->url("desk.acme.example") + "\n"
-                   "  require_starttls: false\n"
-                   "agents:\n"
-                   "  - {address: alice@agents.example, name: Alice Agent, queues: [hardware]}\n"
-                   "trusted_authserv_ids: [mx.acme.example]\n");
+        support::write_desk(dir_.path(), *imap_, *sink_,
+                            {"", "agents:\n"
+                                 "  - {address: alice@agents.example, name: Alice Agent, queues: [hardware]}\n"
+                                 "trusted_authserv_ids: [mx.acme.example]\n"});
     }
 
     support::RunResult ticketd(std::vector<std::string> args, const std::string& input = "") {

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "store/database.h"
+#include "tests/support/desk.h"
 #include "tests/support/dovecot.h"
 #include "tests/support/paths.h"
 #include "tests/support/process.h"
@@ -65,27 +66,9 @@ protected:
         if (!SmtpSink::available()) GTEST_SKIP() << SmtpSink::why_unavailable();
         imap_ = std::make_unique<DovecotServer>();
         sink_ = std::make_unique<SmtpSink>();
-        fs::copy(support::source_dir() / "config/templates", dir_ / "templates");
-        write_file(dir_ / "imap.password", "secret\n");
-        write_file(dir_ / "ticketd.yaml",
-                   "desk:\n"
-                   "  name: ACME Support\n"
-                   "  addresses: [support@acme.example]\n"
-                   "  subject_tag: ACME\n"
-                   "  database: desk.db\n"
-                   "imap:\n"
-                   "  - name: support\n"
-                   "    url: " + imap_->imap_url() + "\n"
-                   "    username: support\n"
-                   "    password_file: imap.password\n"
-                   "    require_starttls: false\n"
-                   "    after_ingest: move\n"
-                   "    batch_size: 10\n"
-                   "smtp:\n"
-                   "  url: " + sink_->url("desk.acme.example") + "\n"
-                   "  require_starttls: false\n"
-                   "auto_reply:\n"
-                   "  max_per_sender_per_hour: 100\n");
+        support::write_desk(dir_.path(), *imap_, *sink_,
+                            {"    after_ingest: move\n    batch_size: 10\n",
+                             "auto_reply:\n  max_per_sender_per_hour: 100\n"});
     }
 
     std::string config() const { return (dir_ / "ticketd.yaml").string(); }
