@@ -164,6 +164,25 @@ json show_json(const TicketView& v, const config::DeskConfig& desk) {
     return j;
 }
 
+std::string terminal_safe(std::string_view text) {
+    const std::string valid = utf8(std::string(text));
+    std::string out;
+    out.reserve(valid.size());
+    for (std::size_t i = 0; i < valid.size(); ++i) {
+        const auto c = static_cast<unsigned char>(valid[i]);
+        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F) {
+            out += "\xEF\xBF\xBD";
+        } else if (c == 0xC2 && i + 1 < valid.size() && static_cast<unsigned char>(valid[i + 1]) >= 0x80 &&
+                   static_cast<unsigned char>(valid[i + 1]) <= 0x9F) {
+            out += "\xEF\xBF\xBD";  // a C1 control (U+0080-U+009F), e.g. CSI
+            ++i;
+        } else {
+            out += valid[i];
+        }
+    }
+    return out;
+}
+
 std::string render_list(const std::vector<store::Ticket>& tickets) {
     std::ostringstream out;
     out << pad("#", 8) << pad("STATUS", 10) << pad("PRIO", 8) << pad("UPDATED", 22)
@@ -174,7 +193,7 @@ std::string render_list(const std::vector<store::Ticket>& tickets) {
             << pad(fit(t.requester_address, 28), 30) << fit(t.subject, 60) << "\n";
     }
     if (tickets.empty()) out << "(no tickets)\n";
-    return out.str();
+    return terminal_safe(out.str());
 }
 
 std::string render_show(const TicketView& v, const config::DeskConfig& desk) {
@@ -223,7 +242,7 @@ std::string render_show(const TicketView& v, const config::DeskConfig& desk) {
             out << e.detail << "\n";
         }
     }
-    return out.str();
+    return terminal_safe(out.str());
 }
 
 }  // namespace ticketd::tickets

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -27,6 +28,12 @@ nlohmann::json show_json(const TicketView& v, const config::DeskConfig& desk);
 std::string render_list(const std::vector<store::Ticket>& tickets);
 /// Header, people, each message with its new text, then the trail.
 std::string render_show(const TicketView& v, const config::DeskConfig& desk);
+
+/// Text for a terminal: every control character a mail could carry (C0 but newline and tab,
+/// DEL, the C1 range U+0080-U+009F) becomes U+FFFD, so a subject, name or file name with ESC
+/// sequences cannot retitle, recolour or rewrite an admin's terminal. Invalid UTF-8 becomes
+/// U+FFFD too. The text renderers above apply it; JSON output escapes controls by itself.
+std::string terminal_safe(std::string_view text);
 
 /// "2026-11-23 02:10:49Z" (UTC); "" for 0.
 std::string format_time(std::int64_t unix_seconds);

@@ -65,5 +65,20 @@ TEST(Text, RenderShowAndList) {
     EXPECT_EQ(format_time(1795000000), "2026-11-18 11:06:40Z");
 }
 
+TEST(Text, TerminalEscapesInMailNeverReachTheTerminal) {
+    // A subject with an OSC title change, a CSI colour, a C1 CSI and a backspace; newline and
+    // tab stay, printable UTF-8 stays.
+    const std::string hostile = "Invoice\x1b]0;pwned\x07 \x1b[31mred\x1b[0m \xc2\x9b" "2J back\bspace\x7f\tt\u00e4b\nnext";
+    const std::string safe = terminal_safe(hostile);
+    for (unsigned char c : safe) {
+        EXPECT_TRUE(c >= 0x20 || c == '\n' || c == '\t') << int(c);
+        EXPECT_NE(c, 0x7F);
+    }
+    EXPECT_EQ(safe.find("\xc2\x9b"), std::string::npos);
+    EXPECT_NE(safe.find("t\u00e4b\nnext"), std::string::npos);
+    EXPECT_NE(safe.find("\xEF\xBF\xBD]0;pwned"), std::string::npos) << safe;
+    EXPECT_EQ(terminal_safe("plain \u00fcml\u00e4ut, \U0001F600"), "plain \u00fcml\u00e4ut, \U0001F600");
+}
+
 }  // namespace
 }  // namespace ticketd::tickets
