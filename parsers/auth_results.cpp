@@ -159,6 +159,31 @@ bool domains_aligned(std::string_view signing_in, std::string_view from_in) {
            from[from.size() - signing.size() - 1] == '.';
 }
 
+std::optional<std::string> sender_domain_forged(const std::vector<Header>& headers, std::string_view from_domain,
+                                                const std::vector<std::string>& trusted_ids) {
+    if (trusted_ids.empty()) return std::nullopt;
+    const std::string from = domain_of(from_domain);
+    if (from.empty()) return std::nullopt;
+    std::optional<std::string> spf_fail;
+    for (const auto& ar : trusted_authentication_results(headers, trusted_ids)) {
+        for (const auto& r : ar.results) {
+            if (r.method == "dmarc" && r.result == "fail") {
+                const std::string hf = domain_of(r.property("header.from"));
+                if (hf.empty() || hf == from) return ar.authserv_id + ": dmarc=fail header.from=" + from;
+            } else if (r.method == "dkim" && r.result == "pass") {
+                std::string d = r.property("header.d");
+                if (d.empty()) d = domain_of(r.property("header.i"));
+                if (domains_aligned(d, from)) return std::nullopt;  // the domain signed it
+            } else if (r.method == "spf" && r.result == "fail") {
+                const std::string mf = r.property("smtp.mailfrom");
+                if (domains_aligned(domain_of(mf), from))
+                    spf_fail = ar.authserv_id + ": spf=fail smtp.mailfrom=" + mf;
+            }
+        }
+    }
+    return spf_fail;
+}
+
 SenderVerdict verify_sender_domain(const std::vector<Header>& headers, std::string_view from_domain,
                                    const std::vector<std::string>& trusted_ids) {
     SenderVerdict v;

@@ -58,4 +58,11 @@ struct SenderVerdict {
 SenderVerdict verify_sender_domain(const std::vector<Header>& headers, std::string_view from_domain,
                                    const std::vector<std::string>& trusted_ids);
 
+/// Did a trusted server say the sender's domain was forged: `dmarc=fail` for `from_domain`, or
+/// a hard `spf=fail` for a smtp.mailfrom in that domain with no aligned `dkim=pass`? Softfail,
+/// none, neutral and temperror are not forgery. nullopt when not, else the evidence. Used before
+/// answering a stranger: an acknowledgement to a forged From is backscatter.
+std::optional<std::string> sender_domain_forged(const std::vector<Header>& headers, std::string_view from_domain,
+                                                const std::vector<std::string>& trusted_ids);
+
 }  // namespace ticketd::parsers

@@ -1,6 +1,7 @@
 #include "tickets/acknowledge.h"
 
 #include "metrics/metrics.h"
+#include "parsers/auth_results.h"
 #include "parsers/classify.h"
 #include "parsers/headers.h"
 #include "store/database.h"
@@ -30,6 +31,7 @@ const char* refusal_label(const std::string& why) {
     if (starts("the sender asked")) return "suppress_header";
     if (starts("null Return-Path")) return "null_return_path";
     if (starts("no sender")) return "no_sender";
+    if (starts("the sender's domain did not authenticate")) return "unauthenticated";
     if (has("our own addresses") || has("our sending address")) return "own_address";
     if (has("is an agent")) return "agent";
     if (has("machine address")) return "machine_address";
@@ -51,6 +53,10 @@ std::optional<std::string> acknowledgement_refusal(const Ingested& ing, int auto
     const auto* from = m.author();
     if (!from || from->address.empty()) return std::string("no sender address");
     const std::string addr = parsers::ascii_lower(from->address);
+    // A trusted server saw the From domain fail DMARC (or SPF, unsigned): the real person never
+    // wrote this, and answering would mail them spam we were sent (backscatter).
+    if (auto forged = parsers::sender_domain_forged(m.headers, addr, cfg.trusted_authserv_ids))
+        return "the sender's domain did not authenticate (" + *forged + "); an answer would be backscatter";
     if (ours(cfg.desk, addr)) return "the sender " + addr + " is one of our own addresses";
     if (cfg.smtp && (addr == cfg.smtp->from || addr == cfg.smtp->reply_to))
         return "the sender " + addr + " is our sending address";

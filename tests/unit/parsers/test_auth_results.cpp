@@ -125,4 +125,25 @@ TEST(AuthResults, AnUntrustedHeaderEndsTheTrustedBlock) {
                         {"Authentication-Results", "mx.desk.test; spf=pass smtp.mailfrom=agents.test"}}),
                     "agents.test", {"mx.desk.test", "filter.desk.test"})
                     .verified);
+}TEST(SenderForged, DmarcFailOrUnsignedHardSpfFailFromATrustedServer) {
+    const std::vector<std::string> ids = {"mx.desk.test"};
+    auto forged = [&](std::initializer_list<std::pair<const char*, const char*>> l, const char* from) {
+        return sender_domain_forged(hs(l), from, ids);
+    };
+    auto d = forged({{"Authentication-Results", "mx.desk.test; dmarc=fail header.from=bank.test"}}, "ceo@bank.test");
+    ASSERT_TRUE(d);
+    EXPECT_NE(d->find("dmarc=fail"), std::string::npos) << *d;
+    EXPECT_TRUE(forged({{"Authentication-Results", "mx.desk.test; spf=fail smtp.mailfrom=bank.test"}}, "ceo@bank.test"));
+    // Signed by the domain: not forged, whatever SPF said (forwarders break SPF).
+    EXPECT_FALSE(forged({{"Authentication-Results",
+                          "mx.desk.test; spf=fail smtp.mailfrom=bank.test; dkim=pass header.d=bank.test"}},
+                        "ceo@bank.test"));
+    // Not failures: softfail, none, temperror; DMARC about another domain; an untrusted server.
+    EXPECT_FALSE(forged({{"Authentication-Results", "mx.desk.test; spf=softfail smtp.mailfrom=bank.test"}}, "ceo@bank.test"));
+    EXPECT_FALSE(forged({{"Authentication-Results", "mx.desk.test; dmarc=temperror header.from=bank.test"}}, "ceo@bank.test"));
+    EXPECT_FALSE(forged({{"Authentication-Results", "mx.desk.test; dmarc=fail header.from=other.test"}}, "ceo@bank.test"));
+    EXPECT_FALSE(forged({{"Authentication-Results", "evil.test; dmarc=fail header.from=bank.test"}}, "ceo@bank.test"));
+    EXPECT_FALSE(sender_domain_forged(hs({{"Authentication-Results", "mx.desk.test; dmarc=fail"}}), "ceo@bank.test", {}));
 }
+
+

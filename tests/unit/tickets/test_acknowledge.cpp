@@ -135,6 +135,31 @@ TEST_F(AckTest, NoAcknowledgementToAnAgent) {
     for (const auto& row : store::Outbox(db).list()) EXPECT_NE(row.kind, "acknowledgement");
 }
 
+TEST_F(AckTest, NoAcknowledgementToAFromDomainOurTrustedServerSawFail) {
+    // Spam in the name of a real person: DMARC failed at our own MX. Answering it is backscatter.
+    cfg->trusted_authserv_ids = {"mx.acme.example"};
+    auto out = ingest(mail("victim@bank.example",
+                           "Authentication-Results: mx.acme.example; dmarc=fail header.from=bank.example;\r\n"
+                           " spf=fail smtp.mailfrom=bank.example\r\n"));
+    ASSERT_EQ(out.outcome, Outcome::created);  // kept and visible, only not answered
+    auto ev = events_of(*out.ticket_id, "auto_reply.suppressed");
+    ASSERT_EQ(ev.size(), 1u);
+    EXPECT_NE(ev[0].detail.find("dmarc=fail"), std::string::npos) << ev[0].detail;
+    EXPECT_NE(ev[0].detail.find("backscatter"), std::string::npos) << ev[0].detail;
+    EXPECT_EQ(store::Outbox(db).count(store::OutboxState::queued), 0);
+
+    // The same header from a server we do not trust, or a softfail, changes nothing.
+    auto other = ingest(mail("ann@bank.example",
+                             "Authentication-Results: mx.elsewhere.example; dmarc=fail header.from=bank.example\r\n",
+                             "m2@example.org", "Another"));
+    EXPECT_TRUE(events_of(*other.ticket_id, "auto_reply.suppressed").empty());
+    auto soft = ingest(mail("bob@bank.example",
+                            "Authentication-Results: mx.acme.example; spf=softfail smtp.mailfrom=bank.example\r\n",
+                            "m3@example.org", "Third"));
+    EXPECT_TRUE(events_of(*soft.ticket_id, "auto_reply.suppressed").empty());
+    EXPECT_EQ(store::Outbox(db).count(store::OutboxState::queued), 2);
+}
+
 TEST_F(AckTest, AtMostNPerSenderPerHour) {
     cfg->auto_reply.max_per_sender_per_hour = 2;
     for (int i = 0; i < 4; ++i)
