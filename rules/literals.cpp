@@ -44,19 +44,19 @@ LiteralSet::LiteralSet(const std::vector<std::string>& literals) : literals_(lit
     // along the failure chain so a state lists every literal ending there.
     const std::size_t states = out.size();
     std::vector<std::int32_t> fail(states, 0);
-    std::deque<std::size_t> todo;
+    std::deque<std::size_t> frontier;
     for (std::size_t c = 0; c < k; ++c) {
         auto& edge = go[c];
         if (edge < 0) {
             edge = 0;
         } else {
             fail[static_cast<std::size_t>(edge)] = 0;
-            todo.push_back(static_cast<std::size_t>(edge));
+            frontier.push_back(static_cast<std::size_t>(edge));
         }
     }
-    while (!todo.empty()) {
-        const std::size_t s = todo.front();
-        todo.pop_front();
+    while (!frontier.empty()) {
+        const std::size_t s = frontier.front();
+        frontier.pop_front();
         const auto& inherited = out[static_cast<std::size_t>(fail[s])];
         out[s].insert(out[s].end(), inherited.begin(), inherited.end());
         for (std::size_t c = 0; c < k; ++c) {
@@ -66,7 +66,7 @@ LiteralSet::LiteralSet(const std::vector<std::string>& literals) : literals_(lit
                 edge = via_fail;
             } else {
                 fail[static_cast<std::size_t>(edge)] = via_fail;
-                todo.push_back(static_cast<std::size_t>(edge));
+                frontier.push_back(static_cast<std::size_t>(edge));
             }
         }
     }

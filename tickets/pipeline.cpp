@@ -118,7 +118,7 @@ ProcessOutcome Pipeline::process(std::int64_t inbox_id) {
         auto parsed = parsers::parse(raw, cfg->limits);
         if (auto* err = std::get_if<parsers::ParseError>(&parsed))
             return quarantine(inbox_id, "parse: " + err->code + ": " + err->message);
-        return record(inbox_id, std::get<parsers::Message>(parsed), *cfg);
+        return record(inbox_id, entry->source, std::get<parsers::Message>(parsed), *cfg);
     } catch (const store::Error& e) {
         if (e.temporary()) throw;
         return quarantine(inbox_id, std::string("store: ") + e.what());
@@ -190,7 +190,7 @@ ProcessOutcome Pipeline::quarantine(std::int64_t inbox_id, const std::string& er
     return out;
 }
 
-ProcessOutcome Pipeline::record(std::int64_t inbox_id, const parsers::Message& msg,
+ProcessOutcome Pipeline::record(std::int64_t inbox_id, const std::string& source, const parsers::Message& msg,
                                 const config::Config& cfg) {
     const auto& desk = cfg.desk;
     store::Transaction tx(db_);
@@ -251,9 +251,7 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const parsers::Message& m
     const parsers::Address* from = msg.author();
     // Mail from an agent's address (issue 5): verified and naming its ticket by Message-ID or
     // token, it is the agent working that ticket (agent_work); otherwise it changes no status.
-    std::optional<std::string> source;
-    if (auto e = inbox.get(inbox_id)) source = e->source;
-    const AgentSender agent = agent_sender(msg, cfg, trusted_source(source.value_or(""), cfg, trusted_ingest_));
+    const AgentSender agent = agent_sender(msg, cfg, trusted_source(source, cfg, trusted_ingest_));
     std::optional<AgentWork> agent_work;
     if (agent.agent && agent.verified && decision.ticket && strong_signal(decision.signal))
         agent_work = prepare_agent_work(msg, cfg, *agent.agent);

@@ -93,7 +93,9 @@ public:
     void set_trusted_ingest(bool trusted) { trusted_ingest_ = trusted; }
 
 private:
-    ProcessOutcome record(std::int64_t inbox_id, const parsers::Message& msg,
+    /// `source`: the inbox entry's source ("imap:NAME/...", "ingest"), which decides whether
+    /// the mailbox is trusted for agents.
+    ProcessOutcome record(std::int64_t inbox_id, const std::string& source, const parsers::Message& msg,
                           const config::Config& cfg);
     ProcessOutcome quarantine(std::int64_t inbox_id, const std::string& error);
 
