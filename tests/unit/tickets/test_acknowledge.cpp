@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/tickets/acme_desk.h"
+
 #include "config/rules_loader.h"
 #include "config/templates.h"
 #include "parsers/parse.h"
@@ -19,27 +21,9 @@
 namespace ticketd::tickets {
 namespace {
 
-class AckTest : public ::testing::Test {
+class AckTest : public testing::AcmeDesk {
 protected:
-    store::Database db{":memory:"};
-    std::int64_t now = 1'800'000'000;
-    std::shared_ptr<config::Config> cfg = std::make_shared<config::Config>();
-
-    AckTest() {
-        cfg->desk.name = "ACME Support";
-        cfg->desk.addresses = {"support@acme.example", "help@acme.example"};
-        cfg->desk.subject_tag = "ACME";
-        cfg->desk.hostname = "tickets.acme.example";
-        cfg->smtp.emplace();
-        cfg->smtp->url = "smtp://127.0.0.1:25";
-        cfg->smtp->from = "support@acme.example";
-        cfg->smtp->reply_to = "support@acme.example";
-        std::vector<config::ConfigError> errors;
-        cfg->templates = config::load_templates(
-            (ticketd::testing::source_dir() / "config/templates").string(), errors);
-        EXPECT_TRUE(errors.empty());
-        db.set_clock([this] { return now; });
-    }
+    AckTest() : AcmeDesk({"support@acme.example", "help@acme.example"}) {}
 
     ProcessOutcome ingest(const std::string& raw) { return ingest_raw(db, cfg, "test", raw); }
 
@@ -50,12 +34,6 @@ protected:
                "\r\nIt is on fire.\r\n";
     }
 
-    std::vector<store::Event> events_of(std::int64_t ticket, const std::string& kind) {
-        std::vector<store::Event> out;
-        for (auto& e : store::Events(db).for_ticket(ticket))
-            if (e.kind == kind) out.push_back(e);
-        return out;
-    }
 };
 
 TEST_F(AckTest, NewTicketQueuesOneAcknowledgementInTheSameTransaction) {

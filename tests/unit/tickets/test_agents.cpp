@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/tickets/acme_desk.h"
+
 #include "config/templates.h"
 #include "parsers/parse.h"
 #include "store/database.h"
@@ -18,27 +20,11 @@
 namespace ticketd::tickets {
 namespace {
 
-class AgentsTest : public ::testing::Test {
+class AgentsTest : public testing::AcmeDesk {
 protected:
-    store::Database db{":memory:"};
-    std::int64_t now = 1'800'000'000;
-    std::shared_ptr<config::Config> cfg = std::make_shared<config::Config>();
-
     AgentsTest() {
-        cfg->desk.name = "ACME Support";
-        cfg->desk.addresses = {"support@acme.example"};
-        cfg->desk.subject_tag = "ACME";
-        cfg->desk.hostname = "tickets.acme.example";
-        cfg->smtp.emplace();
-        cfg->smtp->url = "smtp://127.0.0.1:25";
-        cfg->smtp->from = "support@acme.example";
-        cfg->smtp->reply_to = "support@acme.example";
         cfg->agents = {{"alice@agents.example", "Alice Agent", {"billing"}}, {"bob@agents.example", "Bob", {}}};
         cfg->trusted_authserv_ids = {"mx.acme.example"};
-        std::vector<config::ConfigError> errors;
-        cfg->templates = config::load_templates((ticketd::testing::source_dir() / "config/templates").string(), errors);
-        EXPECT_TRUE(errors.empty());
-        db.set_clock([this] { return now; });
     }
 
     ProcessOutcome ingest(const std::string& raw, bool trusted = false) {
@@ -78,12 +64,6 @@ protected:
         std::vector<store::OutboxMail> out;
         for (auto& r : store::Outbox(db).for_ticket(ticket))
             if (r.kind == kind) out.push_back(*store::Outbox(db).get(r.id));
-        return out;
-    }
-    std::vector<store::Event> events_of(std::int64_t ticket, const std::string& kind) {
-        std::vector<store::Event> out;
-        for (auto& e : store::Events(db).for_ticket(ticket))
-            if (e.kind == kind) out.push_back(e);
         return out;
     }
     store::MessageRecord last_message(std::int64_t ticket) { return store::Messages(db).for_ticket(ticket).back(); }

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/tickets/acme_desk.h"
+
 #include <set>
 
 #include "config/templates.h"
@@ -67,27 +69,8 @@ TEST(MatchBounce, NothingMatchesAStrangersBounce) {
     EXPECT_FALSE(match_bounce(parsers::BounceInfo{}, std::nullopt, {sent(9, "n@x", {"ann@example.org"})}));
 }
 
-class DeliveryFailureTest : public ::testing::Test {
+class DeliveryFailureTest : public testing::AcmeDesk {
 protected:
-    store::Database db{":memory:"};
-    std::int64_t now = 1'800'000'000;
-    std::shared_ptr<config::Config> cfg = std::make_shared<config::Config>();
-
-    DeliveryFailureTest() {
-        cfg->desk.name = "ACME Support";
-        cfg->desk.addresses = {"support@acme.example"};
-        cfg->desk.subject_tag = "ACME";
-        cfg->desk.hostname = "tickets.acme.example";
-        cfg->smtp.emplace();
-        cfg->smtp->url = "smtp://127.0.0.1:25";
-        cfg->smtp->from = "support@acme.example";
-        cfg->smtp->reply_to = "support@acme.example";
-        std::vector<config::ConfigError> errors;
-        cfg->templates = config::load_templates(
-            (ticketd::testing::source_dir() / "config/templates").string(), errors);
-        EXPECT_TRUE(errors.empty());
-        db.set_clock([this] { return now; });
-    }
 
     ProcessOutcome ingest(const std::string& raw) { return ingest_raw(db, cfg, "test", raw); }
 
@@ -135,12 +118,6 @@ protected:
                "\r\n--B--\r\n";
     }
 
-    std::vector<store::Event> events_of(std::int64_t ticket, const std::string& kind) {
-        std::vector<store::Event> out;
-        for (auto& e : store::Events(db).for_ticket(ticket))
-            if (e.kind == kind) out.push_back(e);
-        return out;
-    }
 };
 
 TEST_F(DeliveryFailureTest, ABounceOfTheAcknowledgementIsRecordedOnItsOutboxRow) {
