@@ -140,19 +140,10 @@ void apply_agent_mail(store::Database& db, const AgentWork& work, const parsers:
         auto ctx = mail_context(cfg, t, &msg, false);
         ctx["errors"] = list;
         ctx["agent.name"] = agent.name;
-        auto r = config::render(*tmpl, ctx);
-        auto m = mailer.from_desk();
-        m.to = {{agent.name, agent.address}};
-        m.subject = mailer.subject(r.subject);
-        m.text = r.text;
-        m.html = r.html;
-        if (!msg.message_id.empty()) {
-            m.in_reply_to = {msg.message_id};
-            m.references = msg.references;
-            m.references.push_back(msg.message_id);
-        }
-        m.auto_submitted = mail::AutoSubmitted::auto_replied;
-        mailer.queue("agent_error", std::move(m), agent.address);
+        const auto r = config::render(*tmpl, ctx);
+        mailer.queue("agent_error",
+                     mailer.from_desk(r, {agent.name, agent.address}, &msg, mail::AutoSubmitted::auto_replied),
+                     agent.address);
         return;
     }
 
@@ -350,18 +341,8 @@ void notify_agents(store::Database& db, const Ingested& ing) {
     const auto r = config::render(*tmpl, mail_context(cfg, ing.ticket, &msg, is_new));
     for (const auto& to : recipients) {
         const auto* a = find_agent(cfg, to);
-        auto m = mailer.from_desk();
-        m.to = {{a ? a->name : "", to}};
-        m.subject = mailer.subject(r.subject);
-        m.text = r.text;
-        m.html = r.html;
-        if (!msg.message_id.empty()) {
-            m.in_reply_to = {msg.message_id};
-            m.references = msg.references;
-            m.references.push_back(msg.message_id);
-        }
-        m.auto_submitted = mail::AutoSubmitted::auto_generated;
-        mailer.queue("notification", std::move(m), "");
+        mailer.queue("notification",
+                     mailer.from_desk(r, {a ? a->name : "", to}, &msg, mail::AutoSubmitted::auto_generated), "");
     }
 }
 

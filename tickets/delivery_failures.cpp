@@ -55,15 +55,10 @@ void tell_agents(store::Database& db, const Ingested& ing, const BounceMatch& ma
     context["delivery.message_id"] = match.mail.message_id;
     const auto r = config::render(tmpl->second, context);
     for (const auto& to : agents_to_notify(cfg, t)) {
-        auto m = mailer.from_desk();
         const auto* agent = find_agent(cfg, to);
-        m.to = {{agent ? agent->name : "", to}};
-        m.subject = mailer.subject(r.subject);
-        m.text = r.text;
-        m.html = r.html;
-        m.in_reply_to = {match.mail.message_id};
+        auto m = mailer.from_desk(r, {agent ? agent->name : "", to}, nullptr, mail::AutoSubmitted::auto_generated);
+        m.in_reply_to = {match.mail.message_id};  // the mail that bounced: the answer threads here
         m.references = {match.mail.message_id};
-        m.auto_submitted = mail::AutoSubmitted::auto_generated;
         mailer.queue("delivery_failure", std::move(m), "");
     }
 }

@@ -77,4 +77,20 @@ mail::OutgoingMail Mailer::from_desk() const {
     return m;
 }
 
+mail::OutgoingMail Mailer::from_desk(const config::RenderedMail& r, mail::Mailbox to, const parsers::Message* about,
+                                     mail::AutoSubmitted auto_submitted) const {
+    mail::OutgoingMail m = from_desk();
+    m.to = {std::move(to)};
+    m.subject = subject(r.subject);
+    m.text = r.text;
+    m.html = r.html;
+    if (about && !about->message_id.empty()) {
+        m.in_reply_to = {about->message_id};
+        m.references = about->references;
+        m.references.push_back(about->message_id);
+    }
+    m.auto_submitted = auto_submitted;
+    return m;
+}
+
 }  // namespace ticketd::tickets

@@ -11,6 +11,8 @@
 #include <string>
 
 #include "config/config.h"
+#include "config/templates.h"
+#include "parsers/message.h"
 #include "mail/compose.h"
 #include "store/tickets.h"
 
@@ -44,6 +46,10 @@ public:
     std::int64_t queue(const std::string& kind, mail::OutgoingMail m, const std::string& auto_to);
     /// A mail from the desk (smtp.from, Reply-To smtp.reply_to, the desk's name).
     mail::OutgoingMail from_desk() const;
+    /// A rendered template from the desk to `to`, the tag in its subject, threaded as an answer
+    /// to `about` when that has a Message-ID (In-Reply-To it, References its chain and it).
+    mail::OutgoingMail from_desk(const config::RenderedMail& r, mail::Mailbox to, const parsers::Message* about,
+                                 mail::AutoSubmitted auto_submitted) const;
 
 private:
     store::Database& db_;

@@ -145,12 +145,8 @@ std::optional<std::int64_t> queue_mail(store::Database& db, const config::Config
     // with an acknowledgement's or a relay's, and the Message-ID is on the ticket, so an answer
     // to a reminder threads back by In-Reply-To.
     Mailer mailer(db, cfg, t, std::nullopt, 0, now);
-    mail::OutgoingMail m = mailer.from_desk();
-    for (const auto& a : to) m.to.push_back({"", a});
-    m.subject = mailer.subject(rendered.subject);
-    m.text = rendered.text;
-    m.html = rendered.html;
-    m.auto_submitted = mail::AutoSubmitted::auto_generated;
+    mail::OutgoingMail m = mailer.from_desk(rendered, {"", to.front()}, nullptr, mail::AutoSubmitted::auto_generated);
+    for (std::size_t i = 1; i < to.size(); ++i) m.to.push_back({"", to[i]});
     return mailer.queue(kind, std::move(m), "");
 }
 
