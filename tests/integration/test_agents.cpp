@@ -46,7 +46,7 @@ protected:
         if (!SmtpSink::available()) GTEST_SKIP() << SmtpSink::why_unavailable();
         imap_ = std::make_unique<DovecotServer>();
         sink_ = std::make_unique<SmtpSink>();
-        support::write_desk(dir_.path(), *imap_, *sink_,
+        support::write_desk(dir_.path(), imap_.get(), *sink_,
                             {"", "agents:\n"
                                  "  - {address: alice@agents.example, name: Alice Agent, queues: [hardware]}\n"
                                  "trusted_authserv_ids: [mx.acme.example]\n"});

@@ -66,7 +66,7 @@ protected:
         if (!SmtpSink::available()) GTEST_SKIP() << SmtpSink::why_unavailable();
         imap_ = std::make_unique<DovecotServer>();
         sink_ = std::make_unique<SmtpSink>();
-        support::write_desk(dir_.path(), *imap_, *sink_,
+        support::write_desk(dir_.path(), imap_.get(), *sink_,
                             {"    after_ingest: move\n    batch_size: 10\n",
                              "auto_reply:\n  max_per_sender_per_hour: 100\n"});
     }

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "tests/support/desk.h"
 #include "tests/support/paths.h"
 #include "tests/support/process.h"
 #include "tests/support/smtp_sink.h"
@@ -38,20 +39,8 @@ protected:
     void SetUp() override {
         if (!support::SmtpSink::available()) GTEST_SKIP() << support::SmtpSink::why_unavailable();
         sink_ = std::make_unique<support::SmtpSink>();
-        fs::copy(support::source_dir() / "config/templates", dir_ / "templates");
-        support::write_file(dir_ / "ticketd.yaml",
-                            "desk:\n"
-                            "  name: ACME Support\n"
-                            "  addresses: [support@acme.example]\n"
-                            "  database: desk.db\n"
-                            "templates: templates\n"
-                            "smtp:\n"
-                            "  url: " + sink_->url("desk.acme.example") + "\n"
-                            "  require_starttls: false\n"
-                            "auto_reply:\n"
-                            "  enabled: false\n"
-                            "reports:\n"
-                            "  - {every: daily, to: [lead@acme.example]}\n");
+        support::write_desk(dir_.path(), nullptr, *sink_,
+                            {"", "auto_reply:\n  enabled: false\nreports:\n  - {every: daily, to: [lead@acme.example]}\n"});
     }
 
     support::RunResult ticketd(std::vector<std::string> args, const std::string& input = "") {

@@ -12,6 +12,7 @@
 #include "store/sla.h"
 #include "store/tickets.h"
 #include "tests/support/dovecot.h"
+#include "tests/support/desk.h"
 #include "tests/support/paths.h"
 #include "tests/support/process.h"
 #include "tests/support/smtp_sink.h"
@@ -33,7 +34,6 @@ protected:
     void SetUp() override {
         if (!support::SmtpSink::available()) GTEST_SKIP() << support::SmtpSink::why_unavailable();
         sink_ = std::make_unique<support::SmtpSink>();
-        fs::copy(support::source_dir() / "config/templates", dir_ / "templates");
         support::write_file(dir_ / "sla.yaml",
                             "calendars:\n"
                             "  always: {time_zone: UTC, hours: 24x7}\n"
@@ -43,19 +43,7 @@ protected:
                             "    first_response: 12s\n"
                             "    reminders:\n"
                             "      - {at: 50%, to: [lead@acme.example]}\n");
-        support::write_file(dir_ / "ticketd.yaml",
-                            "desk:\n"
-                            "  name: ACME Support\n"
-                            "  addresses: [support@acme.example]\n"
-                            "  subject_tag: ACME\n"
-                            "  database: desk.db\n"
-                            "templates: templates\n"
-                            "smtp:\n"
-                            "  url: " + sink_->url("desk.acme.example") + "\n"
-                            "  require_starttls: false\n"
-                            "auto_reply:\n"
-                            "  enabled: false\n"
-                            "sla: sla.yaml\n");
+        support::write_desk(dir_.path(), nullptr, *sink_, {"", "auto_reply:\n  enabled: false\nsla: sla.yaml\n"});
     }
 
     void TearDown() override {

@@ -6,7 +6,7 @@
 
 namespace ticketd::testing {
 
-std::filesystem::path write_desk(const std::filesystem::path& dir, const DovecotServer& imap, const SmtpSink& sink,
+std::filesystem::path write_desk(const std::filesystem::path& dir, const DovecotServer* imap, const SmtpSink& sink,
                                  const DeskOptions& options) {
     std::filesystem::copy(source_dir() / "config/templates", dir / "templates",
                           std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
@@ -17,14 +17,15 @@ std::filesystem::path write_desk(const std::filesystem::path& dir, const Dovecot
                "  name: ACME Support\n"
                "  addresses: [support@acme.example]\n"
                "  subject_tag: ACME\n"
-               "  database: desk.db\n"
-               "imap:\n"
-               "  - name: support\n"
-               "    url: " + imap.imap_url() + "\n"
-               "    username: support\n"
-               "    password_file: imap.password\n"
-               "    require_starttls: false\n" +
-                   options.mailbox_lines +
+               "  database: desk.db\n" +
+                   (imap ? "imap:\n"
+                           "  - name: support\n"
+                           "    url: " + imap->imap_url() + "\n"
+                           "    username: support\n"
+                           "    password_file: imap.password\n"
+                           "    require_starttls: false\n" +
+                               options.mailbox_lines
+                         : std::string()) +
                    "smtp:\n"
                    "  url: " + sink.url("desk.acme.example") + "\n"
                    "  require_starttls: false\n" +

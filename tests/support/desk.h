@@ -17,8 +17,9 @@ struct DeskOptions {
 };
 
 /// Writes `dir`/templates (a copy of config/templates), `dir`/imap.password and
-/// `dir`/ticketd.yaml; returns the config's path.
-std::filesystem::path write_desk(const std::filesystem::path& dir, const DovecotServer& imap, const SmtpSink& sink,
+/// `dir`/ticketd.yaml; returns the config's path. Without `imap` the desk has no mailbox (mail
+/// comes in through `ticketd ingest`) and `mailbox_lines` is ignored.
+std::filesystem::path write_desk(const std::filesystem::path& dir, const DovecotServer* imap, const SmtpSink& sink,
                                  const DeskOptions& options = {});
 
 }  // namespace ticketd::testing
