@@ -320,6 +320,38 @@ CREATE TABLE report_digests (
 ) WITHOUT ROWID;
 )sql";
 
+// Satisfaction ratings by email (CSAT, issue 9). csat_requests: one row per resolution we asked
+// about (resolved_at is the ticket's closed_at then), written with its outbox row; UNIQUE makes
+// "once per resolution" hold whatever path resolved it. ratings: the requester's answer, one per
+// request (a second answer replaces the first: the last word counts; both stay on the trail).
+constexpr const char* kSchema11 = R"sql(
+CREATE TABLE csat_requests (
+  id          INTEGER PRIMARY KEY,
+  ticket      INTEGER NOT NULL REFERENCES tickets(id),
+  resolved_at INTEGER NOT NULL,
+  outbox      INTEGER REFERENCES outbox(id),
+  message_id  TEXT NOT NULL DEFAULT '',
+  recipient   TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+  agent       TEXT NOT NULL DEFAULT '',
+  queue       TEXT NOT NULL DEFAULT '',
+  asked_at    INTEGER NOT NULL,
+  UNIQUE (ticket, resolved_at)
+);
+CREATE INDEX csat_requests_asked ON csat_requests(asked_at);
+CREATE TABLE ratings (
+  request    INTEGER PRIMARY KEY REFERENCES csat_requests(id),
+  ticket     INTEGER NOT NULL REFERENCES tickets(id),
+  score      INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+  word       TEXT NOT NULL DEFAULT '',
+  comment    TEXT NOT NULL DEFAULT '',
+  rated_at   INTEGER NOT NULL,
+  message    INTEGER REFERENCES messages(id),
+  message_id TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX ratings_ticket ON ratings(ticket);
+CREATE INDEX ratings_rated_at ON ratings(rated_at);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
@@ -334,6 +366,7 @@ const std::vector<Migration>& schema_migrations() {
         {6, "sla: clock state per ticket and target, fired reminders, the earliest wake-up", kSchema6},
         {8, "reports: indexes for period queries, report_digests (one row per digest period)", kSchema8},
         {10, "outbox_bounces: delivery failures matched to the outbox row they report on", kSchema10},
+        {11, "csat: csat_requests (one per resolution asked about) and ratings", kSchema11},
         };
         std::sort(all.begin(), all.end(),
                   [](const Migration& a, const Migration& b) { return a.version < b.version; });
