@@ -2,10 +2,13 @@
 // run, and peak memory parsing a generated message with a 50 MB base64 attachment.
 //
 // usage: bench_parse [--corpus DIR] [--rounds N] [--peer SCRIPT] [--python EXE] [--attachment-mb M]
-//                    [--parse-only 1]
+//                    [--parse-only 1] [--dump FILE]
 // --parse-only 1 runs parse() over the corpus and nothing else: the run to profile
 // (valgrind --tool=callgrind bench_parse --rounds 1 --parse-only 1), whose instruction count
 // is stable on a loaded machine where wall-clock time is not.
+// --dump FILE writes everything parse() produced for every corpus file (the `parse --json`
+// summary plus quoted text, signature, HTML body, headers and forwards) and exits: diff two
+// dumps to check that a performance change left the output byte-identical.
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -27,6 +30,7 @@
 #include "parsers/limits.h"
 #include "parsers/mime.h"
 #include "parsers/parse.h"
+#include "parsers/summary.h"
 
 namespace fs = std::filesystem;
 namespace tp = ticketd::parsers;
@@ -107,6 +111,7 @@ int main(int argc, char** argv) {
     int rounds = 3;
     std::size_t attachment_mb = 50;
     bool parse_only = false;
+    std::string dump;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
         if (a == "--corpus") corpus = argv[i + 1];
@@ -115,6 +120,7 @@ int main(int argc, char** argv) {
         else if (a == "--python") python = argv[i + 1];
         else if (a == "--attachment-mb") attachment_mb = std::strtoul(argv[i + 1], nullptr, 10);
         else if (a == "--parse-only") parse_only = std::string_view(argv[i + 1]) != "0";
+        else if (a == "--dump") dump = argv[i + 1];
     }
     if (!fs::exists(corpus)) {
         std::cerr << "bench_parse: no corpus at " << corpus << "\n";
@@ -137,6 +143,26 @@ int main(int argc, char** argv) {
     for (const auto& p : paths) {
         blobs.push_back(slurp(p));
         total_bytes += blobs.back().size();
+    }
+    if (!dump.empty()) {
+        std::ofstream out(dump, std::ios::binary);
+        for (std::size_t i = 0; i < blobs.size(); ++i) {
+            out << "=== " << fs::relative(paths[i], corpus).string() << "\n";
+            auto res = tp::parse(blobs[i]);
+            if (auto* e = std::get_if<tp::ParseError>(&res)) {
+                out << "error: " << e->message << "\n";
+                continue;
+            }
+            const auto& m = std::get<tp::Message>(res);
+            auto j = tp::to_summary_json(m);
+            j["quoted_text"] = m.quoted_text;
+            j["signature"] = m.signature;
+            j["body_html"] = m.body_html;
+            for (const auto& h : m.headers) j["headers"].push_back({h.name, h.value});
+            for (const auto& f : m.forwarded) j["forwarded"].push_back({f.subject, f.message_id, f.raw.size()});
+            out << j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        }
+        return 0;
     }
     std::size_t errors = 0, leaves = 0;
     const auto t0 = std::chrono::steady_clock::now();
