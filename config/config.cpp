@@ -143,7 +143,10 @@ void read_imap(Reader& r, const YAML::Node& node, std::vector<ImapAccount>& acco
                    }},
                   {"username", [&](const YAML::Node& n, const std::string& p) { r.string(n, p, a.username); }},
                   {"password_file",
-                   [&](const YAML::Node& n, const std::string& p) { r.string(n, p, a.password_file); }},
+                   [&](const YAML::Node& n, const std::string& p) {
+                       a.password_file_at = r.position(n.Mark());
+                       r.string(n, p, a.password_file);
+                   }},
                   {"xoauth2_token_command",
                    [&](const YAML::Node& n, const std::string& p) { r.string(n, p, a.xoauth2_token_command); }},
                   {"poll_interval",
@@ -230,7 +233,10 @@ void read_smtp(Reader& r, const YAML::Node& node, SmtpConfig& s, const std::stri
                }},
               {"username", [&](const YAML::Node& n, const std::string& p) { r.string(n, p, s.username); }},
               {"password_file",
-               [&](const YAML::Node& n, const std::string& p) { r.string(n, p, s.password_file); }},
+               [&](const YAML::Node& n, const std::string& p) {
+                   s.password_file_at = r.position(n.Mark());
+                   r.string(n, p, s.password_file);
+               }},
               {"xoauth2_token_command",
                [&](const YAML::Node& n, const std::string& p) { r.string(n, p, s.xoauth2_token_command); }},
               {"ca_file", [&](const YAML::Node& n, const std::string& p) { r.string(n, p, s.ca_file); }},

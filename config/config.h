@@ -31,6 +31,7 @@ struct ImapAccount {
     std::string url;                    ///< imaps://host:993/INBOX or imap://host/INBOX
     std::string username;
     std::string password_file;          ///< file holding the password (never logged)
+    std::string password_file_at;       ///< "file:line:col" of password_file, for warnings about it
     std::string xoauth2_token_command;  ///< alternative: command printing an OAuth2 token
     std::chrono::seconds poll_interval = std::chrono::seconds(60);
     enum class AfterIngest { seen, move, remove } after_ingest = AfterIngest::seen;
@@ -63,6 +64,7 @@ struct SmtpConfig {
     std::string url;                    ///< smtps://host:465 or smtp://host:587 (the path is the EHLO name)
     std::string username;               ///< empty: no authentication (a local relay)
     std::string password_file;          ///< file holding the password (never logged)
+    std::string password_file_at;       ///< "file:line:col" of password_file, for warnings about it
     std::string xoauth2_token_command;  ///< alternative: command printing an OAuth2 token
     std::string ca_file;                ///< private CA bundle
     bool tls_verify = true;             ///< verify the server certificate and host name

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -31,6 +32,12 @@ public:
         int line = mark.line >= 0 ? mark.line + 1 : 0;
         int col = mark.column >= 0 ? mark.column + 1 : 0;
         errors_.push_back({file_, line, col, std::move(message)});
+    }
+
+    /// "file:line:col" of `mark`, counted from 1 as in error(), for messages given later.
+    std::string position(const YAML::Mark& mark) const {
+        return file_ + ":" + std::to_string(mark.line >= 0 ? mark.line + 1 : 0) + ":" +
+               std::to_string(mark.column >= 0 ? mark.column + 1 : 0);
     }
 
     /// Calls `fields[key]` for each key of map `node`; unknown and duplicate keys are errors.
@@ -124,7 +131,7 @@ public:
         }
     }
 
-private:
+    /// " (did you mean 'addresses'?)" when one of `keys` is a close match of `name`.
     template <typename Map>
     static std::string suggestion(const std::string& name, const Map& fields) {
         std::string best;
@@ -136,8 +143,39 @@ private:
         return best.empty() ? "" : " (did you mean '" + best + "'?)";
     }
 
+private:
     std::string file_;
     std::vector<ConfigError> errors_;
 };
+
+/// What a section walk found: the value node of each key written, for the checks after it.
+struct Seen {
+    std::map<std::string, YAML::Node, std::less<>> given;
+    bool has(std::string_view key) const { return given.count(key) != 0; }
+    /// Where the value of `key` is written, else `otherwise` (the section's own position).
+    YAML::Mark mark(std::string_view key, const YAML::Mark& otherwise) const {
+        auto it = given.find(key);
+        return it == given.end() ? otherwise : it->second.Mark();
+    }
+};
+
+/// Called instead of storing for the keys the loader's code reads itself (sections, and keys with
+/// more to them than their row says).
+using SettingHooks = std::map<std::string, std::function<void(const YAML::Node&, const std::string& path)>,
+                              std::less<>>;
+
+/// The table pass over one mapping of the main config (settings.h): unknown keys (with a "did you
+/// mean"), duplicate keys, shapes, types and ranges from the rows of `section` ("" for the top
+/// level, "imap[]" for one mailbox), each value stored into `*target`, the struct of that section.
+/// Choices are not checked here but by check_choices, so that the loader decides where in its
+/// messages they come (and which name they carry).
+Seen walk_settings(Reader& r, const YAML::Node& node, std::string_view section, void* target,
+                   const SettingHooks& hooks = {});
+/// Stores the choice keys `seen` holds, or reports "SHOWN_AS.key: expected a, b or c, got 'x'".
+void check_choices(Reader& r, const Seen& seen, std::string_view section, void* target,
+                   const std::string& shown_as);
+/// walk_settings, then check_choices under the section's own name.
+Seen read_settings(Reader& r, const YAML::Node& node, std::string_view section, void* target,
+                   const SettingHooks& hooks = {});
 
 }  // namespace ticketd::config

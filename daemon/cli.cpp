@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "config/config.h"
+#include "config/settings.h"
+#include "config/secret_files.h"
 #include "daemon/cli_inbox.h"
 #include "daemon/cli_util.h"
 #include "daemon/cli_rules.h"
@@ -190,6 +192,8 @@ int cmd_check(const std::string& config_path) {
     auto loaded = config::load_file(config_path);
     for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
     if (!loaded.config) return 1;
+    // Warnings only (exit 0): `check` gates every start (ExecStartPre) and reload.
+    for (const auto& f : config::check_secret_files(*loaded.config)) std::cerr << f.to_string() << "\n";
     std::cout << config_path << ": OK (desk '" << loaded.config->desk.name << "', "
               << loaded.config->imap.size() << " mailbox(es), " << loaded.config->rules.rules.size()
               << " rule(s), " << loaded.config->rules.tests.size() << " rule test(s) passed)\n";
@@ -213,6 +217,9 @@ int run_cli(int argc, char** argv) {
     parse->add_flag("--json", parse_json, "print the JSON summary");
 
     auto* check = app.add_subcommand("check", "Validate the configuration (file:line:col errors)");
+    bool check_settings = false;
+    check->add_flag("--settings", check_settings,
+                    "print the reference of every config key (markdown, as in docs/config.md) instead");
 
     std::vector<std::string> ingest_files;
     auto* ingest = app.add_subcommand(
@@ -261,6 +268,7 @@ int run_cli(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : kExUsage;
     }
     if (*parse) return cmd_parse(parse_file, parse_json);
+    if (*check && check_settings) return std::cout << config::settings_markdown(), 0;
     if (*check) return cmd_check(config_path);
     try {
         if (*ingest) return cmd_ingest(config_path, ingest_files, ingest_trusted_agents);

@@ -16,6 +16,7 @@
 #include <random>
 
 #include "config/values.h"
+#include "daemon/crash_points.h"
 #include "mail/imap.h"
 #include "store/database.h"
 #include "store/inbox.h"
@@ -546,7 +547,9 @@ awaitable<PollResult> Poller::cycle(Mailbox& mb) {
         std::int64_t fetch_ms = ms_since(t0);
 
         if (!msgs.empty()) {
+            crash_point("imap.fetched");
             auto ids = inbox_->add_imap_batch(acc.name, mailbox, validity, msgs);
+            crash_point("imap.committed");
             // Placeholders need no acknowledge (the message stays on the server as it is) and
             // no processing.
             std::vector<std::uint64_t> uids;
@@ -560,6 +563,7 @@ awaitable<PollResult> Poller::cycle(Mailbox& mb) {
             if (!uids.empty()) {
                 auto ack = co_await acknowledge(s, validity, uids);
                 if (ack.ok()) {
+                    crash_point("imap.acknowledged");  // moved on the server, not yet recorded
                     inbox_->mark_acknowledged(stored);
                     r.acknowledged += stored.size();
                 } else {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/cli_report.h"
+#include "daemon/crash_points.h"
 #include "mail/compose.h"
 #include "reports/render.h"
 #include "store/database.h"
@@ -73,6 +74,7 @@ int queue_due_digests(store::Database& db, const config::Config& cfg, std::int64
         const std::int64_t id = store::Outbox(db).enqueue(row);
         store::record_digest(db, key, period.since, period.until, id, now);
         tx.commit();
+        crash_point("digest.queued");
         ++queued;
     }
     return queued;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "daemon/crash_points.h"
 #include "mail/imap.h"
 #include "metrics/metrics.h"
 #include "mail/request.h"
@@ -218,6 +219,7 @@ void OutboxSender::on_done(const store::OutboxMail& m, const mail::SmtpResult& r
         switch (r.outcome) {
             case mail::SmtpOutcome::sent:
                 if (options_.before_commit) options_.before_commit(m);
+                crash_point("smtp.accepted");
                 {
                     // The last mail of what was read waits for the disk, and so does every
                     // sync_every-th: the fsync of one commit makes the earlier ones durable too.
@@ -225,6 +227,7 @@ void OutboxSender::on_done(const store::OutboxMail& m, const mail::SmtpResult& r
                     outbox.mark_sent(m.id, now, wait_for_disk);
                     unsynced_sent_ = wait_for_disk ? 0 : unsynced_sent_ + 1;
                 }
+                crash_point("smtp.sent");
                 ++stats_.sent;
                 metrics::outbox_sent();
                 if (m.kind == "acknowledgement") metrics::auto_reply_sent();

@@ -11,6 +11,7 @@
 #include <csignal>
 
 #include "mail/imap.h"
+#include "daemon/crash_points.h"
 #include "daemon/report_digest.h"
 #include "metrics/metrics.h"
 #include "store/database.h"
@@ -18,6 +19,7 @@
 #include "store/outbox.h"
 #include "store/report_rows.h"
 #include "store/status.h"
+#include "config/secret_files.h"
 #include "tickets/pipeline.h"
 
 namespace ticketd::daemon {
@@ -53,11 +55,23 @@ Service::~Service() {
     db_.reset();
 }
 
+namespace {
+
+/// Warnings, not refusals: a mailbox whose secret is missing fails on its own and is retried.
+void log_password_file_findings(const config::Config& config) {
+    for (const auto& f : config::check_secret_files(config))
+        spdlog::warn("event=config.password_file problem={} key={} path=\"{}\" at=\"{}\" message=\"{}\"", f.problem,
+                     f.key, f.path, f.at, f.message);
+}
+
+}  // namespace
+
 bool Service::configure() {
     auto loaded = config::load_file(options_.config_path);
     for (const auto& e : loaded.errors) spdlog::error("event=config.invalid error=\"{}\"", e.to_string());
     if (!loaded.config) return false;
     config_ = loaded.config;
+    log_password_file_findings(*config_);
     try {
         db_ = std::make_unique<store::Database>(config_->desk.database);
         work_db_ = std::make_unique<store::Database>(config_->desk.database);
@@ -201,6 +215,7 @@ bool Service::process_batch(const std::vector<std::int64_t>& ids) {
                                         tickets::to_string(out.signal)));
         }
         batch.commit();
+        crash_point("ingest.processed");
     } catch (const store::Error& e) {
         spdlog::warn("event=ingest.deferred count={} temporary={} error=\"{}\"", ids.size(), e.temporary(), e.what());
         return false;
@@ -435,6 +450,7 @@ bool Service::reload() {
     if (loaded.config->metrics.listen != config_->metrics.listen)
         spdlog::warn("event=config.reload_partial key=metrics.listen action=restart_to_apply");
     config_ = loaded.config;
+    log_password_file_findings(*config_);
     metrics::config_reload(true);
     boost::asio::post(work_io_, [this, cfg = config_] { pipeline_->set_config(cfg); });
     if (sla_timer_) sla_timer_->set_config(config_);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "daemon/crash_points.h"
 #include "store/database.h"
 #include "tickets/sla.h"
 
@@ -111,6 +112,7 @@ bool SlaTimer::fire_chunk(bool& more) {
         if (s.tickets)
             spdlog::info("event=sla.fired tickets={} reminders={} escalations={} breaches={}", s.tickets,
                          s.reminders, s.escalations, s.breaches);
+        if (s.reminders || s.escalations) crash_point("sla.queued");
         if ((s.reminders || s.escalations) && on_queued_) on_queued_();
         return true;
     } catch (const store::Error& e) {
