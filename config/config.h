@@ -136,6 +136,18 @@ struct ReportDigest {
     std::string key() const;
 };
 
+/// Satisfaction ratings by email (`csat:`, issue 9): when a ticket is resolved, its requester is
+/// asked for a one-word rating. Off unless enabled; nothing is sent without `smtp:`.
+struct CsatConfig {
+    bool enabled = false;
+    std::vector<std::string> queues;  ///< only tickets in these queues; empty: every queue
+    enum class Scale { good_bad, one_to_five } scale = Scale::good_bad;  ///< what the mail asks for
+    std::string template_name = "csat_request";
+    /// At most one request per ticket in this long (a reopen and a new resolution within it ask
+    /// no second time).
+    std::chrono::seconds min_interval = std::chrono::hours(24 * 7);
+};
+
 struct Config {
     std::string path;  ///< the file it was loaded from
     DeskConfig desk;
@@ -157,6 +169,7 @@ struct Config {
     std::string sla_file;                   ///< `sla:` (issue 6), absolute; "" when there is none
     sla::Policies sla;                      ///< loaded from sla_file; no policies without one
     std::vector<ReportDigest> reports;      ///< scheduled report digests (issue 9)
+    CsatConfig csat;                        ///< satisfaction ratings by email (issue 9)
 };
 
 /// One problem in a config file, pointing at the text (1-based line and column).

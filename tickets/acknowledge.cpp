@@ -42,8 +42,11 @@ const char* refusal_label(const std::string& why) {
 }  // namespace
 
 std::optional<std::string> acknowledgement_refusal(const Ingested& ing, int automatic_last_hour) {
-    const auto& m = ing.message;
-    const auto& cfg = ing.config;
+    return automatic_mail_refusal(ing.message, ing.config, automatic_last_hour);
+}
+
+std::optional<std::string> automatic_mail_refusal(const parsers::Message& m, const config::Config& cfg,
+                                                  int automatic_last_hour) {
     if (m.classification != parsers::Classification::requester)
         return std::string("automatic mail (") + parsers::to_string(m.classification) + ": " +
                m.classification_reason + ")";

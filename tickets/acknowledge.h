@@ -16,6 +16,10 @@ namespace ticketd::tickets {
 /// Why a new ticket's requester gets no acknowledgement; nullopt when one is due. Pure:
 /// `automatic_last_hour` is how many automatic mails that address got in the last hour.
 std::optional<std::string> acknowledgement_refusal(const Ingested& ing, int automatic_last_hour);
+/// The same judgement of any mail `m` of a requester (CSAT asks it of the mail that opened the
+/// ticket): the one place that decides who never gets automatic mail from us.
+std::optional<std::string> automatic_mail_refusal(const parsers::Message& m, const config::Config& cfg,
+                                                  int automatic_last_hour);
 
 /// The template variables for mail about `ticket`, answering `message` (may be null).
 config::TemplateContext mail_context(const config::Config& cfg, const store::Ticket& ticket,

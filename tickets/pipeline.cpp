@@ -12,6 +12,7 @@
 #include "tickets/delivery_failures.h"
 #include "tickets/sla.h"
 #include "tickets/agents.h"
+#include "tickets/csat.h"
 #include "tickets/ids.h"
 #include "tickets/lookup.h"
 
@@ -49,6 +50,7 @@ const char* to_string(Outcome o) {
         case Outcome::spam: return "spam";
         case Outcome::quarantined: return "quarantined";
         case Outcome::not_found: return "not_found";
+        case Outcome::rated: return "rated";
     }
     return "not_found";
 }
@@ -56,7 +58,7 @@ const char* to_string(Outcome o) {
 std::optional<Outcome> parse_outcome(std::string_view s) {
     for (auto o : {Outcome::created, Outcome::appended, Outcome::reopened, Outcome::linked,
                    Outcome::duplicate, Outcome::unmatched_automatic, Outcome::spam, Outcome::quarantined,
-                   Outcome::not_found})
+                   Outcome::not_found, Outcome::rated})
         if (s == to_string(o)) return o;
     return std::nullopt;
 }
@@ -85,6 +87,7 @@ Pipeline::Pipeline(store::Database& db, std::shared_ptr<const config::Config> co
     add_hook(record_delivery_failure);  // bounces of our mail, matched to their outbox row
     add_hook(sla_hook);  // SLA clocks (issue 6); nothing without sla: in the config
     add_hook(notify_agents);  // issue 5: new tickets and requester replies reach the agents
+    add_hook(csat_hook);  // issue 9: a resolution asks the requester for a rating; off by default
 }
 
 void Pipeline::set_config(std::shared_ptr<const config::Config> config) {
@@ -290,6 +293,7 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const std::string& source
     ticket_work.emplace(db_);
     store::Ticket ticket;
     bool is_new = false;
+    std::optional<RatingReply> rating;  // the requester's answer to our CSAT request
     if (!decision.ticket) {
         ticket = new_ticket(std::nullopt);
         is_new = true;
@@ -301,6 +305,10 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const std::string& source
         if (automatic || agent.agent) {
             // Recorded, never answered, never reopening (zammad#5113, osTicket#1041).
             out.outcome = Outcome::appended;
+        } else if ((rating = rating_reply(db_, cfg, ticket, msg))) {
+            // A satisfaction rating (issue 9): recorded, the ticket stays resolved, and no hook
+            // sees it as a reply (no SLA clock, no agent notification).
+            out.outcome = Outcome::rated;
         } else {
             // A late reply to a thread that already has a follow-up ticket belongs there, not
             // in yet another new ticket. Bounded: a chain longer than this is not real mail.
@@ -355,7 +363,7 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const std::string& source
 
     // The admins' rules (issue 4) see the message and the ticket as it stood before it.
     rules::Outcome ruled;
-    if (!cfg.rules.rules.empty() && !agent_work) {
+    if (!cfg.rules.rules.empty() && !agent_work && !rating) {
         rules::TicketState before;
         if (!is_new) {
             before.status = store::to_string(ticket.status);
@@ -461,6 +469,7 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const std::string& source
               "Message-ID <" + msg.message_id +
                   "> was already stored with different content; kept both");
     for (const auto& w : msg.warnings) event(ticket.id, message_row, "parse.warning", w.what);
+    if (rating) record_rating(db_, *rating, ticket, message_row, inbox_id, msg.message_id, now);
 
     // What the rules decided, on the ticket; the trail says which rule changed what.
     for (const auto& f : ruled.fired) {
@@ -509,7 +518,7 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const std::string& source
     out.ticket_number = ticket.number;
     inbox.finish(inbox_id, to_string(out.outcome), ticket.id);
 
-    if (!hooks_.empty()) {
+    if (!hooks_.empty() && !rating) {
         const store::Ticket current = *tickets.get(ticket.id);
         const Ingested ing{msg, decision, out, current, cfg, &ruled};
         for (const auto& hook : hooks_) hook(db_, ing);

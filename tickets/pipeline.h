@@ -38,6 +38,7 @@ enum class Outcome {
     spam,                 ///< a rule said spam: kept in the inbox, no ticket, no reply; releasable
     quarantined,          ///< could not be parsed or recorded: kept raw with the error
     not_found,            ///< no such inbox entry
+    rated,                ///< the requester's satisfaction rating of a resolved ticket: no reopen
 };
 const char* to_string(Outcome o);
 std::optional<Outcome> parse_outcome(std::string_view s);
