@@ -91,6 +91,18 @@ bool may_end_with_colon(std::string_view raw) {
     return false;
 }
 
+// may_end_with_colon(a + ' ' + b) without building the string (the space is skipped as blank).
+bool may_end_with_colon(std::string_view a, std::string_view b) {
+    for (std::size_t i = b.size(); i-- > 0;) {
+        const auto c = static_cast<unsigned char>(b[i]);
+        if (c == ' ' || c == '\t' || c == '\r' || c == '*' || c == 0xC2 || c == 0xA0 || c == 0xE2 || c == 0x80 ||
+            c == 0xAF)
+            continue;
+        return c == ':' || c == 0x9A;
+    }
+    return may_end_with_colon(a);
+}
+
 template <std::size_t N>
 constexpr std::size_t longest(const std::array<std::string_view, N>& words) {
     std::size_t m = 0;
@@ -128,7 +140,8 @@ bool has_colon(std::string_view raw) {
 namespace reply {
 
 bool is_attribution(std::string_view raw, bool next_is_quote) {
-    if (raw.size() > 400 || !has_colon(raw) || !may_end_with_colon(raw)) return false;
+    // may_end_with_colon first: it reads a few bytes from the end, has_colon the whole line.
+    if (raw.size() > 400 || !may_end_with_colon(raw) || !has_colon(raw)) return false;
     std::string& l = scratch();
     normalise_into(raw, l);
     if (!ends_with(l, ":")) return false;
@@ -184,7 +197,9 @@ bool is_separator_marker(std::string_view raw) {
             if ((dashed || l.size() < p.size() + 12) && contains(l, p)) return true;
     for (std::string_view p : starts)
         if (starts_with(l, p)) return true;
-    // Outlook's rule: a line of underscores (it draws the separator as 32 of them).
+    // Outlook's rule: a line of underscores (it draws the separator as 32 of them). `l` is a
+    // prefix of normalise(raw): any other byte in it already rules the line out.
+    if (l.empty() || l.find_first_not_of('_') != std::string::npos) return false;
     return raw.find("__________") != std::string_view::npos && normalise(raw).find_first_not_of('_') == std::string::npos;
 }
 
@@ -327,7 +342,10 @@ std::size_t history_start(const std::vector<std::string_view>& lines, std::size_
     if (quoted(lines[i])) return lines.size();
     if (reply::is_attribution(lines[i], next_quote)) return i;
     // A wrapped attribution needs a colon in one of its two lines: test that before joining.
+    // is_attribution rejects the joined line unless it fits in 400 bytes and may end with a
+    // colon: both are known before joining (most lines fail them; the join is a copy).
     if (i + 1 < lines.size() && !blank(lines[i + 1]) && !quoted(lines[i + 1]) &&
+        lines[i].size() + 1 + lines[i + 1].size() <= 400 && may_end_with_colon(lines[i], lines[i + 1]) &&
         (has_colon(lines[i]) || has_colon(lines[i + 1]))) {
         std::string two(lines[i]);
         two += ' ';

@@ -285,3 +285,20 @@ TEST(Classify, XPrecedenceAndReadReceiptReport) {
     m.headers.push_back({"Content-Type", "multipart/report; report-type=disposition-notification; boundary=x"});
     EXPECT_EQ(classify(m).classification, Classification::auto_reply);
 }
+
+// Amazon SES's SNS JSON is recognised with any white space between its tokens (detect_bounce
+// matches around it instead of building a compacted copy of the body).
+TEST(Classify, SesNotificationWithWhiteSpaceAnywhere) {
+    Message m = human();
+    auto verdict = [&](const std::string& body) { return detect_bounce(m, body); };
+    EXPECT_TRUE(verdict("{\"notificationType\":\"Bounce\",\"bounce\":{}}").bounce);
+    EXPECT_TRUE(verdict("{\n  \"notificationType\" :\t\"Bounce\"\n}").bounce);
+    EXPECT_TRUE(verdict("{\"notification\r\nType\": \"Complaint\"}").bounce);
+    // A first candidate that fails, then one that matches: the search goes on after the miss.
+    EXPECT_TRUE(verdict("\"notificationType\": \"Delivery\", \"x\": \"notificationType\" : \"Bounce\"").bounce);
+    EXPECT_EQ(verdict("\"notificationType\" : \"Bounce\"").reason, "SES notification: Bounce");
+    EXPECT_FALSE(verdict("{\"notificationType\": \"Delivery\"}").bounce);
+    EXPECT_TRUE(verdict("\"notificationType\": \"Bou nce\"").bounce);  // white space inside words is ignored too
+    EXPECT_FALSE(verdict("\"notificationType\": Bounce").bounce);
+    EXPECT_FALSE(verdict("").bounce);
+}

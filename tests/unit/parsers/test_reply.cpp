@@ -213,3 +213,20 @@ TEST(SplitReply, CjkAttributionsAndHeaders) {
                                "宛先: Taro\n件名: RE: 請求書\n\n本文\n");
     EXPECT_EQ(outlook.new_text, "了解です。");
 }
+
+// A wrapped attribution whose second line has nothing but bold marks: the joined line ends with
+// the first line's colon (split_reply checks that before joining the two lines).
+TEST(SplitReply, WrappedAttributionWhoseSecondLineIsOnlyMarks) {
+    auto s = split_reply("Thanks!\n\nBob <bob@example.com> wrote:\n**\n> old text\n");
+    EXPECT_EQ(s.new_text, "Thanks!");
+    EXPECT_EQ(s.quoted_text, "Bob <bob@example.com> wrote:\n**\n> old text");
+}
+
+// Underscores only make an Outlook separator when the whole line is underscores.
+TEST(SplitReply, UnderscoreSeparatorOnlyWhenTheLineIsNothingElse) {
+    EXPECT_TRUE(reply::is_separator_marker("________________________________"));
+    EXPECT_TRUE(reply::is_separator_marker("  ________________________________ \r"));
+    EXPECT_FALSE(reply::is_separator_marker("__________ see below"));
+    EXPECT_FALSE(reply::is_separator_marker("x__________"));
+    EXPECT_FALSE(reply::is_separator_marker(""));
+}
