@@ -61,7 +61,22 @@ nlohmann::json period_json(const PeriodStats& p) {
             {"fcr_rate", opt(p.fcr_rate, 4)},
             {"first_response", durations_json(p.first_response)},
             {"resolution", durations_json(p.resolution)},
-            {"messages_per_ticket", opt(p.messages_per_ticket, 2)}};
+            {"messages_per_ticket", opt(p.messages_per_ticket, 2)},
+            {"csat_requests", p.csat_requests},
+            {"csat_responses", p.csat_responses},
+            {"csat_score", opt(p.csat_score, 2)},
+            {"csat_good_ratio", opt(p.csat_good_ratio, 4)}};
+}
+
+nlohmann::json csat_json(const std::vector<CsatGroup>& groups, const char* key) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& g : groups)
+        out.push_back({{key, g.name},
+                       {"csat_requests", g.requests},
+                       {"csat_responses", g.responses},
+                       {"csat_score", opt(g.score, 2)},
+                       {"csat_good_ratio", opt(g.good_ratio, 4)}});
+    return out;
 }
 
 std::string pad(const std::string& s, std::size_t w, bool right = true) {
@@ -133,6 +148,21 @@ std::string render_text(const Report& r) {
     out << "\nFirst-contact resolution: " << t.fcr << " of " << t.fcr_candidates
         << " tickets first resolved in the period (" << percent(t.fcr_rate) << ")\n";
 
+    out << "\nSatisfaction (CSAT): " << t.csat_responses << " rating(s), " << t.csat_requests
+        << " request(s) sent in the period";
+    if (t.csat_score) out << "; mean " << fixed(t.csat_score, 1) << " of 5, " << percent(t.csat_good_ratio) << " good";
+    out << "\n";
+    for (const auto& [title, groups] : {std::pair<const char*, const std::vector<CsatGroup>*>{"queue", &r.csat_by_queue},
+                                        std::pair<const char*, const std::vector<CsatGroup>*>{"agent", &r.csat_by_agent}}) {
+        if (groups->empty()) continue;
+        out << "  " << pad(std::string("by ") + title, 36, false) << pad("asked", 6) << pad("rated", 6)
+            << pad("mean", 6) << pad("good", 6) << "\n";
+        for (const auto& g : *groups)
+            out << "  " << pad(g.name.empty() ? "(none)" : g.name, 36, false) << pad(std::to_string(g.requests), 6)
+                << pad(std::to_string(g.responses), 6) << pad(g.score ? fixed(g.score, 1) : "-", 6)
+                << pad(percent(g.good_ratio), 6) << "\n";
+    }
+
     out << "\nTop tags (tickets opened; change against the " << local_date(previous_since(o), o.zone) << " to "
         << local_date(o.since, o.zone) << " period)\n";
     if (r.top_tags.empty()) out << "  (none)\n";
@@ -190,6 +220,8 @@ std::string render_json(const Report& r) {
         {"top_tags", tags},
         {"repeat_requesters", repeat},
         {"busiest_hours", {{"weekdays", {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}}, {"counts", grid}}},
+        {"csat_by_queue", csat_json(r.csat_by_queue, "queue")},
+        {"csat_by_agent", csat_json(r.csat_by_agent, "agent")},
     };
     return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
@@ -200,7 +232,8 @@ std::string render_csv(const Report& r) {
            "first_response_count,first_response_median_s,first_response_p90_s,"
            "first_response_business_median_s,first_response_business_p90_s,"
            "resolution_count,resolution_median_s,resolution_p90_s,"
-           "resolution_business_median_s,resolution_business_p90_s,messages_per_ticket\r\n";
+           "resolution_business_median_s,resolution_business_p90_s,messages_per_ticket,"
+           "csat_requests,csat_responses,csat_score,csat_good_ratio\r\n";
     auto row = [&](const PeriodStats& p) {
         out << csv_field(p.label) << ',' << iso(p.start) << ',' << iso(p.end) << ',' << p.opened << ','
             << p.resolved << ',' << p.reopened << ',' << p.backlog << ',' << p.fcr_candidates << ',' << p.fcr << ','
@@ -209,7 +242,8 @@ std::string render_csv(const Report& r) {
             << num(p.first_response.business_p90) << ',' << p.resolution.count << ','
             << num(p.resolution.median) << ',' << num(p.resolution.p90) << ','
             << num(p.resolution.business_median) << ',' << num(p.resolution.business_p90) << ','
-            << fixed(p.messages_per_ticket, 2) << "\r\n";
+            << fixed(p.messages_per_ticket, 2) << ',' << p.csat_requests << ',' << p.csat_responses << ','
+            << fixed(p.csat_score, 2) << ',' << fixed(p.csat_good_ratio, 4) << "\r\n";
     };
     for (const auto& p : r.periods) row(p);
     row(r.total);

@@ -331,6 +331,7 @@ Report compute(const store::ReportRows& rows, const Options& o) {
     }
     std::stable_sort(r.repeat_requesters.begin(), r.repeat_requesters.end(),
                      [](const RepeatRequester& a, const RepeatRequester& b) { return a.tickets > b.tickets; });
+    add_csat(r, rows);
     return r;
 }
 

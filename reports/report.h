@@ -46,6 +46,17 @@ struct PeriodStats {
     Durations first_response;           ///< tickets opened here that have an agent answer
     Durations resolution;               ///< resolutions here, from the ticket's creation
     std::optional<double> messages_per_ticket;  ///< requester and agent messages, tickets opened here
+    std::int64_t csat_requests = 0;     ///< rating requests sent in the period (CSAT)
+    std::int64_t csat_responses = 0;    ///< ratings given in the period (a replaced one: when last given)
+    std::optional<double> csat_score;       ///< their mean, 1..5
+    std::optional<double> csat_good_ratio;  ///< the share scored 4 or 5 (good is 5, bad 1)
+};
+
+/// Satisfaction ratings of one agent or queue over [since, until) (reports/csat.cpp).
+struct CsatGroup {
+    std::string name;  ///< the agent's address or the queue; "" when none
+    std::int64_t requests = 0, responses = 0;
+    std::optional<double> score, good_ratio;
 };
 
 struct TagTrend {
@@ -70,7 +81,12 @@ struct Report {
     std::vector<RepeatRequester> repeat_requesters;  ///< most tickets first
     /// Tickets opened, by local weekday (0 = Monday) and hour.
     std::array<std::array<std::int64_t, 24>, 7> busiest_hours{};
+    std::vector<CsatGroup> csat_by_queue, csat_by_agent;  ///< most responses first, then by name
 };
+
+/// The CSAT figures of `r` (its periods, total and groups) from rows.csat_requests and
+/// rows.ratings; compute() calls it.
+void add_csat(Report& r, const store::ReportRows& rows);
 
 /// `rows` loaded for [since, until) with ReportQuery.previous_since = previous_since(options)
 /// (the tag trends' previous period).

@@ -1,6 +1,7 @@
 #include "store/ratings.h"
 
 #include "store/database.h"
+#include "store/report_rows.h"
 
 namespace ticketd::store {
 
@@ -102,6 +103,44 @@ std::vector<Rating> Ratings::for_ticket(std::int64_t ticket) {
     std::vector<Rating> out;
     while (st.step()) out.push_back(read_rating(st));
     return out;
+}
+
+}  // namespace ticketd::store
+
+namespace ticketd::store {
+
+void load_csat_rows(Database& db, const ReportQuery& q, ReportRows& rows) {
+    // `ticketd report` never migrates: a desk older than migration 11 has no ratings to count.
+    {
+        auto st = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ratings'");
+        if (!st.step() || st.int64(0) == 0) return;
+    }
+    std::string filter;
+    if (!q.queue.empty()) filter += " AND t.queue = ?3";
+    if (!q.tag.empty()) filter += " AND EXISTS (SELECT 1 FROM ticket_tags g WHERE g.ticket = t.id AND g.tag = ?4)";
+    auto read = [&](const std::string& sql, std::vector<ReportCsat>& out) {
+        auto st = db.prepare(sql);
+        st.bind(1, q.since).bind(2, q.until);
+        if (!q.queue.empty()) st.bind(3, q.queue);
+        if (!q.tag.empty()) st.bind(4, q.tag);
+        while (st.step()) {
+            ReportCsat c;
+            c.ticket = st.int64(0);
+            c.at = st.int64(1);
+            c.agent = st.text(2);
+            c.queue = st.text(3);
+            c.score = static_cast<int>(st.int64(4));
+            out.push_back(std::move(c));
+        }
+    };
+    // csat_requests(asked_at) and ratings(rated_at) (migration 11) select the period.
+    read("SELECT c.ticket, c.asked_at, c.agent, t.queue, 0 FROM csat_requests c JOIN tickets t ON t.id = c.ticket "
+         "WHERE c.asked_at >= ?1 AND c.asked_at < ?2" + filter + " ORDER BY c.asked_at, c.id",
+         rows.csat_requests);
+    read("SELECT r.ticket, r.rated_at, c.agent, t.queue, r.score FROM ratings r "
+         "JOIN csat_requests c ON c.id = r.request JOIN tickets t ON t.id = r.ticket "
+         "WHERE r.rated_at >= ?1 AND r.rated_at < ?2" + filter + " ORDER BY r.rated_at, r.request",
+         rows.ratings);
 }
 
 }  // namespace ticketd::store

@@ -119,6 +119,7 @@ ReportRows load_report_rows(Database& db, const ReportQuery& q) {
         }
     }
     db.exec("DELETE FROM temp.report_ids;");
+    load_csat_rows(db, q, out);  // satisfaction ratings (CSAT, migration 11)
     if (q.previous_since) {
         // An aggregate over tickets(created_at) (migration 8): the previous period's tickets are
         // not loaded, only counted.

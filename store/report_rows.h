@@ -35,6 +35,16 @@ struct ReportStatusChange {
     std::string from, to;
 };
 
+/// A CSAT request (at = asked_at) or rating (at = rated_at, the last word's) in [since, until),
+/// migration 11; the rows of a desk older than it are empty.
+struct ReportCsat {
+    std::int64_t ticket = 0;
+    std::int64_t at = 0;
+    std::string agent;  ///< who resolved the ticket (else its assignee then); "" when neither
+    std::string queue;  ///< the ticket's queue as it stands now, like the report's --queue
+    int score = 0;      ///< 1..5 for a rating, 0 for a request
+};
+
 struct ReportQuery {
     std::int64_t since = 0, until = 0;  ///< the instants [since, until) the report covers
     std::string queue;                  ///< "" any; else the ticket's queue as it stands now
@@ -48,7 +58,11 @@ struct ReportRows {
     std::vector<ReportStatusChange> changes;       ///< by ticket, then in the order recorded
     /// Tickets opened in [previous_since, since) per tag (same filters); empty without previous_since.
     std::map<std::string, std::int64_t> previous_tags;
+    std::vector<ReportCsat> csat_requests, ratings;  ///< by time (store/ratings.cpp loads them)
 };
+
+/// Fills rows.csat_requests and rows.ratings for the query (same filters); store/ratings.cpp.
+void load_csat_rows(Database& db, const ReportQuery& q, ReportRows& rows);
 
 /// Every ticket that can count in [since, until): created before `until` and either not
 /// resolved/closed now, or resolved/closed at or after `since`, or with a status change in

@@ -270,9 +270,10 @@ TEST_F(ReportTest, JsonAndCsvCarryTheDocumentedNames) {
               "first_response_count,first_response_median_s,first_response_p90_s,"
               "first_response_business_median_s,first_response_business_p90_s,"
               "resolution_count,resolution_median_s,resolution_p90_s,"
-              "resolution_business_median_s,resolution_business_p90_s,messages_per_ticket");
+              "resolution_business_median_s,resolution_business_p90_s,messages_per_ticket,"
+              "csat_requests,csat_responses,csat_score,csat_good_ratio");
     EXPECT_NE(csv.find("\r\n2026-03-02,2026-03-02T00:00:00Z,2026-03-09T00:00:00Z,5,4,0,3,2,1,0.5000,3,3600,7200,,,"
-                       "4,10800,518400,,,2.40\r\n"),
+                       "4,10800,518400,,,2.40,0,0,,\r\n"),
               std::string::npos)
         << csv;
     EXPECT_NE(csv.find("\r\ntotal,"), std::string::npos);
