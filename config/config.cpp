@@ -20,6 +20,7 @@
 #include "config/report_digests.h"
 #include "config/rules_loader.h"
 #include "config/sla_loader.h"
+#include "config/csat.h"
 #include "config/templates.h"
 #include "config/values.h"
 
@@ -439,6 +440,7 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
                        std::transform(id.begin(), id.end(), id.begin(), [](unsigned char c) { return std::tolower(c); });
                }},
               {"queues", [&](const YAML::Node& n, const std::string&) { read_queues(r, n, cfg->queues); }},
+              {"csat", [&](const YAML::Node& n, const std::string&) { read_csat(r, n, cfg->csat); }},  // issue 9
               {"reports",
                [&](const YAML::Node& n, const std::string&) {
                    reports_mark = n.Mark();
@@ -461,7 +463,7 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
     // failure at the moment a mail should go out.
     if (cfg->templates_dir.empty()) cfg->templates_dir = "templates";
     cfg->templates_dir = relative_to(base_dir, cfg->templates_dir);
-    const bool need_templates = cfg->smtp && (cfg->auto_reply.enabled || !cfg->agents.empty());
+    const bool need_templates = cfg->smtp && (cfg->auto_reply.enabled || !cfg->agents.empty() || cfg->csat.enabled);
     if (have_templates || need_templates) {
         std::error_code ec;
         if (!std::filesystem::is_directory(cfg->templates_dir, ec)) {
@@ -486,6 +488,7 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
             if (!std::filesystem::exists(std::filesystem::path(cfg->templates_dir) / (std::string(name) + ".txt")))
                 r.error(templates_mark, std::string("templates: no template '") + name + "' (expected " +
                                             cfg->templates_dir + "/" + name + ".txt; needed by smtp: with agents:)");
+    check_csat(r, *cfg, root);  // csat.queues named, csat.template there (issue 9)
     // Rules last: they name the queues, agents and templates read above (issue 4).
     load_rule_files(rule_files(cfg->rule_sources), cfg->rules, r.errors());
     if (r.errors().empty()) validate_rules(*cfg, r.errors());

@@ -311,6 +311,25 @@ std::vector<Setting> build() {
             .doc("only tickets with this tag"),
         Row("reports[].tz", K::string).note("the default SLA policy's zone, else UTC").type("IANA zone")
             .to(&ReportDigest::tz).doc("where days, weeks and months begin"),
+
+        // ---- csat (issue 9)
+        Row("csat", K::section).of<CsatConfig>()
+            .doc("satisfaction ratings by email: a resolved ticket's requester is asked for a one-word rating "
+                 "([reports.md](reports.md#satisfaction-csat)); needs `smtp:`"),
+        Row("csat.enabled", K::boolean).def("false").to(&CsatConfig::enabled)
+            .doc("ask when a ticket becomes resolved (never automatic senders, lists, agents or our own addresses)"),
+        Row("csat.queues", K::strings).note("every queue").type("list of names").to(&CsatConfig::queues)
+            .doc("only tickets in these queues are asked; each must be a declared queue"),
+        Row("csat.scale", K::choice).def("good_bad")
+            .choose(&CsatConfig::scale, std::vector<std::pair<std::string, CsatConfig::Scale>>{
+                                            {"good_bad", CsatConfig::Scale::good_bad},
+                                            {"one_to_five", CsatConfig::Scale::one_to_five}})
+            .doc("what the mail asks for; either kind of answer is understood whatever the scale"),
+        Row("csat.template", K::string).def("csat_request").type("name").to(&CsatConfig::template_name)
+            .doc("the request's template (`templates/NAME.txt`); must exist when enabled"),
+        Row("csat.min_interval", K::duration).def("7d").to(&CsatConfig::min_interval)
+            .doc("at most one request per ticket in this long (a reopen and a second resolution within it ask "
+                 "no second time)"),
     };
     // start_from's choices beyond the list, for messages and the reference.
     for (auto& s : t)
