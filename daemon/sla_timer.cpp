@@ -33,6 +33,7 @@ std::shared_ptr<const config::Config> SlaTimer::config() const {
 }
 
 void SlaTimer::start() {
+    started_ = true;
     boost::asio::post(worker_, [this] { rearm_on_worker(); });
 }
 
@@ -50,7 +51,7 @@ void SlaTimer::stop() {
 }
 
 void SlaTimer::rearm_on_worker() {
-    if (stopped_) return;
+    if (stopped_ || !started_) return;
     const auto cfg = config();
     std::optional<std::int64_t> wake;
     const std::int64_t now = db_.now();

@@ -63,6 +63,10 @@ private:
     std::function<void()> on_queued_;
     boost::asio::steady_timer timer_;
     std::atomic<bool> stopped_{false};
+    /// start() was called: `run`. Under `run --once` nothing arms the timer (fire_now does the
+    /// work), or the armed timer would keep the loop, and so --once, waiting for the next due
+    /// moment (up to kLongestWait).
+    std::atomic<bool> started_{false};
     std::atomic<std::uint64_t> wakeups_{0};
 };
 

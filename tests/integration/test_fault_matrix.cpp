@@ -4,13 +4,18 @@
 // what was stored, and every outbox row was sent exactly once (counted at the sink by Message-ID)
 // or is visibly queued/failed.
 //
-// The other rows of the matrix live next to the code they exercise (docs/security.md lists them
-// all): dovecot killed mid-fetch (PollerTest.SurvivesDovecotKilledAndRestarted), SMTP down for
-// hours (Sender.ServerDownForAWhile...), SIGKILL at random moments (Daemon.SigkillAtRandom...,
-// CrashKill.*), a broken rules file on reload (RulesReload.*), a long outage's backlog
-// (PollerTest.ThousandMessagesOverParallelConnections), clock jumps (the injectable clock's unit
-// tests: OutboxTest.AClockPutBack..., OutboxTest.MailStampedInTheFuture...; libfaketime could not
-// be used: under it Asio's timerfd never fires and `run --once` hangs before its first poll).
+// The other rows of the matrix live next to the code they exercise (docs/security.md, "Fault
+// matrix", lists them all): dovecot killed mid-fetch (PollerTest.SurvivesDovecotKilledAndRestarted),
+// SMTP down for minutes (Sender.ServerDownForAWhile..., Desk.OnceExitsTemporaryWhileTheSmtp...),
+// SIGKILL at every named stage (EveryStage/CrashPoints.*, test_crash_points.cpp: TICKETD_CRASH_AT
+// at each of daemon/crash_points.h's points, then a clean run and this same accounting), SIGKILL at
+// random moments (Daemon.SigkillAtRandom..., CrashKill.*), a broken rules file on reload
+// (RulesReload.*, Daemon.SighupWithABrokenConfig...), a long outage's backlog
+// (PollerTest.ThousandMessagesOverParallelConnections), a steady mixed load for 30 minutes
+// (Soak.*, tests/soak/), clock jumps (the injectable clock's unit tests: OutboxTest.AClockPutBack...,
+// OutboxTest.MailStampedInTheFuture...; libfaketime could not be used: under it Asio's timerfd
+// never fires and `run --once` hangs before its first poll). The accounting helpers are shared in
+// tests/support/accounting.h.
 
 #include <gtest/gtest.h>
 
@@ -23,6 +28,7 @@
 #include <thread>
 
 #include "store/database.h"
+#include "tests/support/accounting.h"
 #include "tests/support/desk.h"
 #include "tests/support/dovecot.h"
 #include "tests/support/paths.h"
@@ -32,6 +38,7 @@
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using ticketd::testing::DovecotServer;
+using ticketd::testing::message_id_of;
 using ticketd::testing::SmtpSink;
 using ticketd::testing::TempDir;
 using ticketd::testing::write_file;
@@ -48,15 +55,6 @@ std::string request(int i, std::size_t body_bytes = 200) {
     std::string line = "Line of message " + std::to_string(i) + ": the printer is on fire again.\r\n";
     while (m.size() < body_bytes) m += line;
     return m;
-}
-
-/// The Message-ID header of a raw message, without angle brackets ("" when none).
-std::string message_id_of(const std::string& raw) {
-    auto p = raw.find("\nMessage-ID:");
-    if (p == std::string::npos) p = raw.find("\nMessage-Id:");
-    if (p == std::string::npos) return "";
-    auto lt = raw.find('<', p), gt = raw.find('>', p);
-    return lt == std::string::npos || gt == std::string::npos ? "" : raw.substr(lt + 1, gt - lt - 1);
 }
 
 class FaultMatrix : public ::testing::Test {

@@ -8,6 +8,7 @@ namespace ticketd::testing {
 
 struct RunResult {
     int exit_code = -1;  ///< -1 when it did not exit normally (signal)
+    int signal = 0;      ///< the signal that ended it (SIGKILL, ...), 0 when it exited
     std::string out;     ///< stdout
     std::string err;     ///< stderr
 };
