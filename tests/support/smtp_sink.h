@@ -30,6 +30,8 @@ public:
     std::string url(const std::string& ehlo = "client.example") const;
     /// Raw messages received so far, oldest first.
     std::vector<std::string> messages() const;
+    /// The sink's Maildir (new/, cur/), for a reader that scans incrementally (thousands of mails).
+    std::filesystem::path maildir() const { return dir_ / "sink"; }
     std::string log() const;
 
 private:
