@@ -7,7 +7,9 @@
 //   under the new validity; the pipeline's Message-ID + content dedupe makes nothing twice)
 //   -> acknowledge rows committed earlier but not yet acknowledged (crash between the two)
 //   -> UID SEARCH UID last+1:* (filtered: "*" always names the highest UID, even below last+1)
-//   -> per batch of batch_size: fetch over `connections` parallel connections
+//   -> per batch of batch_size: sizes in one round trip, then the bodies in UID ranges of up to
+//      kRangeBytes over `connections` parallel connections; what a range did not deliver whole
+//      (gone, too big for a range, a failure) is fetched alone, one message per request
 //      -> Inbox::add_imap_batch (one durable transaction, cursor advanced with the rows)
 //      -> THEN acknowledge on the server (\Seen, UID MOVE, or \Deleted + UID EXPUNGE)
 //      -> Inbox::mark_acknowledged -> on_stored(ids).
@@ -91,6 +93,10 @@ struct PollerOptions {
     /// as a quarantined placeholder (outcome too_large). The parser's own limits.max_message_size
     /// quarantines (with the bytes) what is over that but under this.
     std::size_t max_fetch_bytes = 256u << 20;
+    /// Fetch a batch in UID ranges (`UID FETCH a:b (UID RFC822.SIZE BODY.PEEK[])`, after one
+    /// `UID FETCH a:b (UID RFC822.SIZE)`) instead of one round trip per message. What a range
+    /// does not deliver whole is fetched alone as before. false: one message per request only.
+    bool range_fetch = true;
 };
 
 class Poller {

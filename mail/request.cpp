@@ -176,6 +176,9 @@ std::optional<std::string> run_token_command(const std::string& command, std::st
 size_t ImapRequest::on_write(char* data, size_t size, size_t n, void* user) {
     auto* st = static_cast<State*>(user);
     std::size_t len = size * n;
+    // fetch_range: the "* " lines libcurl passes here are copies of what on_header parses (and
+    // inside a message, any line that happens to start with "* "): not a body.
+    if (st->stream) return len;
     if (st->body.size() + len > st->max_bytes) {
         st->overflow = true;
         return 0;  // makes libcurl abort with CURLE_WRITE_ERROR
@@ -184,12 +187,54 @@ size_t ImapRequest::on_write(char* data, size_t size, size_t n, void* user) {
     return len;
 }
 
+size_t ImapRequest::on_header(char* data, size_t size, size_t n, void* user) {
+    auto* st = static_cast<State*>(user);
+    const std::size_t len = size * n;
+    if (!st->stream || !st->streaming) return len;
+    if (!st->aborted.empty()) return 0;
+    // Returning less than len makes libcurl fail the transfer (CURLE_WRITE_ERROR) before it looks
+    // at this line itself, and close the connection: nothing left unread can reach a later command.
+    if (st->clipped) {
+        st->aborted = "libcurl cut an over-long line of the answer";
+        return 0;
+    }
+    st->stream->feed(std::string_view(data, len));
+    if (st->stream->tag_like_line_in_literal())
+        st->aborted = "a line inside a message starts like the command tag";
+    else if (st->stream->failed())
+        st->aborted = "answer not understood: " + st->stream->error();
+    return st->aborted.empty() ? len : 0;
+}
+
 int ImapRequest::on_debug(CURL*, curl_infotype type, char* data, size_t size, void* user) {
+    auto* st = static_cast<State*>(user);
+    if (st->verbose) {
+        // CURLOPT_VERBOSE's own trace, which this callback replaces.
+        static constexpr const char* kPrefix[] = {"* ", "< ", "> ", "{ ", "} ", "<= ", "=> "};
+        if (type <= CURLINFO_HEADER_OUT) {
+            std::fputs(kPrefix[type], stderr);
+            std::fwrite(data, 1, size, stderr);
+        }
+    }
+    if (st->stream) {
+        // fetch_range: stream from the moment our UID FETCH goes out ("A005 UID FETCH ..."; only
+        // its first bytes are looked at: other commands we send carry the credentials).
+        if (type == CURLINFO_HEADER_OUT) {
+            std::string_view out(data, std::min<size_t>(size, 32));
+            auto sp = out.find(' ');
+            if (sp != std::string_view::npos && out.substr(sp + 1).substr(0, 10) == "UID FETCH ")
+                st->streaming = true;
+        } else if (type == CURLINFO_TEXT &&
+                   std::string_view(data, size).rfind("Excessive server response line", 0) == 0) {
+            // pingpong.c keeps 40 bytes of a line longer than half the buffer and drops the rest:
+            // the literal's byte count no longer matches what we are given.
+            st->clipped = true;
+        }
+    }
     // Only what the server says, and only its tagged status lines: the reason for a NO or BAD
     // (libcurl itself reports just "Quote command returned error"). What we send (HEADER_OUT)
-    // would contain the credentials and is never looked at.
+    // would contain the credentials and is never kept.
     if (type != CURLINFO_HEADER_IN) return 0;
-    auto* st = static_cast<State*>(user);
     std::string_view line(data, std::min<size_t>(size, 512));
     if (line.size() < 2 || line[0] == '*' || line[0] == '+') return 0;
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
@@ -254,17 +299,27 @@ ImapRequest ImapRequest::make(const std::string& url, const std::string& command
         curl_easy_setopt(c, CURLOPT_PASSWORD, st->password.c_str());
     }
     if (!st->custom.empty()) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, st->custom.c_str());
-    if (!o.verbose) {
-        // The debug callback only runs in verbose mode; it keeps the server's status line.
-        curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, &ImapRequest::on_debug);
-        curl_easy_setopt(c, CURLOPT_DEBUGDATA, st.get());
-    }
+    // The debug callback only runs in verbose mode; it keeps the server's status line, watches
+    // fetch_range's transfer, and prints the trace when `verbose` asks for it.
+    st->verbose = o.verbose;
+    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, &ImapRequest::on_debug);
+    curl_easy_setopt(c, CURLOPT_DEBUGDATA, st.get());
     curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
     return ImapRequest(std::move(st));
 }
 
 ImapRequest ImapRequest::fetch(const std::string& url, const ImapOptions& options) {
     return make(url, "", options);
+}
+
+ImapRequest ImapRequest::fetch_range(const std::string& url, const std::vector<std::uint64_t>& uids,
+                                     std::size_t max_literal, const ImapOptions& options) {
+    ImapRequest r = make(url, fetch_bodies_command(uids), options);
+    r.state_->max_literal = max_literal;
+    r.state_->stream = std::make_unique<FetchStreamParser>(max_literal);
+    curl_easy_setopt(r.handle(), CURLOPT_HEADERFUNCTION, &ImapRequest::on_header);
+    curl_easy_setopt(r.handle(), CURLOPT_HEADERDATA, r.state_.get());
+    return r;
 }
 
 ImapRequest ImapRequest::command(const std::string& url, const std::string& command,
@@ -279,6 +334,11 @@ ImapResult ImapRequest::perform() {
     state_->overflow = false;
     state_->errbuf[0] = '\0';
     state_->server_line.clear();
+    if (state_->stream) {
+        state_->stream = std::make_unique<FetchStreamParser>(state_->max_literal);
+        state_->streaming = state_->clipped = false;
+        state_->aborted.clear();
+    }
     return result(curl_easy_perform(handle()));
 }
 
@@ -289,6 +349,11 @@ ImapResult ImapRequest::result(CURLcode code) const {
     if (state_->overflow) {
         r.status = ImapStatus::too_large;
         r.error = "message larger than " + std::to_string(state_->max_bytes) + " bytes";
+        return r;
+    }
+    if (!state_->aborted.empty()) {
+        r.status = ImapStatus::other;
+        r.error = "range fetch stopped: " + log_safe(state_->aborted, 200);
         return r;
     }
     if (code == CURLE_OK) return r;

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "mail/imap_fetch_stream.h"
+
 namespace ticketd::mail {
 
 /// How to talk to one server. Secrets are resolved values here (see load_secret_file,
@@ -77,6 +79,16 @@ class ImapRequest {
 public:
     /// `UID FETCH uid BODY[]` through a fetch_url(); the body is the raw message.
     static ImapRequest fetch(const std::string& url, const ImapOptions& options);
+    /// `UID FETCH <uids> (UID RFC822.SIZE BODY.PEEK[])` on the mailbox in `url` (a mailbox_url),
+    /// many messages in one round trip. libcurl reads a custom command's answer line by line and
+    /// hands only lines starting with "* " to the body, so the answer is taken from the header
+    /// callback instead (every line, byte for byte) and parsed as it arrives by stream(), which
+    /// counts literals in bytes. What libcurl could misread inside a message makes us abort the
+    /// transfer first (an aborted transfer's connection is closed, never reused): a line that
+    /// starts like a command tag ("A005 OK", which libcurl would take for the end), or a line
+    /// libcurl cut because it was longer than half its buffer. `max_literal` caps each message.
+    static ImapRequest fetch_range(const std::string& url, const std::vector<std::uint64_t>& uids,
+                                   std::size_t max_literal, const ImapOptions& options);
     /// A custom command (EXAMINE, UID SEARCH, UID STORE, ...); the body is the untagged lines.
     /// With a mailbox in `url`, libcurl SELECTs it first.
     static ImapRequest command(const std::string& url, const std::string& command,
@@ -100,6 +112,11 @@ public:
     std::string take_body() { return std::move(state_->body); }
     const std::string& description() const { return state_->description; }  ///< for logs, no secrets
 
+    /// fetch_range's parsed answer: the complete responses so far (null for other requests).
+    FetchStreamParser* stream() const { return state_->stream.get(); }
+    /// Why we stopped a fetch_range transfer ourselves; empty when we did not.
+    const std::string& aborted() const { return state_->aborted; }
+
 private:
     struct State {
         CurlEasyPtr easy;
@@ -111,11 +128,20 @@ private:
         std::string description;
         std::vector<std::string> secrets;
         std::string server_line;  ///< last tagged server response ("A005 NO [CANNOT] ...")
+        bool verbose = false;
+        // fetch_range only: the parser, fed once our UID FETCH has been sent (before it the header
+        // callback sees the greeting, LOGIN and SELECT answers).
+        std::unique_ptr<FetchStreamParser> stream;
+        std::size_t max_literal = 0;
+        bool streaming = false;
+        bool clipped = false;  ///< libcurl dropped part of an over-long line
+        std::string aborted;
     };
     explicit ImapRequest(std::unique_ptr<State> s) : state_(std::move(s)) {}
     static ImapRequest make(const std::string& url, const std::string& command,
                             const ImapOptions& options);
     static size_t on_write(char* data, size_t size, size_t n, void* user);
+    static size_t on_header(char* data, size_t size, size_t n, void* user);
     static int on_debug(CURL*, curl_infotype type, char* data, size_t size, void* user);
 
     std::unique_ptr<State> state_;  // heap: libcurl holds pointers into it across moves

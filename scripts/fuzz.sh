@@ -20,7 +20,7 @@ build=${FUZZ_BUILD_DIR:-build-fuzz}
 jobs=${FUZZ_JOBS:-1}
 timeout=${FUZZ_TIMEOUT:-10}
 shared=${TICKETD_SHARED_DIR:-$root/../shared}
-all=(fuzz_parse fuzz_classify fuzz_threading fuzz_imap fuzz_config fuzz_rules fuzz_sla
+all=(fuzz_parse fuzz_classify fuzz_threading fuzz_imap fuzz_imap_fetch fuzz_config fuzz_rules fuzz_sla
      fuzz_agent_commands fuzz_auth_results)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
@@ -42,6 +42,7 @@ args_for() {
     fuzz_parse|fuzz_classify) echo "-max_len=131072 -dict=$seeds/mail.dict ${mail_seeds[*]}" ;;
     fuzz_threading) echo "-max_len=65536 -dict=$seeds/mail.dict $seeds/threading ${mail_seeds[*]}" ;;
     fuzz_imap) echo "-max_len=4096 $seeds/imap" ;;
+    fuzz_imap_fetch) echo "-max_len=8192 $seeds/imap_fetch" ;;
     fuzz_config) echo "-max_len=16384 -dict=$seeds/yaml.dict $seeds/config" ;;
     fuzz_rules) echo "-max_len=16384 -dict=$seeds/yaml.dict $seeds/rules" ;;
     fuzz_sla) echo "-max_len=16384 -dict=$seeds/yaml.dict $seeds/sla" ;;
