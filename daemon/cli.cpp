@@ -1,6 +1,7 @@
 #include "daemon/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <sys/stat.h>
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <memory>
@@ -267,6 +268,10 @@ int run_cli(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : kExUsage;
     }
+    // Every file a command creates (the database, its -wal and -shm, backups, exports) holds
+    // mail: owner-only whatever the shell's umask. The unit sets UMask=0077 too; this covers a
+    // ticketd run by hand, by cron or by an MTA pipe. One place, before any command runs.
+    ::umask(0077);
     if (*parse) return cmd_parse(parse_file, parse_json);
     if (*check && check_settings) return std::cout << config::settings_markdown(), 0;
     if (*check) return cmd_check(config_path);

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "mail/imap.h"
 #include "store/database.h"
@@ -830,6 +831,58 @@ TEST_F(PollerTest, ThousandMessagesOverParallelConnections) {
     std::printf("[ figures  ] %d messages, batch 100, %d connections, STARTTLS: %lld ms (%.0f msg/s)\n",
                 kCount, a.connections, static_cast<long long>(ms.count()),
                 kCount * 1000.0 / std::max<long long>(1, ms.count()));
+}
+
+}  // namespace
+}  // namespace ticketd::daemon
+
+namespace ticketd::daemon {
+namespace {
+
+/// The log of `server` once it holds `needle` (dovecot's log process writes a moment after the
+/// event), or as it is after 10 s.
+std::string log_once_it_holds(const DovecotServer& server, const std::string& needle) {
+    auto end = std::chrono::steady_clock::now() + 10s;
+    std::string log = server.log();
+    while (log.find(needle) == std::string::npos && std::chrono::steady_clock::now() < end) {
+        std::this_thread::sleep_for(50ms);
+        log = server.log();
+    }
+    return log;
+}
+
+// A server (or a man in the middle stripping the capability) that offers no STARTTLS on
+// imap://: with require_starttls, the default, ticketd stops after CAPABILITY, before LOGIN or
+// AUTHENTICATE could put the password on the wire; with require_starttls: false it logs in.
+TEST_F(PollerTest, HiddenStarttlsIsRefusedBeforeAnyCredentialIsSent) {
+    DovecotServer plain({ticketd::testing::DovecotUser{}}, ticketd::testing::DovecotOptions{.offer_tls = false});
+    plain.deliver(message(1));
+    auto a = account(plain.imap_url());
+    a.ca_file.clear();
+    auto refused = poller({a});
+    auto r = run_once(*refused);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_FALSE(r[0].ok);
+    EXPECT_EQ(r[0].status, mail::ImapStatus::tls) << r[0].error;
+    EXPECT_NE(r[0].error.find("STARTTLS"), std::string::npos) << r[0].error;
+    EXPECT_EQ(inbox_rows(), 0);
+    // The server's side: dovecot logs how each pre-login connection ended. Every one of ours
+    // ended with no authentication attempt; none logged in or failed to. (Read before the
+    // flags below: the test's own look at the mailbox logs in.)
+    auto log = log_once_it_holds(plain, "no auth attempts");
+    EXPECT_NE(log.find("no auth attempts"), std::string::npos) << log;
+    EXPECT_EQ(log.find("auth failed"), std::string::npos) << log;
+    EXPECT_EQ(log.find("Login: user=<support>"), std::string::npos) << log;
+    auto flags = plain.flags();
+    ASSERT_EQ(flags.size(), 1u);
+    EXPECT_EQ(flags.begin()->second.find("\\Seen"), std::string::npos) << "the mailbox is untouched";
+
+    // Opted out, for a server on a trusted network: the same mailbox works in clear text.
+    a.require_starttls = false;
+    auto allowed = poller({a});
+    r = run_once(*allowed);
+    ASSERT_TRUE(r[0].ok) << r[0].error;
+    EXPECT_EQ(r[0].stored, 1u);
 }
 
 }  // namespace

@@ -165,7 +165,8 @@ std::string DovecotServer::why_unavailable() {
            "integration test skipped";
 }
 
-DovecotServer::DovecotServer(std::vector<DovecotUser> users) : users_(std::move(users)) {
+DovecotServer::DovecotServer(std::vector<DovecotUser> users, DovecotOptions options)
+    : users_(std::move(users)), options_(options) {
     fs::permissions(dir_.path(), fs::perms::owner_all | fs::perms::group_read |
                                      fs::perms::group_exec | fs::perms::others_read |
                                      fs::perms::others_exec);
@@ -231,9 +232,10 @@ void DovecotServer::write_config() {
         "log_path = " + d + "/dovecot.log\n"
         "protocols = imap\n"
         "listen = 127.0.0.1\n"
-        "ssl = yes\n"
-        "ssl_cert = <" + d + "/cert.pem\n"
-        "ssl_key = <" + d + "/key.pem\n"
+        + (options_.offer_tls ? "ssl = yes\n"
+                                "ssl_cert = <" + d + "/cert.pem\n"
+                                "ssl_key = <" + d + "/key.pem\n"
+                              : std::string("ssl = no\n")) +
         "disable_plaintext_auth = no\n"
         "auth_mechanisms = plain login xoauth2 oauthbearer\n"
         // A failed login is answered at once (default: 2 s), so wrong-password tests are fast.
@@ -249,8 +251,9 @@ void DovecotServer::write_config() {
         "default_login_user = " + login_user + "\n"
         "service imap-login {\n"
         "  inet_listener imap {\n    address = 127.0.0.1\n    port = " + std::to_string(imap_port_) + "\n  }\n"
-        "  inet_listener imaps {\n    address = 127.0.0.1\n    port = " + std::to_string(imaps_port_) +
-        "\n    ssl = yes\n  }\n"
+        + (options_.offer_tls ? "  inet_listener imaps {\n    address = 127.0.0.1\n    port = " +
+                                    std::to_string(imaps_port_) + "\n    ssl = yes\n  }\n"
+                              : std::string()) +
         "  chroot =\n"
         "}\n"
         "service anvil {\n  chroot =\n}\n"

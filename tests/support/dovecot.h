@@ -41,6 +41,12 @@ struct DovecotUser {
     std::string password = "secret";
 };
 
+struct DovecotOptions {
+    /// false: `ssl = no`, so the plain listener offers no STARTTLS (a server stripping it, as a
+    /// downgrading attacker would) and there is no imaps listener.
+    bool offer_tls = true;
+};
+
 class DovecotServer {
 public:
     /// dovecot and openssl are installed.
@@ -48,7 +54,7 @@ public:
     static std::string why_unavailable();
 
     /// Starts and waits for the greeting; throws std::runtime_error (with the log) on failure.
-    explicit DovecotServer(std::vector<DovecotUser> users = {DovecotUser{}});
+    explicit DovecotServer(std::vector<DovecotUser> users = {DovecotUser{}}, DovecotOptions options = {});
     ~DovecotServer();
     DovecotServer(const DovecotServer&) = delete;
     DovecotServer& operator=(const DovecotServer&) = delete;
@@ -101,6 +107,7 @@ private:
 
     TempDir dir_;
     std::vector<DovecotUser> users_;
+    DovecotOptions options_;
     int imap_port_ = 0, imaps_port_ = 0;
     pid_t pid_ = -1;
     std::uint64_t delivered_ = 0;
