@@ -35,6 +35,9 @@ public:
     void add(CURL* easy, Done done);
     /// Abort a transfer; its callback is not called.
     void remove(CURL* easy);
+    /// Let libcurl start what add() queued now, instead of at the loop's next turn: the first
+    /// command goes out before the caller's next blocking step (the outbox sender's commit).
+    void start_now() { action(CURL_SOCKET_TIMEOUT, 0); }
     std::size_t running() const { return done_.size(); }
 
     /// The same as add() for any Asio completion token (use_awaitable in coroutines).

@@ -143,6 +143,10 @@ void OutboxSender::send_next() {
         network_down_ = true;
         return finish();
     }
+    start_mail(std::move(m));
+}
+
+void OutboxSender::start_mail(store::OutboxMail m) {
     if (request_) request_->next_mail(m.mail_from, m.recipients, std::move(m.raw));
     else request_.emplace(smtp_, m.mail_from, m.recipients, std::move(m.raw));
     m.raw.clear();
@@ -150,9 +154,29 @@ void OutboxSender::send_next() {
     in_flight_ = true;
     multi_.add(request_->handle(), [this, m = std::move(m), started](CURLcode code) {
         in_flight_ = false;
-        const mail::SmtpResult r = request_->result(code);
+        const mail::SmtpResult r = request_->result(code);  // read before the handle is reused
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-        on_done(m, r, ms.count());
+        const bool last = queue_.empty();
+        // Overlap: the next mail starts (its MAIL FROM is sent now) before this one's commit,
+        // which then runs while the server answers. The loop does nothing else until the commit
+        // returns, so the next mail cannot reach DATA's end, let alone be accepted, before this
+        // one is marked: still at most one accepted mail not committed, as without overlap.
+        const bool overlap = options_.overlap_commit && r.outcome == mail::SmtpOutcome::sent && !last &&
+                             !stopped_ && credentials_loaded_ && request_;
+        if (overlap) {
+            store::OutboxMail next = std::move(queue_.back());
+            queue_.pop_back();
+            start_mail(std::move(next));
+            multi_.start_now();
+        }
+        const bool go_on = on_done(m, r, ms.count(), last);
+        if (!overlap) return send_next();
+        if (go_on) return;  // the next mail's answer continues the pass
+        // This answer could not be committed: the pass stops, and the next mail, not past MAIL
+        // FROM, is abandoned (still queued; the server drops a transaction without DATA).
+        if (in_flight_) multi_.remove(request_->handle());
+        in_flight_ = false;
+        request_.reset();
         send_next();
     });
 }
@@ -208,7 +232,7 @@ std::string OutboxSender::smtp_cause(const mail::SmtpResult& r) {
     }
 }
 
-void OutboxSender::on_done(const store::OutboxMail& m, const mail::SmtpResult& r, long long ms) {
+bool OutboxSender::on_done(const store::OutboxMail& m, const mail::SmtpResult& r, long long ms, bool last) {
     store::Outbox outbox(db_);
     const std::int64_t now = db_.now();
     stats_.connections += static_cast<int>(r.new_connections);
@@ -223,7 +247,7 @@ void OutboxSender::on_done(const store::OutboxMail& m, const mail::SmtpResult& r
                 {
                     // The last mail of what was read waits for the disk, and so does every
                     // sync_every-th: the fsync of one commit makes the earlier ones durable too.
-                    const bool wait_for_disk = queue_.empty() || unsynced_sent_ + 1 >= options_.sync_every;
+                    const bool wait_for_disk = last || unsynced_sent_ + 1 >= options_.sync_every;
                     outbox.mark_sent(m.id, now, wait_for_disk);
                     unsynced_sent_ = wait_for_disk ? 0 : unsynced_sent_ + 1;
                 }
@@ -234,14 +258,14 @@ void OutboxSender::on_done(const store::OutboxMail& m, const mail::SmtpResult& r
                 network_down_ = false;
                 spdlog::info("event=smtp.sent outbox={} kind={} message_id=<{}> to={} ms={}", m.id, m.kind, m.message_id,
                              rcpt, ms);
-                return;
+                return true;
             case mail::SmtpOutcome::permanent:
                 outbox.mark_failed(m.id, r.error, now);
                 ++stats_.failed;
                 metrics::outbox_failed();
                 spdlog::error("event=smtp.failed outbox={} kind={} message_id=<{}> to={} reply={} error=\"{}\"", m.id,
                               m.kind, m.message_id, rcpt, r.reply, r.error);
-                return;
+                return true;
             case mail::SmtpOutcome::temporary: {
                 const std::int64_t next = now + store::retry_delay(m.attempts + 1,
                                                                    std::uniform_real_distribution<>(0, 1)(rng_));
@@ -255,7 +279,7 @@ void OutboxSender::on_done(const store::OutboxMail& m, const mail::SmtpResult& r
                     metrics::outbox_failed();
                     spdlog::error("event=smtp.expired outbox={} message_id=<{}> to={} error=\"{}\"", m.id,
                                   m.message_id, rcpt, r.error);
-                    return;
+                    return true;
                 }
                 outbox.retry_later(m.id, r.error, next);
                 ++stats_.retried;
@@ -267,7 +291,7 @@ void OutboxSender::on_done(const store::OutboxMail& m, const mail::SmtpResult& r
                     network_down_ = true;
                     queue_.clear();
                 }
-                return;
+                return true;
             }
         }
     } catch (const store::Error& e) {
@@ -283,6 +307,7 @@ void OutboxSender::on_done(const store::OutboxMail& m, const mail::SmtpResult& r
         queue_.clear();
         stopped_ = true;  // the test seam's simulated crash: nothing more happens in this run
     }
+    return false;
 }
 
 void OutboxSender::arm_timer() {

@@ -42,6 +42,10 @@ struct SenderOptions {
     int batch = 100;  ///< rows read per query
     /// `sent` marks per fsync (1: every mark waits for the disk); see the comment at the top.
     int sync_every = 32;
+    /// When a mail was accepted, start the next one (its MAIL FROM goes out) before committing
+    /// the answer, so the commit overlaps the server's reply instead of adding to each mail.
+    /// At most one mail is ever accepted and not yet committed either way (see the .cpp).
+    bool overlap_commit = true;
     bool curl_verbose = false;
     /// Test seam: runs after the server accepted a mail and before that is committed; throwing
     /// there is a crash at the worst moment.
@@ -77,7 +81,11 @@ public:
 private:
     void pass();
     void send_next();
-    void on_done(const store::OutboxMail& m, const mail::SmtpResult& r, long long ms);
+    void start_mail(store::OutboxMail m);
+    /// Records one answer; false when the pass must stop (the answer could not be committed).
+    /// `last`: no mail of the batch read was left when it was answered (its commit waits for
+    /// the disk).
+    bool on_done(const store::OutboxMail& m, const mail::SmtpResult& r, long long ms, bool last);
     void arm_timer();
     bool load_credentials(std::string& error);
     /// Metrics and the once-per-outage alert (smtp.alert_after) from one attempt's answer.

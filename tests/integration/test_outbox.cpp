@@ -229,6 +229,44 @@ TEST_F(Sender, CrashBetweenTheAnswerAndTheCommitResendsOnceWithTheSameMessageId)
     EXPECT_EQ(flush(with_url(sink.url())).sent, 0);
 }
 
+// The same crash with each answer committed before the next mail starts (overlap_commit off):
+// the bound does not depend on the overlap. With it on (the test above), the mail after t2 had
+// its MAIL FROM out when t2's commit failed, and was abandoned there: the sink never got it.
+TEST_F(Sender, CrashBeforeTheCommitWithoutOverlapResendsOnceToo) {
+    SmtpSink sink;
+    auto ids = enqueue(3);
+    daemon::SenderOptions crash;
+    crash.overlap_commit = false;
+    crash.before_commit = [](const store::OutboxMail& m) {
+        if (m.message_id.rfind("t2.", 0) == 0) throw std::runtime_error("simulated crash before commit");
+    };
+    EXPECT_EQ(flush(with_url(sink.url()), crash).sent, 1);
+    EXPECT_EQ(sink.messages().size(), 2u);
+    EXPECT_EQ(flush(with_url(sink.url())).sent, 2);
+    auto got = ids_in(sink.messages());
+    EXPECT_EQ(got.count(ids[0]), 1u);
+    EXPECT_EQ(got.count(ids[1]), 2u);
+    EXPECT_EQ(got.count(ids[2]), 1u);
+}
+
+// Overlapping each commit with the next mail's start changes neither what arrives nor its order.
+TEST_F(Sender, OverlapOrNotEveryMailArrivesOnceInOrderOverOneConnection) {
+    for (bool overlap : {true, false}) {
+        SmtpSink sink;
+        auto ids = enqueue(40);
+        daemon::SenderOptions o;
+        o.overlap_commit = overlap;
+        o.batch = 16;  // several batches: each batch's last mail, then a new read
+        auto stats = flush(with_url(sink.url()), o);
+        EXPECT_EQ(stats.sent, 40) << overlap;
+        EXPECT_EQ(stats.connections, 1) << overlap;
+        std::vector<std::string> got;
+        for (const auto& r : sink.messages()) got.push_back(parse(r).message_id);
+        EXPECT_EQ(got, ids) << overlap;
+        EXPECT_TRUE(store::Outbox(*db_).due(now_, 10).empty()) << overlap;
+    }
+}
+
 TEST_F(Sender, PermanentRefusalIsFailedOnTheTicketAndNotRetried) {
     SmtpSink sink;
     store::NewTicket n;
