@@ -40,54 +40,21 @@ std::string default_path() {
 
 namespace {
 
-bool valid_address(const std::string& a) {
-    auto at = a.find('@');
-    return at != std::string::npos && at > 0 && at + 1 < a.size() &&
-           a.find('@', at + 1) == std::string::npos &&
-           std::none_of(a.begin(), a.end(), [](unsigned char c) { return c <= ' ' || c == '<' || c == '>'; });
-}
-
+// Each reader below: the table pass first (settings.cpp: keys, types, ranges, choices), then what one
+// row cannot say, in code.
 void read_desk(Reader& r, const YAML::Node& node, DeskConfig& desk, const std::string& base_dir) {
-    YAML::Mark addresses_mark = node.Mark(), tag_mark = node.Mark();
-    bool have_addresses = false, have_database = false;
-    r.map(node, "desk",
-          {
-              {"name", [&](const YAML::Node& n, const std::string& p) { r.string(n, p, desk.name); }},
-              {"addresses",
-               [&](const YAML::Node& n, const std::string& p) {
-                   addresses_mark = n.Mark();
-                   have_addresses = true;
-                   r.string_list(n, p, desk.addresses);
-               }},
-              {"subject_tag",
-               [&](const YAML::Node& n, const std::string& p) {
-                   tag_mark = n.Mark();
-                   r.string(n, p, desk.subject_tag);
-               }},
-              {"database",
-               [&](const YAML::Node& n, const std::string& p) {
-                   have_database = true;
-                   r.string(n, p, desk.database);
-               }},
-              {"hostname", [&](const YAML::Node& n, const std::string& p) { r.string(n, p, desk.hostname); }},
-              {"reopen_window",
-               [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, desk.reopen_window); }},
-          });
+    const Seen seen = read_settings(r, node, "desk", &desk);
     if (!node.IsMap()) return;
-    if (!have_addresses || desk.addresses.empty())
-        r.error(addresses_mark, "desk.addresses: at least one support address is required");
-    for (auto& a : desk.addresses) {
-        std::transform(a.begin(), a.end(), a.begin(), [](unsigned char c) { return std::tolower(c); });
-        if (!valid_address(a)) r.error(addresses_mark, "desk.addresses: '" + a + "' is not an email address");
-    }
+    if (desk.addresses.empty())
+        r.error(seen.mark("addresses", node.Mark()), "desk.addresses: at least one support address is required");
     bool tag_ok = !desk.subject_tag.empty() && desk.subject_tag.size() <= 32 &&
                   std::all_of(desk.subject_tag.begin(), desk.subject_tag.end(), [](unsigned char c) {
                       return std::isalnum(c) || c == '-' || c == '_' || c == '.';
                   });
     if (!tag_ok)
-        r.error(tag_mark, "desk.subject_tag: use 1 to 32 letters, digits, '-', '_' or '.' (got '" +
-                              desk.subject_tag + "')");
-    if (!have_database || desk.database.empty()) {
+        r.error(seen.mark("subject_tag", node.Mark()),
+                "desk.subject_tag: use 1 to 32 letters, digits, '-', '_' or '.' (got '" + desk.subject_tag + "')");
+    if (!seen.has("database") || desk.database.empty()) {
         r.error(node.Mark(), "desk.database: the path of the SQLite database is required");
     } else if (desk.database != ":memory:" && std::filesystem::path(desk.database).is_relative()) {
         // Relative to the config file, not to wherever the daemon was started from.
@@ -100,25 +67,7 @@ void read_desk(Reader& r, const YAML::Node& node, DeskConfig& desk, const std::s
 }
 
 void read_limits(Reader& r, const YAML::Node& node, parsers::Limits& limits) {
-    r.map(node, "limits",
-          {
-              {"max_message_size",
-               [&](const YAML::Node& n, const std::string& p) {
-                   r.size(n, p, limits.max_message_bytes, 1024, std::uint64_t(1) << 31);
-               }},
-              {"max_header_line",
-               [&](const YAML::Node& n, const std::string& p) {
-                   r.size(n, p, limits.max_header_line, 998, std::uint64_t(16) << 20);
-               }},
-              {"max_header_size",
-               [&](const YAML::Node& n, const std::string& p) {
-                   r.size(n, p, limits.max_header_bytes, 4096, std::uint64_t(64) << 20);
-               }},
-              {"max_parts",
-               [&](const YAML::Node& n, const std::string& p) { r.size(n, p, limits.max_parts, 1, 100000); }},
-              {"max_depth",
-               [&](const YAML::Node& n, const std::string& p) { r.integer(n, p, limits.max_depth, 1, 1000); }},
-          });
+    read_settings(r, node, "limits", &limits);  // the rows say it all: sizes and their ranges
 }
 
 void read_imap(Reader& r, const YAML::Node& node, std::vector<ImapAccount>& accounts,
@@ -127,63 +76,11 @@ void read_imap(Reader& r, const YAML::Node& node, std::vector<ImapAccount>& acco
     std::set<std::string> names;
     for (const auto& item : node) {
         ImapAccount a;
-        std::string after = "seen", start_from = "all";
-        YAML::Mark after_mark = item.Mark(), url_mark = item.Mark(), name_mark = item.Mark(),
-                   start_mark = item.Mark();
-        r.map(item, "imap[]",
-              {
-                  {"name",
-                   [&](const YAML::Node& n, const std::string& p) {
-                       name_mark = n.Mark();
-                       r.string(n, p, a.name);
-                   }},
-                  {"url",
-                   [&](const YAML::Node& n, const std::string& p) {
-                       url_mark = n.Mark();
-                       r.string(n, p, a.url);
-                   }},
-                  {"username", [&](const YAML::Node& n, const std::string& p) { r.string(n, p, a.username); }},
-                  {"password_file",
-                   [&](const YAML::Node& n, const std::string& p) {
-                       a.password_file_at = r.position(n.Mark());
-                       r.string(n, p, a.password_file);
-                   }},
-                  {"xoauth2_token_command",
-                   [&](const YAML::Node& n, const std::string& p) { r.string(n, p, a.xoauth2_token_command); }},
-                  {"poll_interval",
-                   [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, a.poll_interval); }},
-                  {"after_ingest",
-                   [&](const YAML::Node& n, const std::string& p) {
-                       after_mark = n.Mark();
-                       r.string(n, p, after);
-                   }},
-                  {"processed_folder",
-                   [&](const YAML::Node& n, const std::string& p) { r.string(n, p, a.processed_folder); }},
-                  {"tls_verify", [&](const YAML::Node& n, const std::string& p) { r.boolean(n, p, a.tls_verify); }},
-                  {"ca_file", [&](const YAML::Node& n, const std::string& p) { r.string(n, p, a.ca_file); }},
-                  {"require_starttls",
-                   [&](const YAML::Node& n, const std::string& p) { r.boolean(n, p, a.require_starttls); }},
-                  {"batch_size",
-                   [&](const YAML::Node& n, const std::string& p) { r.integer(n, p, a.batch_size, 1, 10000); }},
-                  {"connections",
-                   [&](const YAML::Node& n, const std::string& p) { r.integer(n, p, a.connections, 1, 16); }},
-                  {"max_fetch_attempts",
-                   [&](const YAML::Node& n, const std::string& p) { r.integer(n, p, a.max_fetch_attempts, 1, 100); }},
-                  {"start_from",
-                   [&](const YAML::Node& n, const std::string& p) {
-                       start_mark = n.Mark();
-                       r.string(n, p, start_from);
-                   }},
-                  {"connect_timeout",
-                   [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, a.connect_timeout); }},
-                  {"timeout",
-                   [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, a.transfer_timeout); }},
-                  {"alert_after",
-                   [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, a.alert_after); }},
-                  {"trusted_agents",
-                   [&](const YAML::Node& n, const std::string& p) { r.boolean(n, p, a.trusted_agents); }},
-              });
+        const Seen seen = walk_settings(r, item, "imap[]", &a);
         if (!item.IsMap()) continue;
+        const YAML::Mark name_mark = seen.mark("name", item.Mark()), url_mark = seen.mark("url", item.Mark()),
+                         after_mark = seen.mark("after_ingest", item.Mark());
+        if (seen.has("password_file")) a.password_file_at = r.position(seen.mark("password_file", item.Mark()));
         if (a.name.empty()) r.error(name_mark, "imap[]: every mailbox needs a name");
         else if (!names.insert(a.name).second) r.error(name_mark, "imap[]: the name '" + a.name + "' is used twice");
         if (a.url.rfind("imaps://", 0) != 0 && a.url.rfind("imap://", 0) != 0)
@@ -195,25 +92,12 @@ void read_imap(Reader& r, const YAML::Node& node, std::vector<ImapAccount>& acco
             a.password_file = (std::filesystem::path(base_dir) / a.password_file).lexically_normal().string();
         if (!a.ca_file.empty() && std::filesystem::path(a.ca_file).is_relative())
             a.ca_file = (std::filesystem::path(base_dir) / a.ca_file).lexically_normal().string();
-        if (after == "seen") a.after_ingest = ImapAccount::AfterIngest::seen;
-        else if (after == "move") a.after_ingest = ImapAccount::AfterIngest::move;
-        else if (after == "delete") a.after_ingest = ImapAccount::AfterIngest::remove;
-        else r.error(after_mark, "imap." + a.name + ".after_ingest: expected move, seen or delete, got '" + after + "'");
+        // after_ingest and start_from, named by the mailbox once its name is known.
+        check_choices(r, seen, "imap[]", &a, "imap." + a.name);
         if (a.after_ingest == ImapAccount::AfterIngest::move && a.processed_folder.empty())
             r.error(after_mark, "imap." + a.name + ": after_ingest: move needs processed_folder");
         if (a.poll_interval < std::chrono::seconds(1))
             r.error(item.Mark(), "imap." + a.name + ".poll_interval: must be at least 1s");
-        if (start_from == "all") a.start_from = ImapAccount::StartFrom::all;
-        else if (start_from == "new") a.start_from = ImapAccount::StartFrom::now;
-        else if (auto d = parse_iso_date(start_from)) {
-            a.start_from = ImapAccount::StartFrom::since;
-            a.since_year = d->year;
-            a.since_month = d->month;
-            a.since_day = d->day;
-        } else {
-            r.error(start_mark, "imap." + a.name + ".start_from: expected all, new or a date (YYYY-MM-DD), got '" +
-                                    start_from + "'");
-        }
         accounts.push_back(std::move(a));
     }
 }
@@ -224,47 +108,12 @@ std::string relative_to(const std::string& base_dir, const std::string& path) {
 }
 
 void read_smtp(Reader& r, const YAML::Node& node, SmtpConfig& s, const std::string& base_dir) {
-    YAML::Mark url_mark = node.Mark(), from_mark = node.Mark(), reply_mark = node.Mark();
-    r.map(node, "smtp",
-          {
-              {"url",
-               [&](const YAML::Node& n, const std::string& p) {
-                   url_mark = n.Mark();
-                   r.string(n, p, s.url);
-               }},
-              {"username", [&](const YAML::Node& n, const std::string& p) { r.string(n, p, s.username); }},
-              {"password_file",
-               [&](const YAML::Node& n, const std::string& p) {
-                   s.password_file_at = r.position(n.Mark());
-                   r.string(n, p, s.password_file);
-               }},
-              {"xoauth2_token_command",
-               [&](const YAML::Node& n, const std::string& p) { r.string(n, p, s.xoauth2_token_command); }},
-              {"ca_file", [&](const YAML::Node& n, const std::string& p) { r.string(n, p, s.ca_file); }},
-              {"tls_verify", [&](const YAML::Node& n, const std::string& p) { r.boolean(n, p, s.tls_verify); }},
-              {"require_starttls",
-               [&](const YAML::Node& n, const std::string& p) { r.boolean(n, p, s.require_starttls); }},
-              {"from",
-               [&](const YAML::Node& n, const std::string& p) {
-                   from_mark = n.Mark();
-                   r.string(n, p, s.from);
-               }},
-              {"reply_to",
-               [&](const YAML::Node& n, const std::string& p) {
-                   reply_mark = n.Mark();
-                   r.string(n, p, s.reply_to);
-               }},
-              {"connect_timeout",
-               [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, s.connect_timeout); }},
-              {"timeout", [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, s.transfer_timeout); }},
-              {"give_up_after",
-               [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, s.give_up_after); }},
-              {"alert_after",
-               [&](const YAML::Node& n, const std::string& p) { r.duration(n, p, s.alert_after); }},
-          });
+    const Seen seen = read_settings(r, node, "smtp", &s);
     if (!node.IsMap()) return;
+    if (seen.has("password_file")) s.password_file_at = r.position(seen.mark("password_file", node.Mark()));
     if (s.url.rfind("smtps://", 0) != 0 && s.url.rfind("smtp://", 0) != 0)
-        r.error(url_mark, "smtp.url: expected smtps://host[:port] or smtp://host[:port] (STARTTLS)");
+        r.error(seen.mark("url", node.Mark()),
+                "smtp.url: expected smtps://host[:port] or smtp://host[:port] (STARTTLS)");
     // Authentication is optional (a local relay needs none), but half of it is a mistake.
     if (s.username.empty() && (!s.password_file.empty() || !s.xoauth2_token_command.empty()))
         r.error(node.Mark(), "smtp: password_file or xoauth2_token_command needs a username");
@@ -272,30 +121,13 @@ void read_smtp(Reader& r, const YAML::Node& node, SmtpConfig& s, const std::stri
         r.error(node.Mark(), "smtp: with a username, give exactly one of password_file and xoauth2_token_command");
     s.password_file = relative_to(base_dir, s.password_file);
     s.ca_file = relative_to(base_dir, s.ca_file);
-    for (auto* a : {&s.from, &s.reply_to})
-        std::transform(a->begin(), a->end(), a->begin(), [](unsigned char c) { return std::tolower(c); });
-    if (!s.from.empty() && !valid_address(s.from))
-        r.error(from_mark, "smtp.from: '" + s.from + "' is not an email address");
-    if (!s.reply_to.empty() && !valid_address(s.reply_to))
-        r.error(reply_mark, "smtp.reply_to: '" + s.reply_to + "' is not an email address");
+    // from and reply_to are lower-cased and checked by their rows (Kind::address).
     if (s.connect_timeout < std::chrono::seconds(1) || s.transfer_timeout < std::chrono::seconds(1))
         r.error(node.Mark(), "smtp: connect_timeout and timeout must be at least 1s");
 }
 
 void read_auto_reply(Reader& r, const YAML::Node& node, AutoReplyConfig& a, YAML::Mark& template_mark) {
-    r.map(node, "auto_reply",
-          {
-              {"enabled", [&](const YAML::Node& n, const std::string& p) { r.boolean(n, p, a.enabled); }},
-              {"template",
-               [&](const YAML::Node& n, const std::string& p) {
-                   template_mark = n.Mark();
-                   r.string(n, p, a.template_name);
-               }},
-              {"max_per_sender_per_hour",
-               [&](const YAML::Node& n, const std::string& p) {
-                   r.integer(n, p, a.max_per_sender_per_hour, 0, 1000);
-               }},
-          });
+    template_mark = read_settings(r, node, "auto_reply", &a).mark("template", template_mark);
 }
 
 /// "host:port" with host an IPv4 literal, "[IPv6]" or localhost; empty string when valid.
@@ -329,37 +161,17 @@ bool loopback(const std::string& host) {
 }
 
 void read_retention(Reader& r, const YAML::Node& node, RetentionConfig& ret) {
-    YAML::Mark mark = node.Mark();
-    std::chrono::seconds raw{0};
-    bool given = false;
-    r.map(node, "retention",
-          {
-              {"raw_mail_after",
-               [&](const YAML::Node& n, const std::string& p) {
-                   mark = n.Mark();
-                   given = true;
-                   r.duration(n, p, raw);
-               }},
-          });
-    if (!given) return;
-    if (raw < std::chrono::hours(24))
-        return r.error(mark, "retention.raw_mail_after: at least 1d (the raw mail is the only copy "
-                             "of what was received exactly)");
-    ret.raw_mail_after = raw;
+    const Seen seen = read_settings(r, node, "retention", &ret);
+    if (!ret.raw_mail_after || *ret.raw_mail_after >= std::chrono::hours(24)) return;
+    ret.raw_mail_after.reset();
+    r.error(seen.mark("raw_mail_after", node.Mark()),
+            "retention.raw_mail_after: at least 1d (the raw mail is the only copy of what was received exactly)");
 }
 
 void read_metrics(Reader& r, const YAML::Node& node, MetricsConfig& m) {
-    YAML::Mark listen_mark = node.Mark();
-    r.map(node, "metrics",
-          {
-              {"listen",
-               [&](const YAML::Node& n, const std::string& p) {
-                   listen_mark = n.Mark();
-                   r.string(n, p, m.listen);
-               }},
-              {"allow_remote", [&](const YAML::Node& n, const std::string& p) { r.boolean(n, p, m.allow_remote); }},
-          });
+    const Seen seen = read_settings(r, node, "metrics", &m);
     if (!node.IsMap()) return;
+    const YAML::Mark listen_mark = seen.mark("listen", node.Mark());
     if (m.listen.empty()) return r.error(listen_mark, "metrics.listen: the address to serve /metrics on, like 127.0.0.1:9469");
     if (auto err = parse_listen(m.listen, m.host, m.port); !err.empty())
         return r.error(listen_mark, "metrics.listen: " + err);
@@ -370,15 +182,7 @@ void read_metrics(Reader& r, const YAML::Node& node, MetricsConfig& m) {
 }
 
 void read_logging(Reader& r, const YAML::Node& node, LoggingConfig& logging) {
-    YAML::Mark level_mark = node.Mark();
-    r.map(node, "logging",
-          {{"level", [&](const YAML::Node& n, const std::string& p) {
-                level_mark = n.Mark();
-                r.string(n, p, logging.level);
-            }}});
-    static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
-    if (!levels.count(logging.level))
-        r.error(level_mark, "logging.level: expected one of trace, debug, info, warn, error, critical, off");
+    read_settings(r, node, "logging", &logging);  // level is a choice row
 }
 
 LoadResult load_document(const std::string& yaml, const std::string& name) {
@@ -400,60 +204,46 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
         r.errors().back().line = 1, r.errors().back().column = 1;
         return {nullptr, std::move(r.errors())};
     }
-    bool have_desk = false, have_templates = false;
+    // The top level: sections go to their readers (hooks); templates, sla and trusted_authserv_ids
+    // are stored by their rows.
     ConfigError sla_at;  // where `sla:` is written (issue 6)
-    YAML::Mark templates_mark = root.Mark(), auto_reply_mark = root.Mark();
-    YAML::Mark reports_mark = root.Mark();  // `reports:` (issue 9)
-    r.map(root, "",
-          {
-              {"desk",
-               [&](const YAML::Node& n, const std::string&) {
-                   have_desk = true;
-                   read_desk(r, n, cfg->desk, base_dir);
-               }},
-              {"limits", [&](const YAML::Node& n, const std::string&) { read_limits(r, n, cfg->limits); }},
-              {"logging", [&](const YAML::Node& n, const std::string&) { read_logging(r, n, cfg->logging); }},
-              {"metrics", [&](const YAML::Node& n, const std::string&) { read_metrics(r, n, cfg->metrics); }},
-              {"retention", [&](const YAML::Node& n, const std::string&) { read_retention(r, n, cfg->retention); }},
-              {"imap", [&](const YAML::Node& n, const std::string&) { read_imap(r, n, cfg->imap, base_dir); }},
-              {"smtp",
-               [&](const YAML::Node& n, const std::string&) {
-                   cfg->smtp.emplace();
-                   read_smtp(r, n, *cfg->smtp, base_dir);
-               }},
-              {"templates",
-               [&](const YAML::Node& n, const std::string& p) {
-                   templates_mark = n.Mark();
-                   have_templates = true;
-                   r.string(n, p, cfg->templates_dir);
-               }},
-              {"auto_reply",
-               [&](const YAML::Node& n, const std::string&) {
-                   auto_reply_mark = n.Mark();
-                   read_auto_reply(r, n, cfg->auto_reply, auto_reply_mark);
-               }},
-              {"agents", [&](const YAML::Node& n, const std::string&) { read_agents(r, n, cfg->agents); }},
-              {"trusted_authserv_ids",
-               [&](const YAML::Node& n, const std::string& p) {
-                   r.string_list(n, p, cfg->trusted_authserv_ids);
-                   for (auto& id : cfg->trusted_authserv_ids)
-                       std::transform(id.begin(), id.end(), id.begin(), [](unsigned char c) { return std::tolower(c); });
-               }},
-              {"queues", [&](const YAML::Node& n, const std::string&) { read_queues(r, n, cfg->queues); }},
-              {"csat", [&](const YAML::Node& n, const std::string&) { read_csat(r, n, cfg->csat); }},  // issue 9
-              {"reports",
-               [&](const YAML::Node& n, const std::string&) {
-                   reports_mark = n.Mark();
-                   read_report_digests(r, n, cfg->reports);
-               }},
-              {"rules",
-               [&](const YAML::Node& n, const std::string&) { read_rule_sources(r, n, base_dir, cfg->rule_sources); }},
-              {"sla",
-               [&](const YAML::Node& n, const std::string& p) {
-                   sla_at = {name, n.Mark().line + 1, n.Mark().column + 1, ""};
-                   r.string(n, p, cfg->sla_file);
-               }},
-          });
+    YAML::Mark auto_reply_mark = root.Mark();
+    const Seen top = walk_settings(
+        r, root, "", cfg.get(),
+        {
+            {"desk", [&](const YAML::Node& n, const std::string&) { read_desk(r, n, cfg->desk, base_dir); }},
+            {"limits", [&](const YAML::Node& n, const std::string&) { read_limits(r, n, cfg->limits); }},
+            {"logging", [&](const YAML::Node& n, const std::string&) { read_logging(r, n, cfg->logging); }},
+            {"metrics", [&](const YAML::Node& n, const std::string&) { read_metrics(r, n, cfg->metrics); }},
+            {"retention", [&](const YAML::Node& n, const std::string&) { read_retention(r, n, cfg->retention); }},
+            {"imap", [&](const YAML::Node& n, const std::string&) { read_imap(r, n, cfg->imap, base_dir); }},
+            {"smtp",
+             [&](const YAML::Node& n, const std::string&) {
+                 cfg->smtp.emplace();
+                 read_smtp(r, n, *cfg->smtp, base_dir);
+             }},
+            {"auto_reply",
+             [&](const YAML::Node& n, const std::string&) {
+                 auto_reply_mark = n.Mark();
+                 read_auto_reply(r, n, cfg->auto_reply, auto_reply_mark);
+             }},
+            {"agents", [&](const YAML::Node& n, const std::string&) { read_agents(r, n, cfg->agents); }},
+            {"queues", [&](const YAML::Node& n, const std::string&) { read_queues(r, n, cfg->queues); }},
+            {"csat", [&](const YAML::Node& n, const std::string&) { read_csat(r, n, cfg->csat); }},  // issue 9
+            {"security", [&](const YAML::Node& n, const std::string&) { read_settings(r, n, "security", &cfg->security); }},
+            {"reports", [&](const YAML::Node& n, const std::string&) { read_report_digests(r, n, cfg->reports); }},
+            {"rules",
+             [&](const YAML::Node& n, const std::string&) { read_rule_sources(r, n, base_dir, cfg->rule_sources); }},
+        });
+    const bool have_desk = top.has("desk"), have_templates = top.has("templates");
+    const YAML::Mark templates_mark = top.mark("templates", root.Mark());
+    const YAML::Mark reports_mark = top.mark("reports", root.Mark());  // `reports:` (issue 9)
+    if (top.has("sla")) {
+        const YAML::Mark m = top.mark("sla", root.Mark());
+        sla_at = {name, m.line + 1, m.column + 1, ""};
+    }
+    for (auto& id : cfg->trusted_authserv_ids)
+        std::transform(id.begin(), id.end(), id.begin(), [](unsigned char c) { return std::tolower(c); });
     if (root.IsMap() && !have_desk) r.error(root.Mark(), "'desk:' is required (name, addresses, subject_tag, database)");
     if (cfg->smtp && !cfg->desk.addresses.empty()) {
         if (cfg->smtp->from.empty()) cfg->smtp->from = cfg->desk.addresses[0];

@@ -634,16 +634,9 @@ void read_agents(Reader& r, const YAML::Node& node, std::vector<Agent>& agents) 
     if (!node.IsSequence()) return r.error(node.Mark(), "agents: expected a list of {address, name, queues}");
     for (const auto& item : node) {
         Agent a;
-        r.map(item, "agents[]",
-              {
-                  {"address", [&](const YAML::Node& n, const std::string& p) { r.string(n, p, a.address); }},
-                  {"name", [&](const YAML::Node& n, const std::string& p) { r.string(n, p, a.name); }},
-                  {"queues", [&](const YAML::Node& n, const std::string& p) { r.string_list(n, p, a.queues); }},
-              });
+        const Seen seen = read_settings(r, item, "agents[]", &a);  // the rows lower-case and check the address
         if (!item.IsMap()) continue;
-        a.address = parsers::ascii_lower(a.address);
-        if (a.address.find('@') == std::string::npos || a.address.front() == '@' || a.address.back() == '@')
-            r.error(item.Mark(), "agents[]: '" + a.address + "' is not an email address");
+        if (!seen.has("address")) r.error(item.Mark(), "agents[]: every agent needs an address");
         for (const auto& other : agents)
             if (other.address == a.address) r.error(item.Mark(), "agents[]: " + a.address + " is listed twice");
         agents.push_back(std::move(a));

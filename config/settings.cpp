@@ -330,6 +330,17 @@ std::vector<Setting> build() {
         Row("csat.min_interval", K::duration).def("7d").to(&CsatConfig::min_interval)
             .doc("at most one request per ticket in this long (a reopen and a second resolution within it ask "
                  "no second time)"),
+
+        // ---- security (issue 8)
+        Row("security", K::section).of<SecurityConfig>()
+            .doc("limits on what strangers may try ([security.md](security.md))"),
+        Row("security.token_guessing_limit", K::integer).def("5").range(0, 1000000)
+            .to(&SecurityConfig::token_guessing_limit)
+            .doc("messages naming an existing ticket with a wrong token one sender may send within the window; at "
+                 "the limit `event=threading.token_guessing` is logged once per window and that sender gets no "
+                 "acknowledgements while it lasts (its mail is still filed); 0 counts nothing"),
+        Row("security.token_guessing_window", K::duration).def("24h").to(&SecurityConfig::token_guessing_window)
+            .doc("the sliding window of `token_guessing_limit`"),
     };
     // start_from's choices beyond the list, for messages and the reference.
     for (auto& s : t)
@@ -418,7 +429,8 @@ std::variant<Value, std::string> parse_setting(const Setting& row, const std::st
         case Kind::address: {
             std::string a = text;
             std::transform(a.begin(), a.end(), a.begin(), [](unsigned char c) { return std::tolower(c); });
-            if (!valid_address(a)) return "'" + a + "' is not an email address";
+            // Empty is unset (smtp.from: the default); a row that is required says so in code.
+            if (!a.empty() && !valid_address(a)) return "'" + a + "' is not an email address";
             return Value{a};
         }
         case Kind::strings:
@@ -515,7 +527,12 @@ Seen walk_settings(Reader& r, const YAML::Node& node, std::string_view section, 
             hook->second(n, path);
             continue;
         }
-        if (!row->store.set) continue;  // a section without a hook: the caller reads it
+        if (!row->store.set) {
+            // A row nobody reads (a new section without its hook in load_document): say so rather
+            // than ignore what the admin wrote.
+            r.error(n.Mark(), path + ": not read by this build (a settings row without a reader)");
+            continue;
+        }
         if (row->kind == Kind::strings || row->kind == Kind::addresses) {
             std::vector<std::string> items;
             r.string_list(n, path, items);

@@ -145,3 +145,51 @@ TEST(Settings, ParseSettingUsesTheRowsRangeAndChoices) {
     EXPECT_EQ(std::get<std::string>(parse_setting(*find_setting("smtp.from"), "Not-An-Address")),
               "'not-an-address' is not an email address");
 }
+
+// The loader's table pass, through load_string: messages come from the rows.
+namespace {
+
+const std::string kDesk = "desk:\n  addresses: [support@example.com]\n  database: /var/lib/ticketd/desk.db\n";
+
+std::vector<std::string> errors_of(const std::string& extra) {
+    std::vector<std::string> out;
+    for (const auto& e : load_string(kDesk + extra, "t.yaml").errors) out.push_back(e.to_string());
+    return out;
+}
+
+}  // namespace
+
+TEST(SettingsLoader, ChoicesComeFromTheRows) {
+    EXPECT_EQ(errors_of("logging:\n  level: loud\n"),
+              std::vector<std::string>{
+                  "t.yaml:5:10: logging.level: expected trace, debug, info, warn, error, critical or off, got 'loud'"});
+    auto ok = load_string(kDesk + "logging:\n  level: debug\n", "t.yaml");
+    ASSERT_TRUE(ok.config);
+    EXPECT_EQ(ok.config->logging.level, "debug");
+}
+
+TEST(SettingsLoader, AddressRowsLowerCaseAndCheck) {
+    auto ok = load_string(kDesk + "agents:\n  - {address: Dana@Example.COM}\n", "t.yaml");
+    ASSERT_TRUE(ok.config) << ok.errors[0].to_string();
+    EXPECT_EQ(ok.config->agents[0].address, "dana@example.com");
+    EXPECT_EQ(errors_of("agents:\n  - {address: dana}\n"),
+              std::vector<std::string>{"t.yaml:5:15: agents[].address: 'dana' is not an email address"});
+    EXPECT_EQ(errors_of("agents:\n  - {name: Dana}\n"),
+              std::vector<std::string>{"t.yaml:5:5: agents[]: every agent needs an address"});
+}
+
+TEST(SettingsLoader, UnknownKeysInListSectionsGetAHint) {
+    EXPECT_EQ(errors_of("agents:\n  - {address: d@x.org, queus: [billing]}\n"),
+              std::vector<std::string>{"t.yaml:5:24: unknown key 'agents[].queus' (did you mean 'queues'?)"});
+    EXPECT_EQ(errors_of("colour: blue\n"), std::vector<std::string>{"t.yaml:4:1: unknown key 'colour'"});
+    EXPECT_EQ(errors_of("smpt: {url: smtps://x}\n"),
+              std::vector<std::string>{"t.yaml:4:1: unknown key 'smpt' (did you mean 'smtp'?)"});
+}
+
+TEST(SettingsLoader, TopLevelRowsAreStored) {
+    auto r = load_string(kDesk + "trusted_authserv_ids: [MX.Example.com]\nqueues: billing\n", "/etc/ticketd/t.yaml");
+    ASSERT_TRUE(r.config) << r.errors[0].to_string();
+    EXPECT_EQ(r.config->trusted_authserv_ids, std::vector<std::string>{"mx.example.com"});
+    EXPECT_EQ(r.config->queues, std::vector<std::string>{"billing"});
+    EXPECT_EQ(r.config->templates_dir, "/etc/ticketd/templates");  // the default, next to the file
+}
