@@ -230,6 +230,7 @@ LoadResult load_document(const std::string& yaml, const std::string& name) {
             {"agents", [&](const YAML::Node& n, const std::string&) { read_agents(r, n, cfg->agents); }},
             {"queues", [&](const YAML::Node& n, const std::string&) { read_queues(r, n, cfg->queues); }},
             {"csat", [&](const YAML::Node& n, const std::string&) { read_csat(r, n, cfg->csat); }},  // issue 9
+            {"security", [&](const YAML::Node& n, const std::string&) { read_settings(r, n, "security", &cfg->security); }},
             {"reports", [&](const YAML::Node& n, const std::string&) { read_report_digests(r, n, cfg->reports); }},
             {"rules",
              [&](const YAML::Node& n, const std::string&) { read_rule_sources(r, n, base_dir, cfg->rule_sources); }},

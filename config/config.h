@@ -114,6 +114,15 @@ struct Agent {
     std::vector<std::string> queues;  ///< the queues this agent serves
 };
 
+/// Limits on what strangers may try (issue 8).
+struct SecurityConfig {
+    /// Messages naming an existing ticket with a wrong token that one sender may send within
+    /// token_guessing_window before it is logged (threading.token_guessing) and that sender gets
+    /// no more acknowledgements (the mail is still filed). 0: not counted.
+    int token_guessing_limit = 5;
+    std::chrono::seconds token_guessing_window = std::chrono::hours(24);
+};
+
 struct LoggingConfig {
     std::string level = "info";
 };
@@ -160,6 +169,7 @@ struct Config {
     std::string templates_dir;  ///< default: `templates` next to the config file
     std::map<std::string, MailTemplate> templates;  ///< by name, every template in templates_dir
     AutoReplyConfig auto_reply;
+    SecurityConfig security;
     std::vector<Agent> agents;
     /// authserv-ids (RFC 8601) whose Authentication-Results vouch for an agent's mail (issue 5).
     std::vector<std::string> trusted_authserv_ids;

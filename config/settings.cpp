@@ -331,6 +331,16 @@ std::vector<Setting> build() {
             .doc("at most one request per ticket in this long (a reopen and a second resolution within it ask "
                  "no second time)"),
 
+        // ---- security (issue 8)
+        Row("security", K::section).of<SecurityConfig>()
+            .doc("limits on what strangers may try ([security.md](security.md))"),
+        Row("security.token_guessing_limit", K::integer).def("5").range(0, 1000000)
+            .to(&SecurityConfig::token_guessing_limit)
+            .doc("messages naming an existing ticket with a wrong token one sender may send within the window; at "
+                 "the limit `event=threading.token_guessing` is logged once per window and that sender gets no "
+                 "acknowledgements while it lasts (its mail is still filed); 0 counts nothing"),
+        Row("security.token_guessing_window", K::duration).def("24h").to(&SecurityConfig::token_guessing_window)
+            .doc("the sliding window of `token_guessing_limit`"),
     };
     // start_from's choices beyond the list, for messages and the reference.
     for (auto& s : t)

@@ -173,6 +173,8 @@ struct Known {
     Family<Counter>& sla_breaches;
     Family<Gauge>& backlog;
     Family<Gauge>& oldest_open_age;
+    Family<Counter>& wrong_tokens;
+    Family<Counter>& token_guessing;
 };
 
 Known& known() {
@@ -212,6 +214,10 @@ Known& known() {
                          {"status"}),
         registry().gauge("ticketd_oldest_open_ticket_age_seconds",
                          "Age of the oldest open or pending ticket (0 when there is none)"),
+        registry().counter("ticketd_wrong_tokens_total",
+                           "Messages that named an existing ticket with a wrong token and matched none"),
+        registry().counter("ticketd_token_guessing_total",
+                           "Senders past security.token_guessing_limit wrong tokens (once per sender per window)"),
     };
     return k;
 }
@@ -257,6 +263,8 @@ void outbox_failed() { known().outbox_failed.get().inc(); }
 void smtp_error(const std::string& account, std::string_view status) {
     known().smtp_errors.with({account, std::string(status)}).inc();
 }
+void wrong_token() { known().wrong_tokens.get().inc(); }
+void token_guessing() { known().token_guessing.get().inc(); }
 void sla_reminder() { known().sla_reminders.get().inc(); }
 void sla_breach() { known().sla_breaches.get().inc(); }
 

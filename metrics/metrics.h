@@ -142,6 +142,8 @@ void outbox_failed();                                 ///< given up on (expired 
 void smtp_error(const std::string& account, std::string_view status);
 
 // SLA (issue 6).
+void wrong_token();     ///< a message named an existing ticket with a wrong token (issue 8)
+void token_guessing();  ///< a sender passed security.token_guessing_limit (once per window)
 void sla_reminder();
 void sla_breach();
 

@@ -352,6 +352,27 @@ CREATE INDEX ratings_ticket ON ratings(ticket);
 CREATE INDEX ratings_rated_at ON ratings(rated_at);
 )sql";
 
+// Guessed tokens (issue 8): one row per message that named an existing ticket with a wrong
+// token and matched none, per sender, so "how many from this sender in the last 24 h" is one
+// index range. The events trail holds the same facts as free text without a sender column, so
+// it cannot answer that without scanning. token_guessers: when threading.token_guessing was
+// last logged for a sender, so it is logged once per window, not once per attempt.
+constexpr const char* kSchema12 = R"sql(
+CREATE TABLE wrong_tokens (
+  id       INTEGER PRIMARY KEY,
+  sender   TEXT NOT NULL COLLATE NOCASE,
+  at       INTEGER NOT NULL,
+  inbox_id INTEGER,
+  count    INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX wrong_tokens_sender ON wrong_tokens(sender, at);
+CREATE TABLE token_guessers (
+  sender     TEXT PRIMARY KEY COLLATE NOCASE,
+  flagged_at INTEGER NOT NULL,
+  attempts   INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
@@ -367,6 +388,7 @@ const std::vector<Migration>& schema_migrations() {
         {8, "reports: indexes for period queries, report_digests (one row per digest period)", kSchema8},
         {10, "outbox_bounces: delivery failures matched to the outbox row they report on", kSchema10},
         {11, "csat: csat_requests (one per resolution asked about) and ratings", kSchema11},
+        {12, "wrong_tokens and token_guessers: wrong-token attempts per sender (guessed tokens)", kSchema12},
         };
         std::sort(all.begin(), all.end(),
                   [](const Migration& a, const Migration& b) { return a.version < b.version; });

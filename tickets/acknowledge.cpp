@@ -11,6 +11,7 @@
 #include "tickets/mailer.h"
 #include "rules/rules.h"
 #include "tickets/threading.h"
+#include "tickets/token_guessing.h"
 
 namespace ticketd::tickets {
 
@@ -169,6 +170,12 @@ void acknowledge_new_ticket(store::Database& db, const Ingested& ing) {
         // Counted as decided: a transaction rolled back and retried (a busy database) counts
         // its message again, which the counter's rate hardly shows.
         metrics::auto_reply_suppressed(refusal_label(*why));
+        return;
+    }
+    // A sender guessing ticket tokens (issue 8) is not answered while it lasts.
+    if (auto why = token_guessing_refusal(db, cfg, to, now)) {
+        event("auto_reply.suppressed", "no acknowledgement: " + *why);
+        metrics::auto_reply_suppressed("token_guessing");
         return;
     }
 

@@ -15,6 +15,7 @@
 #include "tickets/csat.h"
 #include "tickets/ids.h"
 #include "tickets/lookup.h"
+#include "tickets/token_guessing.h"
 
 namespace ticketd::tickets {
 
@@ -464,6 +465,10 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const std::string& source
         event(ticket.id, message_row, "bounce.recorded", d);
     }
     for (const auto& r : decision.refused) event(ticket.id, message_row, "thread.refused", r);
+    // Guessed tokens (issue 8): counted per sender here, before the acknowledgement hook reads it.
+    if (!automatic && !decision.ticket && decision.wrong_tokens > 0 && from)
+        if (auto guessing = note_wrong_tokens(db_, cfg, from->address, inbox_id, decision.wrong_tokens, now))
+            event(ticket.id, message_row, "threading.token_guessing", *guessing);
     if (id_reused)
         event(ticket.id, message_row, "message.id_reused",
               "Message-ID <" + msg.message_id +

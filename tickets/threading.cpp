@@ -95,6 +95,7 @@ bool is_our_address(const config::DeskConfig& desk, std::string_view address) {
 ThreadDecision thread(const parsers::Message& msg, const config::DeskConfig& desk,
                       const ThreadLookup& lookup) {
     std::vector<std::string> refused;
+    int wrong_tokens = 0;
     const std::string sender = msg.from.empty() ? std::string() : msg.from.front().address;
     const std::string host = our_host(desk);
 
@@ -148,6 +149,7 @@ ThreadDecision thread(const parsers::Message& msg, const config::DeskConfig& des
             continue;
         }
         if (!lookup.token_matches(t->id, ours->token)) {
+            ++wrong_tokens;
             refused.push_back("<" + id + "> names " + tag_text(ours->number) +
                               " with a wrong token");
             continue;
@@ -172,6 +174,7 @@ ThreadDecision thread(const parsers::Message& msg, const config::DeskConfig& des
             return matched(*t, Signal::subject_tag,
                            "subject tag " + shown + ", token from <" + ref_id + ">", refused);
         } else {
+            if (!tag->token.empty()) ++wrong_tokens;
             weak_tag_ticket = t;
         }
     }
@@ -195,6 +198,7 @@ ThreadDecision thread(const parsers::Message& msg, const config::DeskConfig& des
         if (!pa->token.empty() && lookup.token_matches(t->id, pa->token))
             return matched(*t, Signal::plus_address,
                            c.where + " " + c.address + " with a valid token", refused);
+        if (!pa->token.empty()) ++wrong_tokens;
         if (!weak_plus_ticket) {
             weak_plus_ticket = t;
             weak_plus_address = c.where + " " + c.address;
@@ -229,6 +233,7 @@ ThreadDecision thread(const parsers::Message& msg, const config::DeskConfig& des
     ThreadDecision d;
     d.evidence = "no threading signal matched";
     d.refused = std::move(refused);
+    d.wrong_tokens = wrong_tokens;
     return d;
 }
 

@@ -66,6 +66,9 @@ struct ThreadDecision {
     Signal signal = Signal::none;
     std::string evidence;              ///< for the trail: what matched and why
     std::vector<std::string> refused;  ///< signals seen but not trusted, and why
+    /// Tokens (in a subject tag, plus address or Message-ID of ours) given for an existing
+    /// ticket that did not check out, counted when no ticket matched: a stranger guessing.
+    int wrong_tokens = 0;
 };
 
 ThreadDecision thread(const parsers::Message& msg, const config::DeskConfig& desk,

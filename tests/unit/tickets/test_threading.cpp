@@ -101,6 +101,26 @@ TEST_F(Threading, WrongTokenFromAStrangerIsRefused) {
     EXPECT_FALSE(d.refused.empty());
 }
 
+// Guessed tokens (issue 8): what the pipeline counts per sender. Only a token that was given
+// and is wrong for an existing ticket counts; a tag without one (a number typed from a phone
+// call) and a tag for a ticket that does not exist do not.
+TEST_F(Threading, WrongTokensAreCountedWhenNothingMatched) {
+    EXPECT_EQ(run(mail("mallory@evil.example", "Re: [ACME #1042 0000000000] hi")).wrong_tokens, 1);
+    EXPECT_EQ(run(mail("mallory@evil.example", "Re: [ACME #1042] hi")).wrong_tokens, 0);
+    EXPECT_EQ(run(mail("mallory@evil.example", "Re: [ACME #99999 0000000000] hi")).wrong_tokens, 0);
+    EXPECT_EQ(run(mail("mallory@evil.example", "Re: [ACME #1042 7f3a9c0b1d] hi")).wrong_tokens, 0);
+
+    auto plus = mail("mallory@evil.example", "hello");
+    plus.to = {{"", "support+1043.1111111111@acme.example"}};
+    EXPECT_EQ(run(plus).wrong_tokens, 1);
+
+    auto ref = mail("mallory@evil.example", "Re: [ACME #1043 2222222222] hi");
+    ref.in_reply_to = {make_message_id(1042, "3333333333", 3, "tickets.acme.example")};
+    auto d = run(ref);
+    EXPECT_FALSE(d.ticket);
+    EXPECT_EQ(d.wrong_tokens, 2);  // the Message-ID of ours and the tag, each wrong
+}
+
 TEST_F(Threading, TagWithoutTokenFromAParticipantThreads) {
     auto d = run(mail("bob@customer.example", "Re: [ACME #1042] still broken"));
     ASSERT_TRUE(d.ticket);
