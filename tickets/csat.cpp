@@ -201,8 +201,9 @@ std::optional<RatingReply> rating_reply(store::Database& db, const config::Confi
     return RatingReply{request->id, std::move(*parsed)};
 }
 
-void record_rating(store::Database& db, const RatingReply& r, const store::Ticket& t, std::int64_t message_row,
-                   std::int64_t inbox_id, const std::string& message_id, std::int64_t now) {
+void record_rating(store::Database& db, const config::Config& cfg, const RatingReply& r, const store::Ticket& t,
+                   const parsers::Message& msg, std::int64_t message_row, std::int64_t inbox_id, std::int64_t now) {
+    const std::string& message_id = msg.message_id;
     store::Ratings ratings(db);
     const auto earlier = ratings.rating_for_request(r.request);
     store::Rating row;
@@ -231,6 +232,21 @@ void record_rating(store::Database& db, const RatingReply& r, const store::Ticke
     ev.kind = "csat.rated";
     ev.detail = detail;
     store::Events(db).add(ev);
+
+    // A bad rating reaches the agent who resolved the ticket (the one on the request), so it is
+    // not first seen in next week's report. Only a configured agent; never the requester.
+    if (r.rating.score > 2 || !cfg.smtp) return;
+    std::string agent_address;
+    for (const auto& q : ratings.requests_for_ticket(t.id))
+        if (q.id == r.request) agent_address = q.agent;
+    const auto* agent = find_agent(cfg, agent_address);
+    const auto tmpl = cfg.templates.find("agent_notification");
+    if (!agent || tmpl == cfg.templates.end()) return;
+    Mailer mailer(db, cfg, t, message_row, inbox_id, now);
+    const auto rendered = config::render(tmpl->second, mail_context(cfg, t, &msg, false));
+    mailer.queue("csat_bad_rating",
+                 mailer.from_desk(rendered, {agent->name, agent->address}, &msg, mail::AutoSubmitted::auto_generated),
+                 "");
 }
 
 void ask_for_rating(store::Database& db, const config::Config& cfg, const store::Ticket& t, const std::string& agent,

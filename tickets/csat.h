@@ -50,9 +50,10 @@ std::optional<RatingReply> rating_reply(store::Database& db, const config::Confi
                                         const parsers::Message& msg);
 
 /// Store the rating (replacing an earlier one for the same request) and put it on the trail
-/// (`csat.rated`), in the caller's transaction.
-void record_rating(store::Database& db, const RatingReply& r, const store::Ticket& t, std::int64_t message_row,
-                   std::int64_t inbox_id, const std::string& message_id, std::int64_t now);
+/// (`csat.rated`), in the caller's transaction. A bad rating (1 or 2) is passed on to the agent
+/// who resolved the ticket (template agent_notification, outbox kind `csat_bad_rating`).
+void record_rating(store::Database& db, const config::Config& cfg, const RatingReply& r, const store::Ticket& t,
+                   const parsers::Message& msg, std::int64_t message_row, std::int64_t inbox_id, std::int64_t now);
 
 /// Ask the requester of `t` for a rating of its current resolution (`csat.requested` or
 /// `csat.not_asked` with the reason on the trail), unless asked already. `agent`: who resolved it

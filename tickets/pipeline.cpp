@@ -474,7 +474,7 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const std::string& source
               "Message-ID <" + msg.message_id +
                   "> was already stored with different content; kept both");
     for (const auto& w : msg.warnings) event(ticket.id, message_row, "parse.warning", w.what);
-    if (rating) record_rating(db_, *rating, ticket, message_row, inbox_id, msg.message_id, now);
+    if (rating) record_rating(db_, cfg, *rating, ticket, msg, message_row, inbox_id, now);
 
     // What the rules decided, on the ticket; the trail says which rule changed what.
     for (const auto& f : ruled.fired) {

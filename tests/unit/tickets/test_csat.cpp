@@ -241,6 +241,23 @@ TEST_F(CsatTest, RatingReplyIsRecordedAndDoesNotReopen) {
     EXPECT_EQ(store::Outbox(db).for_ticket(t.id).size(), outbox_before);
 }
 
+TEST_F(CsatTest, ABadRatingIsPassedOnToTheAgentWhoResolved) {
+    auto t = open();
+    agent_says(t, "a1@agents.example", "#status resolved\r\n\r\nDone.\r\n");
+    auto out = requester_says(t, "r1@example.org", "bad - it took a week");
+    EXPECT_EQ(out.outcome, Outcome::rated);
+    auto told = rows(t.id, "csat_bad_rating");
+    ASSERT_EQ(told.size(), 1u);
+    EXPECT_EQ(told[0].recipients, std::vector<std::string>{"alice@agents.example"});
+    auto m = std::get<parsers::Message>(parsers::parse(told[0].raw));
+    EXPECT_NE(m.body.find("bad - it took a week"), std::string::npos) << m.body;
+    EXPECT_EQ(m.in_reply_to, std::vector<std::string>{"r1@example.org"});
+    EXPECT_EQ(status(t.id), store::Status::resolved);
+    // A middling one is not passed on.
+    requester_says(t, "r2@example.org", "3");
+    EXPECT_EQ(rows(t.id, "csat_bad_rating").size(), 1u);
+}
+
 TEST_F(CsatTest, ReplyThatIsNotARatingReopensAsToday) {
     auto t = open();
     agent_says(t, "a1@agents.example", "#status resolved\r\n\r\nDone.\r\n");
