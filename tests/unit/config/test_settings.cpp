@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <regex>
 #include <set>
+#include <sstream>
 
 #include "config/config.h"
 #include "config/settings.h"
@@ -83,6 +85,26 @@ TEST(Settings, EveryKeyOfTheShippedExampleIsARow) {
     // And the example loads (with the rows' validation).
     auto r = load_file(path.string());
     EXPECT_TRUE(r.errors.empty()) << (r.errors.empty() ? "" : r.errors[0].to_string());
+}
+
+// The example shows optional keys commented out (`# sla: sla.yaml`, `#   - {every: weekly, ...}`):
+// those must be rows too, or uncommenting them would fail.
+TEST(Settings, EveryCommentedOutKeyOfTheShippedExampleIsARow) {
+    const std::regex commented(R"(^(\s*)# ?((\s*)(- \{|[a-z_]+:( |$)).*)$)");
+    std::istringstream in(read_file(source_dir() / "config" / "ticketd.example.yaml"));
+    std::string text, line;
+    int uncommented = 0;
+    for (std::smatch m; std::getline(in, line);) {
+        if (std::regex_match(line, m, commented)) {
+            line = m[1].str() + m[2].str();
+            ++uncommented;
+        }
+        text += line + "\n";
+    }
+    EXPECT_GE(uncommented, 5);  // ca_file twice, require_starttls, sla, reports
+    std::vector<std::string> keys;
+    keys_of(YAML::Load(text), "", keys);
+    for (const auto& k : keys) EXPECT_NE(find_setting(k), nullptr) << k << " (commented out in the example) has no row";
 }
 
 // The structs keep their member initialisers (many callers build them without the loader); this
