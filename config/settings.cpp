@@ -540,6 +540,10 @@ Seen walk_settings(Reader& r, const YAML::Node& node, std::string_view section, 
                 Setting one = *row;
                 one.kind = Kind::address;
                 for (auto& a : items) {
+                    if (a.empty()) {
+                        r.error(n.Mark(), path + ": '' is not an email address");
+                        continue;
+                    }
                     auto v = parse_setting(one, a);
                     if (auto* e = std::get_if<std::string>(&v)) r.error(n.Mark(), path + ": " + *e);
                     else a = std::get<std::string>(std::get<Value>(v));

@@ -196,6 +196,9 @@ TEST(SettingsLoader, AddressRowsLowerCaseAndCheck) {
     EXPECT_EQ(ok.config->agents[0].address, "dana@example.com");
     EXPECT_EQ(errors_of("agents:\n  - {address: dana}\n"),
               std::vector<std::string>{"t.yaml:5:15: agents[].address: 'dana' is not an email address"});
+    auto empty = load_string("desk:\n  addresses: ['']\n  database: d.db\n", "t.yaml");
+    ASSERT_FALSE(empty.errors.empty());
+    EXPECT_EQ(empty.errors[0].to_string(), "t.yaml:2:14: desk.addresses: '' is not an email address");
     EXPECT_EQ(errors_of("agents:\n  - {name: Dana}\n"),
               std::vector<std::string>{"t.yaml:5:5: agents[]: every agent needs an address"});
 }
