@@ -7,6 +7,7 @@
 
 #include "tests/unit/tickets/acme_desk.h"
 
+#include "metrics/metrics.h"
 #include "store/database.h"
 #include "store/outbox.h"
 #include "store/tickets.h"
@@ -80,6 +81,12 @@ protected:
         return static_cast<int>(st.int64(0));
     }
 
+    /// A counter of the process's registry (the same family the daemon serves on /metrics).
+    static double counter(const std::string& name, const std::vector<std::string>& label_names = {},
+                          const metrics::LabelValues& labels = {}) {
+        return metrics::registry().counter(name, "", label_names).with(labels).value();
+    }
+
     int seq_ = 0;
 };
 
@@ -88,6 +95,10 @@ TEST_F(TokenGuessing, AGuesserIsReportedOnceAndNotAcknowledgedButItsMailIsFiled)
     ASSERT_EQ(victim.outcome, Outcome::created);
     const auto victim_ticket = *store::Tickets(db).get(*victim.ticket_id);
     const std::string guess = "Re: [ACME #" + std::to_string(victim_ticket.number) + " 0000000000] hi";
+    metrics::register_all();
+    const double reported_before = counter("ticketd_token_guessing_total");
+    const double suppressed_before =
+        counter("ticketd_auto_replies_suppressed_total", {"reason"}, {"token_guessing"});
 
     // Below the limit: each guess is refused by threading, filed as a new ticket, acknowledged.
     for (int i = 0; i < 2; ++i) {
@@ -117,6 +128,8 @@ TEST_F(TokenGuessing, AGuesserIsReportedOnceAndNotAcknowledgedButItsMailIsFiled)
     EXPECT_EQ(ingest("mallory@evil.example", "A new question").outcome, Outcome::created);
     EXPECT_EQ(acks_to("mallory@evil.example"), 2);
     EXPECT_EQ(events_anywhere("threading.token_guessing"), 1);
+    EXPECT_EQ(counter("ticketd_token_guessing_total") - reported_before, 1);
+    EXPECT_EQ(counter("ticketd_auto_replies_suppressed_total", {"reason"}, {"token_guessing"}) - suppressed_before, 3);
 
     // Nobody else is affected, and nothing reached the victim's ticket.
     EXPECT_EQ(ingest("bob@customer.example", "Another problem").outcome, Outcome::created);
