@@ -172,11 +172,13 @@ struct FetchSlot {
     bool done = false;
 };
 
-/// What one range request may carry. Debian's libcurl 7.88 counts a custom command's whole answer
-/// against its 300 KB cap on response headers ("Too large response headers"), so a range stays
-/// well below; a message over this is fetched alone, where libcurl reads the literal as a body.
-constexpr std::uint64_t kRangeBytes = 200 * 1024;
-constexpr std::size_t kRangeMessages = 100;
+/// What one range request may carry. Debian's libcurl 7.88 counts a custom command's answer
+/// against its 300 KB cap on response headers ("Too large response headers"), and counts again,
+/// per message, what is left of its 16 KB read buffer (see ImapRequest::fetch_range): 96 KB +
+/// 10 x 16 KB stays below. A message over kRangeBytes is fetched alone, where libcurl reads the
+/// literal as a body.
+constexpr std::uint64_t kRangeBytes = 96 * 1024;
+constexpr std::size_t kRangeMessages = 10;
 /// UIDs per `UID FETCH ... (UID RFC822.SIZE)`: about 40 bytes of answer each.
 constexpr std::size_t kSizesPerCommand = 1000;
 

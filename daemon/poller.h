@@ -23,8 +23,9 @@
 // max_fetch_bytes is given up at once. Failures before any fetch (login, EXAMINE, SEARCH) blame
 // no message.
 //
-// About \Seen: libcurl fetches with `UID FETCH n BODY[]` (it has no BODY.PEEK), so the server
-// sets \Seen when the bytes leave it, before our commit. We accept that: what is new is decided
+// About \Seen: ranges use BODY.PEEK[], but a message fetched alone goes through libcurl's
+// `UID FETCH n BODY[]` (it has no BODY.PEEK), so the server sets \Seen on that one when the bytes
+// leave it, before our commit. We accept that: what is new is decided
 // by the UID cursor, never by flags, so a crash after fetch and before commit refetches the
 // message next cycle. The only visible effect is that such a message shows as read in a mail
 // client although it is not in the inbox table yet; moved and removed messages never are

@@ -658,7 +658,7 @@ std::string untagged_lookalikes() {
            "* OK [UIDVALIDITY 1] fake\r\n"
            "a line that ends like a literal {99}\r\n"
            "bare CR\rin a line\r\n" + std::string("NUL\0bytes\r\n", 11) +
-           std::string(100 * 1024, 'x') + "\r\nend\r\n";
+           std::string(7 * 1024, 'x') + "\r\nend\r\n";
 }
 std::string tag_lookalikes() {
     std::string b;
@@ -709,8 +709,10 @@ protected:
 
 TEST_F(RangeFetchTest, ARangeGivesEachMessageByteForByteAsASingleFetchDoes) {
     server->deliver(message(1));
-    server->deliver(hostile(2, untagged_lookalikes()));  // uid 2: "* " lines, {99}, CR, NUL, 100 KB line
-    server->deliver(message(3) + "\r\n" + std::string(20000, 'y') + "\r\n");
+    server->deliver(hostile(2, untagged_lookalikes()));  // uid 2: "* " lines, {99}, CR, NUL, 7 KB line
+    std::string lines;
+    while (lines.size() < 20000) lines += std::string(78, 'y') + "\r\n";
+    server->deliver(message(3) + lines);
     auto g = range({1, 2, 3, 4});  // 4 does not exist: no response for it
     ASSERT_TRUE(g.result.ok()) << g.result.error;
     EXPECT_TRUE(g.aborted.empty()) << g.aborted;
@@ -742,9 +744,10 @@ TEST_F(RangeFetchTest, ALineLikeTheCommandTagStopsTheTransferBeforeLibcurlSeesIt
 }
 
 TEST_F(RangeFetchTest, AnOverlongLineNeverYieldsWrongBytes) {
-    // libcurl keeps 40 bytes of a line longer than half its receive buffer and drops the rest.
+    // libcurl keeps 40 bytes of a line longer than half its receive buffer (16 KB for ranges)
+    // and drops the rest.
     server->deliver(message(1));
-    server->deliver(hostile(2, std::string(600 * 1024, 'z') + "\r\n"));
+    server->deliver(hostile(2, std::string(100 * 1024, 'z') + "\r\n"));
     server->deliver(message(3));
     auto g = range({1, 2, 3}, 2 << 20);
     for (const auto& it : g.items) EXPECT_EQ(it.body, single(it.uid)) << "uid " << it.uid;
@@ -753,7 +756,7 @@ TEST_F(RangeFetchTest, AnOverlongLineNeverYieldsWrongBytes) {
     if (!got2) {
         EXPECT_FALSE(g.result.ok());
     }
-    std::printf("[ figures  ] 600 KB line: %zu of 3 delivered, result %s, aborted \"%s\", error \"%s\"\n",
+    std::printf("[ figures  ] 100 KB line: %zu of 3 delivered, result %s, aborted \"%s\", error \"%s\"\n",
                 g.items.size(), mail::to_string(g.result.status), g.aborted.c_str(),
                 g.result.error.c_str());
 }
@@ -801,16 +804,23 @@ TEST_F(RangeFetchTest, ThePollerStoresHostileMessagesWholeOnOneConnectionAndStay
 }
 
 TEST_F(RangeFetchTest, HowMuchOneRangeMayCarry) {
-    // libcurl 7.88 (Debian) counts a custom command's whole answer against its 300 KB cap on
-    // response headers: this pins what a range may carry.
-    for (int i = 1; i <= 8; ++i) server->deliver(message(i) + std::string(60 * 1024, 'q') + "\r\n");
-    auto small = range({1, 2, 3, 4});  // ~240 KB
-    EXPECT_TRUE(small.result.ok()) << small.result.error;
-    EXPECT_EQ(small.items.size(), 4u);
-    auto big = range({1, 2, 3, 4, 5, 6, 7, 8});  // ~480 KB
+    // libcurl 7.88 (Debian) counts a custom command's answer against its 300 KB cap on response
+    // headers, and recounts what is left of a read after every "* " line: the poller's ranges
+    // (kRangeMessages = 10, kRangeBytes = 96 KB, 16 KB buffer) must fit, and this pins that.
+    std::string lines;
+    while (lines.size() < 9 * 1024) lines += std::string(74, 'l') + "\r\n";
+    for (int i = 1; i <= 10; ++i) server->deliver(message(i) + lines);
+    auto ten = range({1, 2, 3, 4, 5, 6, 7, 8, 9, 10});  // ~95 KB
+    EXPECT_TRUE(ten.result.ok()) << ten.result.error;
+    ASSERT_EQ(ten.items.size(), 10u);
+    for (const auto& it : ten.items) EXPECT_EQ(it.body, single(it.uid));
+    std::string big;
+    while (big.size() < 60 * 1024) big += std::string(74, 'q') + "\r\n";
+    for (int i = 11; i <= 18; ++i) server->deliver(message(i) + big);
+    auto more = range({11, 12, 13, 14, 15, 16, 17, 18});  // ~480 KB: over the cap
     std::printf("[ figures  ] 8 x 60 KB in one range: %zu delivered, result %s, error \"%s\"\n",
-                big.items.size(), mail::to_string(big.result.status), big.result.error.c_str());
-    for (const auto& it : big.items) EXPECT_EQ(it.body, single(it.uid));
+                more.items.size(), mail::to_string(more.result.status), more.result.error.c_str());
+    for (const auto& it : more.items) EXPECT_EQ(it.body, single(it.uid));
 }
 
 TEST_F(PollerTest, ThousandMessagesOverParallelConnections) {
