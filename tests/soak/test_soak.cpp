@@ -326,7 +326,7 @@ protected:
         Sample s{now_s, proc_rss_kb(pid_), proc_fds(pid_)};
         samples_.push_back(s);
         if (samples_out_) *samples_out_ << s.t << ',' << s.rss_kb << ',' << s.fds << ',' << delivered_.size() << ','
-                                        << in_flight_.size() << '\n';
+                                        << in_flight_.size() << std::endl;  // watchable during a long run
     }
 
     support::TempDir dir_;
