@@ -176,7 +176,10 @@ std::optional<ParsedRating> parse_rating(std::string_view text) {
 
     for (const auto& w : kWords) {
         if (!starts_with_ci(s, w.text)) continue;
-        if (s.size() > w.text.size() && (alnum(s[w.text.size()]) || s[w.text.size()] == '\'')) continue;  // "goodbye"
+        // Like a number, a word must end the rating: "good, thanks" rates, but "Good morning, it
+        // broke again" and "Bad news: ..." are ordinary replies that must reopen the ticket.
+        // Missing a rating costs an agent a glance; taking a new problem for a rating hides it.
+        if (!ends_rating(s.substr(w.text.size()))) continue;
         r.score = w.score;
         r.word = std::string(s.substr(0, w.text.size()));
         r.comment = comment_of(s.substr(w.text.size()));

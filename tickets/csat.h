@@ -33,8 +33,8 @@ struct ParsedRating {
 /// Whether the new text of a reply (quoted history already removed) starts with a rating: a word
 /// (good, great, excellent, ok, bad, poor, terrible, "very good", "not bad", "thumbs up", ...), a
 /// number 1..5 alone or as "4/5", "4 out of 5", "5 stars", 1 to 5 star emoji, or 👍/👎. A
-/// number must stand alone ("1 more question" is not a rating); a word may be followed by
-/// anything. Pure.
+/// word or number must stand alone, followed only by the end, a new line or punctuation ("1 more
+/// question", "Good morning, ..." and "Bad news: ..." are not ratings). Pure.
 std::optional<ParsedRating> parse_rating(std::string_view text);
 
 /// A reply that rates the ticket's current resolution.

@@ -71,7 +71,9 @@ TEST(ParseRating, OrdinaryRepliesAreNotRatings) {
                              "1 more question: where is my invoice?", "3 printers are down now", "0", "6", "10/10",
                              "4/10", "2/3", "12", "5pm works for me", "okey dokey", "badly broken again",
                              "\xE2\xAD\x90\xE2\xAD\x90\xE2\xAD\x90\xE2\xAD\x90\xE2\xAD\x90\xE2\xAD\x90",
-                             "Hello, good news"}) {
+                             "Hello, good news", "Bad news, it broke again",
+                             "Good morning, the printer is down again", "OK so it happened again",
+                             "great job but the VPN is still down", "not bad at all"}) {
         SCOPED_TRACE(text);
         EXPECT_FALSE(parse_rating(text));
     }
