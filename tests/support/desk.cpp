@@ -11,6 +11,9 @@ std::filesystem::path write_desk(const std::filesystem::path& dir, const Dovecot
     std::filesystem::copy(source_dir() / "config/templates", dir / "templates",
                           std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
     write_file(dir / "imap.password", "secret\n");
+    // 0600 as docs/operations.md asks, so the desk's log is not full of the other_readable warning.
+    std::filesystem::permissions(dir / "imap.password",
+                                 std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     const auto path = dir / "ticketd.yaml";
     write_file(path,
                "desk:\n"
