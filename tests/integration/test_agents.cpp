@@ -11,7 +11,7 @@
 #include "store/database.h"
 #include "store/outbox.h"
 #include "store/tickets.h"
-#include "tests/support/desk.h"
+#include "tests/support/live_desk.h"
 #include "tests/support/dovecot.h"
 #include "tests/support/paths.h"
 #include "tests/support/process.h"
@@ -28,50 +28,12 @@ using support::write_file;
 
 namespace {
 
-parsers::Message parse(const std::string& raw) {
-    auto r = parsers::parse(raw);
-    EXPECT_TRUE(std::holds_alternative<parsers::Message>(r));
-    return std::get<parsers::Message>(r);
-}
-
-std::string header(const parsers::Message& m, const std::string& name) {
-    auto* h = m.header(name);
-    return h ? h->value : "";
-}
-
-class Agents : public ::testing::Test {
+class Agents : public support::LiveDesk {
 protected:
     void SetUp() override {
-        if (!DovecotServer::available()) GTEST_SKIP() << DovecotServer::why_unavailable();
-        if (!SmtpSink::available()) GTEST_SKIP() << SmtpSink::why_unavailable();
-        imap_ = std::make_unique<DovecotServer>();
-        sink_ = std::make_unique<SmtpSink>();
-        support::write_desk(dir_.path(), imap_.get(), *sink_,
-                            {"", "agents:\n"
-                                 "  - {address: alice@agents.example, name: Alice Agent, queues: [hardware]}\n"
-                                 "trusted_authserv_ids: [mx.acme.example]\n"});
-    }
-
-    support::RunResult ticketd(std::vector<std::string> args, const std::string& input = "") {
-        args.insert(args.begin(), support::ticketd_binary().string());
-        args.push_back("--config");
-        args.push_back((dir_ / "ticketd.yaml").string());
-        return support::run_program(args, input);
-    }
-    void run_once() {
-        auto r = ticketd({"run", "--once"});
-        ASSERT_EQ(r.exit_code, 0) << r.err;
-    }
-
-    /// What the sink received since `from`, for one envelope recipient.
-    std::vector<parsers::Message> sent_to(const std::string& rcpt, std::size_t from = 0) {
-        std::vector<parsers::Message> out;
-        auto all = sink_->messages();
-        for (std::size_t i = from; i < all.size(); ++i) {
-            auto m = parse(all[i]);
-            if (header(m, "X-RcptTo").find(rcpt) != std::string::npos) out.push_back(std::move(m));
-        }
-        return out;
+        start({"", "agents:\n"
+                   "  - {address: alice@agents.example, name: Alice Agent, queues: [hardware]}\n"
+                   "trusted_authserv_ids: [mx.acme.example]\n"});
     }
 
     void requester_writes() {
@@ -96,10 +58,6 @@ protected:
     static bool has(const std::vector<std::string>& v, const std::string& s) {
         return std::find(v.begin(), v.end(), s) != v.end();
     }
-
-    TempDir dir_;
-    std::unique_ptr<DovecotServer> imap_;
-    std::unique_ptr<SmtpSink> sink_;
 };
 
 TEST_F(Agents, AWholeConversation) {

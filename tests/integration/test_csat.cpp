@@ -9,75 +9,26 @@
 
 #include <filesystem>
 
-#include "parsers/parse.h"
 #include "store/database.h"
 #include "store/ratings.h"
 #include "store/tickets.h"
-#include "tests/support/desk.h"
-#include "tests/support/dovecot.h"
-#include "tests/support/paths.h"
+#include "tests/support/live_desk.h"
 #include "tests/support/process.h"
-#include "tests/support/smtp_sink.h"
 #include "tickets/ids.h"
 
 using namespace ticketd;
 namespace support = ticketd::testing;
-using support::DovecotServer;
-using support::SmtpSink;
-using support::TempDir;
 
 namespace {
 
-parsers::Message parse(const std::string& raw) {
-    auto r = parsers::parse(raw);
-    EXPECT_TRUE(std::holds_alternative<parsers::Message>(r));
-    return std::get<parsers::Message>(r);
-}
-
-std::string header(const parsers::Message& m, const std::string& name) {
-    auto* h = m.header(name);
-    return h ? h->value : "";
-}
-
-class Csat : public ::testing::Test {
+class Csat : public support::LiveDesk {
 protected:
     void SetUp() override {
-        if (!DovecotServer::available()) GTEST_SKIP() << DovecotServer::why_unavailable();
-        if (!SmtpSink::available()) GTEST_SKIP() << SmtpSink::why_unavailable();
-        imap_ = std::make_unique<DovecotServer>();
-        sink_ = std::make_unique<SmtpSink>();
-        support::write_desk(dir_.path(), imap_.get(), *sink_,
-                            {"", "agents:\n"
-                                 "  - {address: alice@agents.example, name: Alice Agent, queues: [hardware]}\n"
-                                 "trusted_authserv_ids: [mx.acme.example]\n"
-                                 "csat: {enabled: true, queues: [hardware]}\n"});
+        start({"", "agents:\n"
+                   "  - {address: alice@agents.example, name: Alice Agent, queues: [hardware]}\n"
+                   "trusted_authserv_ids: [mx.acme.example]\n"
+                   "csat: {enabled: true, queues: [hardware]}\n"});
     }
-
-    support::RunResult ticketd(std::vector<std::string> args) {
-        args.insert(args.begin(), support::ticketd_binary().string());
-        args.push_back("--config");
-        args.push_back((dir_ / "ticketd.yaml").string());
-        return support::run_program(args, "");
-    }
-    void run_once() {
-        auto r = ticketd({"run", "--once"});
-        ASSERT_EQ(r.exit_code, 0) << r.err;
-    }
-    /// What the sink received for one envelope recipient, and of which kind (by subject).
-    std::vector<parsers::Message> sent_to(const std::string& rcpt, const std::string& subject_part = "") {
-        std::vector<parsers::Message> out;
-        for (const auto& raw : sink_->messages()) {
-            auto m = parse(raw);
-            if (header(m, "X-RcptTo").find(rcpt) != std::string::npos &&
-                m.subject.find(subject_part) != std::string::npos)
-                out.push_back(std::move(m));
-        }
-        return out;
-    }
-
-    TempDir dir_;
-    std::unique_ptr<DovecotServer> imap_;
-    std::unique_ptr<SmtpSink> sink_;
 };
 
 TEST_F(Csat, ResolvedByAnAgentRatedByTheRequester) {
