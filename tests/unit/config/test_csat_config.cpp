@@ -8,9 +8,12 @@
 
 #include "config/config.h"
 #include "tests/support/paths.h"
+#include "tests/unit/config/config_dir.h"
 
 using namespace ticketd::config;
 using ticketd::testing::TempDir;
+using ticketd::testing::all_errors;
+using Dir = ticketd::testing::ConfigDir;
 
 namespace {
 
@@ -22,22 +25,6 @@ smtp:
   url: smtps://smtp.example.com:465
 queues: [support, billing]
 )";
-
-std::string all_errors(const LoadResult& r) {
-    std::string out;
-    for (const auto& e : r.errors) out += e.to_string() + "\n";
-    return out;
-}
-
-struct Dir {
-    TempDir tmp;
-    Dir() { std::filesystem::copy(ticketd::testing::source_dir() / "config/templates", tmp.path() / "templates"); }
-    LoadResult load(const std::string& yaml) {
-        auto p = tmp.path() / "ticketd.yaml";
-        std::ofstream(p, std::ios::binary) << yaml;
-        return load_file(p.string());
-    }
-};
 
 }  // namespace
 

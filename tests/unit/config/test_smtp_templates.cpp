@@ -9,9 +9,12 @@
 #include "config/config.h"
 #include "config/templates.h"
 #include "tests/support/paths.h"
+#include "tests/unit/config/config_dir.h"
 
 using namespace ticketd::config;
 using ticketd::testing::TempDir;
+using ticketd::testing::all_errors;
+using Dir = ticketd::testing::ConfigDir;
 
 namespace {
 
@@ -21,31 +24,6 @@ const std::string kDesk = R"(desk:
   subject_tag: ACME
   database: t.db
 )";
-
-void write(const std::filesystem::path& p, const std::string& s) {
-    std::filesystem::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << s;
-}
-
-std::string all_errors(const LoadResult& r) {
-    std::string out;
-    for (const auto& e : r.errors) out += e.to_string() + "\n";
-    return out;
-}
-
-/// A config directory with the shipped templates copied next to it.
-struct Dir {
-    TempDir tmp;
-    Dir() {
-        std::filesystem::copy(ticketd::testing::source_dir() / "config/templates",
-                              tmp.path() / "templates");
-    }
-    std::string config(const std::string& yaml) {
-        auto p = tmp.path() / "ticketd.yaml";
-        write(p, yaml);
-        return p.string();
-    }
-};
 
 }  // namespace
 
@@ -68,7 +46,7 @@ TEST(SmtpConfig, DefaultsFromTheDesk) {
 
 TEST(SmtpConfig, NoSmtpNeedsNoTemplates) {
     TempDir t;  // no templates directory at all: fine while nothing is sent
-    write(t.path() / "c.yaml", kDesk);
+    ticketd::testing::write_config_file(t.path() / "c.yaml", kDesk);
     auto r = load_file((t.path() / "c.yaml").string());
     ASSERT_TRUE(r.config) << all_errors(r);
     EXPECT_FALSE(r.config->smtp);
@@ -111,7 +89,7 @@ TEST(SmtpConfig, MissingAcknowledgementTemplateIsAConfigError) {
 
 TEST(SmtpConfig, MissingTemplatesDirectoryIsAConfigError) {
     TempDir t;
-    write(t.path() / "c.yaml", kDesk + "smtp: {url: 'smtp://127.0.0.1:25'}\n");
+    ticketd::testing::write_config_file(t.path() / "c.yaml", kDesk + "smtp: {url: 'smtp://127.0.0.1:25'}\n");
     auto r = load_file((t.path() / "c.yaml").string());
     EXPECT_FALSE(r.config);
     EXPECT_NE(all_errors(r).find("templates: '" + (t.path() / "templates").string() + "' is not a directory"),
@@ -120,9 +98,9 @@ TEST(SmtpConfig, MissingTemplatesDirectoryIsAConfigError) {
 
 TEST(SmtpConfig, BrokenTemplateIsReportedWithItsFileAndLine) {
     Dir d;
-    write(d.tmp.path() / "templates/agent_notification.txt",
+    ticketd::testing::write_config_file(d.tmp.path() / "templates/agent_notification.txt",
           "Subject: {{ticket.tag}}\n\nline one\n{{#ticket}}never closed\n");
-    write(d.tmp.path() / "templates/no_subject.txt", "Hello\n");
+    ticketd::testing::write_config_file(d.tmp.path() / "templates/no_subject.txt", "Hello\n");
     auto r = load_file(d.config(kDesk + "smtp: {url: 'smtp://127.0.0.1:25'}\n"));
     EXPECT_FALSE(r.config);
     std::string e = all_errors(r);
