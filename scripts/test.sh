@@ -27,8 +27,8 @@ if [ "$asan" = 1 ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan -L unit --output-on-failure -j"$jobs" --timeout 900
 fi
-echo "== fuzz targets: 20 s each, 2 at a time (fails on a crash, leak or hang; docs/security.md)"
-# Seeded from the merged corpus in fuzz/corpus/ only: the run costs its 20 s per target, not the
+echo "== fuzz targets: 45 s each, 2 at a time (fails on a crash, leak or hang; docs/security.md)"
+# Seeded from the merged corpus in fuzz/corpus/ only: the run costs its 45 s per target, not the
 # loading of the whole mail corpus (long runs: scripts/fuzz.sh SECONDS, without FUZZ_SEEDS).
-FUZZ_SEEDS=committed FUZZ_JOBS=2 bash scripts/fuzz.sh 20
+FUZZ_SEEDS=committed FUZZ_JOBS=2 bash scripts/fuzz.sh 45
 echo "== all tests passed"
