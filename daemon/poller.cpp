@@ -295,6 +295,22 @@ private:
             ++got;
         }
         delivered_ += got;
+        if (!result.ok()) {
+            // The first UID not delivered stopped the range (a hostile line, a cut line, the
+            // server failing on it): it goes alone. The ones after it get another range, so one
+            // such message does not send ten alone. Each retry is one UID shorter: it ends.
+            std::vector<std::uint64_t> rest;
+            bool first = true;
+            for (auto u : groups_[g]) {
+                if (slots_[index_.at(u)].done) continue;
+                if (first) {
+                    first = false;
+                    continue;
+                }
+                rest.push_back(u);
+            }
+            if (!rest.empty()) groups_.push_back(std::move(rest));
+        }
         if (!result.ok() || got != groups_[g].size())
             spdlog::info("event=imap.range_partial account={} uids={} delivered={} of={} result={} "
                          "detail=\"{}\"",
