@@ -61,6 +61,7 @@ mb_n=$(find "$work/mbsync/INBOX" -type f | wc -l)
 
 # --- ticketd: fetch, commit, mark, parse, thread, store
 echo secret > "$work/imap.password"
+chmod 600 "$work/imap.password"  # as docs/operations.md asks; else every run logs the warning
 cat > "$work/ticketd.yaml" <<CONF
 desk: {addresses: [support@example.com], subject_tag: BENCH, database: desk.db}
 logging: {level: ${LOG_LEVEL:-warn}}
