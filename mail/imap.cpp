@@ -5,21 +5,20 @@
 
 namespace ticketd::mail {
 
-namespace {
-
-constexpr std::uint64_t kMaxUid = 4294967295ULL;  // nz-number is 32 bits (RFC 3501 9)
-
-bool iequals(std::string_view a, std::string_view b) {
+bool ascii_iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i])))
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
             return false;
     return true;
 }
 
+namespace {
+
+constexpr std::uint64_t kMaxUid = 4294967295ULL;  // nz-number is 32 bits (RFC 3501 9)
+
 bool istarts_with(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+    return s.size() >= prefix.size() && ascii_iequals(s.substr(0, prefix.size()), prefix);
 }
 
 /// Whole-token decimal number; nullopt on anything else or overflow above `max`.
@@ -68,7 +67,7 @@ std::optional<std::uint64_t> response_code_number(std::string_view line, std::st
     auto close = line.find(']', open);
     if (close == std::string_view::npos) return std::nullopt;
     auto parts = split_spaces(line.substr(open + 1, close - open - 1));
-    if (parts.size() != 2 || !iequals(parts[0], key)) return std::nullopt;
+    if (parts.size() != 2 || !ascii_iequals(parts[0], key)) return std::nullopt;
     return parse_number(parts[1]);
 }
 
@@ -90,7 +89,7 @@ std::optional<MailboxStatus> parse_mailbox_status(std::string_view response) {
             continue;
         }
         auto parts = split_spaces(rest);
-        if (parts.size() == 2 && iequals(parts[1], "EXISTS")) {
+        if (parts.size() == 2 && ascii_iequals(parts[1], "EXISTS")) {
             if (auto n = parse_number(parts[0])) st.exists = *n;
         }
     }
@@ -151,11 +150,11 @@ std::optional<std::vector<std::uint64_t>> parse_search(std::string_view response
             }
             auto toks = split_spaces(rest);
             std::size_t i = 0;
-            if (i < toks.size() && iequals(toks[i], "UID")) ++i;
+            if (i < toks.size() && ascii_iequals(toks[i], "UID")) ++i;
             // Return data come as name/value pairs; only ALL carries UIDs, the rest are skipped.
             while (i < toks.size()) {
                 if (i + 1 >= toks.size()) return std::nullopt;
-                if (iequals(toks[i], "ALL")) {
+                if (ascii_iequals(toks[i], "ALL")) {
                     auto set = parse_uid_set(toks[i + 1], limit - std::min(limit, uids.size()));
                     if (!set) return std::nullopt;
                     uids.insert(uids.end(), set->begin(), set->end());

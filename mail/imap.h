@@ -21,6 +21,10 @@ struct MailboxStatus {
     std::uint64_t exists = 0;
 };
 
+/// ASCII case-insensitive equality: IMAP keywords and atoms (`OK`, `FETCH`, `UID`) are
+/// case-insensitive (RFC 3501 9), and a server may answer in either case.
+bool ascii_iequals(std::string_view a, std::string_view b);
+
 /// Parse the untagged lines of EXAMINE/SELECT. nullopt when no valid UIDVALIDITY is in them:
 /// without it nothing UID-based is safe to do.
 std::optional<MailboxStatus> parse_mailbox_status(std::string_view response);

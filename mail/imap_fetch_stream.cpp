@@ -10,15 +10,6 @@ namespace ticketd::mail {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
-
 std::optional<std::uint64_t> number(std::string_view s) {
     if (s.empty() || s.size() > 19) return std::nullopt;  // 19 digits always fit in 64 bits
     std::uint64_t v = 0;
@@ -50,7 +41,7 @@ std::vector<FetchItem> FetchStreamParser::take_items() {
 }
 
 bool FetchStreamParser::completed_ok() const {
-    return complete_ && completion_.size() >= 2 && iequals(completion_.substr(0, 2), "OK") &&
+    return complete_ && completion_.size() >= 2 && ascii_iequals(completion_.substr(0, 2), "OK") &&
            (completion_.size() == 2 || completion_[2] == ' ');
 }
 
@@ -138,7 +129,7 @@ void FetchStreamParser::on_line(std::string_view line) {
         const auto sp = rest.find(' ');
         if (sp == std::string_view::npos || !number(rest.substr(0, sp))) return;
         rest.remove_prefix(sp + 1);
-        if (rest.size() < 7 || !iequals(rest.substr(0, 7), "FETCH (")) return;
+        if (rest.size() < 7 || !ascii_iequals(rest.substr(0, 7), "FETCH (")) return;
         in_fetch_ = true;
         current_ = FetchItem{};
         has_uid_ = false;
@@ -198,7 +189,7 @@ void FetchStreamParser::parse_items(std::string_view s) {
             fail("FETCH item without a value: " + log_safe(name, 80));
             return;
         }
-        const bool is_body = iequals(name, "BODY[]");
+        const bool is_body = ascii_iequals(name, "BODY[]");
         if (s[p] == '{') {
             // A literal ends its line: "{123}" then CRLF, then exactly 123 bytes.
             const auto close = s.find('}', p);
@@ -266,7 +257,7 @@ void FetchStreamParser::parse_items(std::string_view s) {
         const std::size_t vstart = p;
         while (p < s.size() && s[p] != ' ' && s[p] != ')') ++p;
         const std::string_view value = s.substr(vstart, p - vstart);
-        if (iequals(name, "UID")) {
+        if (ascii_iequals(name, "UID")) {
             auto u = number(value);
             if (!u || *u == 0) {
                 fail("bad UID in a FETCH response: " + log_safe(value, 40));
@@ -274,7 +265,7 @@ void FetchStreamParser::parse_items(std::string_view s) {
             }
             current_.uid = *u;
             has_uid_ = true;
-        } else if (iequals(name, "RFC822.SIZE")) {
+        } else if (ascii_iequals(name, "RFC822.SIZE")) {
             auto n = number(value);
             if (!n) {
                 fail("bad RFC822.SIZE in a FETCH response: " + log_safe(value, 40));
