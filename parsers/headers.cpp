@@ -663,16 +663,16 @@ std::optional<std::chrono::sys_seconds> parse_date(std::string_view value) {
                 ++j;
                 int m = 0, md = 0;
                 while (j < n && std::isdigit(static_cast<unsigned char>(value[j]))) {
-                    m = m * 10 + (value[j] - '0');
+                    if (md < 9) m = m * 10 + (value[j] - '0');  // a hostile run of digits must not overflow
                     ++j;
                     ++md;
                 }
                 mm = md ? m : 0;
                 if (j < n && value[j] == ':') {
                     ++j;
-                    int sv = 0;
+                    int sv = 0, sd = 0;
                     while (j < n && std::isdigit(static_cast<unsigned char>(value[j]))) {
-                        sv = sv * 10 + (value[j] - '0');
+                        if (sd++ < 9) sv = sv * 10 + (value[j] - '0');
                         ++j;
                     }
                     ss = sv;

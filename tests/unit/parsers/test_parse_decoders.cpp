@@ -124,6 +124,11 @@ TEST(Dates, Rfc5322AndObsoleteForms) {
     EXPECT_EQ(iso("Wed, 31 Dec 2003 23:30:00 -0100"), "2004-01-01T00:30:00Z");
     EXPECT_EQ(iso("not a date"), "none");
     EXPECT_EQ(iso("Mon, 31 Feb 2024 10:00:00 +0000"), "none");
+    // Found by fuzz_threading: long runs of digits in the minutes or seconds overflowed an int
+    // (undefined behaviour; UBSan in the ASan build and the fuzzers abort on it). Now: no date.
+    EXPECT_EQ(iso("Sat, 27 Feb 2017 4::" + std::string(120, '7') + " +0100"), "none");
+    EXPECT_EQ(iso("Sat, 27 Feb 2017 4:" + std::string(40, '9') + ":00 +0100"), "none");
+    EXPECT_EQ(iso("Sat, 27 Feb 2017 4:05:" + std::string(40, '9') + " +0100"), "none");
 }
 
 TEST(Transfer, QuotedPrintable) {
