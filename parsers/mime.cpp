@@ -261,7 +261,10 @@ private:
             return false;
         }
         std::string_view b = ok->bytes(raw);
-        mimetic::MimeEntity child(b.begin(), b.end());
+        // Constructed, then loaded, as in build_message: if mimetic throws inside the forward, the
+        // destructor must still free the parts it made (found again here by fuzz/fuzz_classify).
+        mimetic::MimeEntity child;
+        child.load(b.begin(), b.end());
         const auto cfs = fields_of(child);
         // Its own rfc822 bodies are indexed in its own bytes: walk it with its own pre-scan.
         Walker inner(m_, sub_limits, slices(b, *ok));
