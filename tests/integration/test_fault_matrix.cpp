@@ -12,16 +12,17 @@
 // random moments (Daemon.SigkillAtRandom..., CrashKill.*), a broken rules file on reload
 // (RulesReload.*, Daemon.SighupWithABrokenConfig...), a long outage's backlog
 // (PollerTest.ThousandMessagesOverParallelConnections), a steady mixed load for 30 minutes
-// (Soak.*, tests/soak/), clock jumps (the injectable clock's unit tests: OutboxTest.AClockPutBack...,
-// OutboxTest.MailStampedInTheFuture...; libfaketime could not be used: under it Asio's timerfd
-// never fires and `run --once` hangs before its first poll). The accounting helpers are shared in
-// tests/support/accounting.h.
+// (Soak.*, tests/soak/). Clock jumps are here (ClockJumps...), with the injectable clock's unit
+// tests beside the code (OutboxTest.AClockPutBack..., OutboxTest.MailStampedInTheFuture...). The
+// accounting helpers are shared in tests/support/accounting.h.
 
 #include <gtest/gtest.h>
 
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -46,8 +47,10 @@ namespace support = ticketd::testing;
 
 namespace {
 
-std::string request(int i, std::size_t body_bytes = 200) {
-    std::string m = "From: Requester " + std::to_string(i) + " <user" + std::to_string(i) +
+/// Request number `i`, from requester `sender` (by default its own, `i`).
+std::string request(int i, std::size_t body_bytes = 200, int sender = -1) {
+    if (sender < 0) sender = i;
+    std::string m = "From: Requester " + std::to_string(sender) + " <user" + std::to_string(sender) +
                     "@customer.example>\r\nTo: support@acme.example\r\nSubject: Fault case " +
                     std::to_string(i) + "\r\nDate: Mon, 30 Nov 2026 09:00:00 +0000\r\n"
                     "Message-ID: <fault-" + std::to_string(i) + "@customer.example>\r\n"
@@ -87,9 +90,10 @@ protected:
         }
     }
 
-    void deliver(int from, int to, std::size_t body_bytes = 200) {
+    /// Requests `from` to `to`; with `senders` > 0 they come from requesters i % senders.
+    void deliver(int from, int to, std::size_t body_bytes = 200, int senders = 0) {
         for (int i = from; i < to; ++i) {
-            imap_->deliver(request(i, body_bytes));
+            imap_->deliver(request(i, body_bytes, senders > 0 ? i % senders : -1));
             delivered_.insert("fault-" + std::to_string(i) + "@customer.example");
         }
     }
@@ -173,4 +177,109 @@ TEST_F(FaultMatrix, DiskFullMidIngestThenSpaceReturnsLosesNothingAndDuplicatesNo
     expect_everything_accounted_for();
 }
 
+// The wall clock steps while the daemon runs (NTP correcting a badly set clock, a VM resumed from
+// a snapshot): forward three days, then back two days behind where it started. Only the daemon's
+// wall clock moves (tests/support/fake_wall_clock.c, preloaded; CLOCK_MONOTONIC, which Asio's
+// timers use, is untouched as in a real step), read from a file the test rewrites.
+//
+// The acknowledgement limit is one per requester per hour, and requesters write again after each
+// jump, so the acknowledgements show which clock the daemon saw: after the jump forward the first
+// ones are three days old and no longer count; after the jump back the second ones lie in the
+// future and must not count either (or one jump would silence a requester until the clock caught
+// up). While the clock is ahead the SMTP server is unreachable, so some acknowledgements are
+// deferred to a retry time three days ahead of the clock they are sent under after the jump back:
+// they must go at once, not in three days. Nothing may wait for the clock to catch up; the run
+// ends with the full accounting.
+TEST_F(FaultMatrix, ClockJumpsForwardAndBackWhileRunningLoseAndDelayNothing) {
+    const fs::path preload = TICKETD_FAKE_WALL_CLOCK;
+    ASSERT_TRUE(fs::exists(preload)) << preload;
+    support::write_desk(dir_.path(), imap_.get(), *sink_,
+                        {"    after_ingest: move\n    batch_size: 10\n    poll_interval: 1s\n",
+                         "auto_reply:\n  max_per_sender_per_hour: 1\n"});
+    const std::string good_config = support::read_file(config());
+    const fs::path offset = dir_ / "clock-offset";
+    const fs::path log = dir_ / "daemon.log";
+    write_file(offset, "0\n");
+    const pid_t daemon = support::spawn_logged(
+        {support::ticketd_binary().string(), "run", "--config", config()}, log,
+        {"LD_PRELOAD=" + preload.string(), "TICKETD_FAKE_CLOCK_OFFSET_FILE=" + offset.string()});
+    ASSERT_GT(daemon, 0);
+
+    // Polls `done` every 100 ms for up to a minute; a phase stalled by the clock fails here.
+    auto within_a_minute = [](const std::function<bool()>& done) {
+        for (int i = 0; i < 600 && !done(); ++i) std::this_thread::sleep_for(100ms);
+        return done();
+    };
+    auto sink_reaches = [&](std::size_t n) {
+        return within_a_minute([&] { return sink_->messages().size() >= n; });
+    };
+    auto log_lines_with = [&](const std::string& what) {
+        const std::string text = support::read_file(log);
+        std::size_t n = 0;
+        for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+        return n;
+    };
+    // Saving the config reloads it (the daemon watches the file); waits for the reload.
+    auto switch_config = [&](const std::string& text) {
+        const auto before = log_lines_with("event=config.reloaded");
+        write_file(config(), text);
+        return within_a_minute([&] { return log_lines_with("event=config.reloaded") > before; });
+    };
+    auto deferred_acknowledgements = [&] {
+        ticketd::store::OpenOptions o;
+        o.create = false;
+        ticketd::store::Database db(db_path(), o);
+        auto st = db.prepare("SELECT COUNT(*) FROM outbox WHERE state = 'queued' AND attempts > 0");
+        return st.step() ? st.int64(0) : 0;
+    };
+    constexpr std::int64_t kDay = 86400;
+    const std::int64_t real_start = std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch()).count();
+
+    deliver(0, 10, 200, 10);  // requesters 0-9
+    EXPECT_TRUE(sink_reaches(10)) << "before any jump\n" << support::read_file(log);
+
+    write_file(offset, std::to_string(3 * kDay) + "\n");
+    deliver(10, 20, 200, 10);  // requesters 0-9 again, three days later by the daemon's clock
+    EXPECT_TRUE(sink_reaches(20)) << "after the jump forward\n" << support::read_file(log);
+
+    // The SMTP server becomes unreachable; five new requesters' acknowledgements are deferred.
+    std::string dead_config = good_config;
+    const std::string sink_url = sink_->url("desk.acme.example");
+    const auto url_at = dead_config.find(sink_url);
+    ASSERT_NE(url_at, std::string::npos) << good_config;
+    dead_config.replace(url_at, sink_url.size(),
+                        "smtp://127.0.0.1:" + std::to_string(support::free_port()) + "/desk.acme.example");
+    ASSERT_TRUE(switch_config(dead_config)) << support::read_file(log);
+    deliver(20, 25);  // requesters 20-24
+    EXPECT_TRUE(within_a_minute([&] { return deferred_acknowledgements() == 5; })) << support::read_file(log);
+
+    // Back two days behind the start, and the server is back.
+    write_file(offset, std::to_string(-2 * kDay) + "\n");
+    ASSERT_TRUE(switch_config(good_config)) << support::read_file(log);
+    deliver(25, 35, 200, 10);  // requesters 0-9 a third time: their last acknowledgement is "ahead"
+    EXPECT_TRUE(sink_reaches(35)) << "after the jump back\n" << support::read_file(log);
+
+    support::stop_process(daemon);
+    expect_everything_accounted_for();
+
+    // The daemon really ran on the moved clock: each phase's tickets carry that phase's time.
+    ticketd::store::OpenOptions o;
+    o.create = false;
+    ticketd::store::Database db(db_path(), o);
+    auto st = db.prepare(
+        "SELECT m.message_id, t.created_at FROM messages m JOIN tickets t ON t.id = m.ticket "
+        "WHERE m.direction = 'in'");
+    int seen = 0;
+    while (st.step()) {
+        const std::string id = st.text(0);
+        const int i = std::stoi(id.substr(std::string("fault-").size()));
+        const std::int64_t shift = st.int64(1) - real_start;
+        if (i < 10) EXPECT_LT(std::abs(shift), kDay / 2) << id;
+        else if (i < 25) EXPECT_GT(shift, 2 * kDay) << id;
+        else EXPECT_LT(shift, -kDay) << id;
+        ++seen;
+    }
+    EXPECT_EQ(seen, 35);
+}
 }  // namespace

@@ -72,7 +72,8 @@ bool wait_for_greeting(int port, const std::string& prefix, std::chrono::millise
     return false;
 }
 
-pid_t spawn_logged(const std::vector<std::string>& argv, const fs::path& log) {
+pid_t spawn_logged(const std::vector<std::string>& argv, const fs::path& log,
+                   const std::vector<std::string>& extra_env) {
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) throw std::runtime_error("cannot open " + log.string());
     posix_spawn_file_actions_t fa;
@@ -88,8 +89,15 @@ pid_t spawn_logged(const std::vector<std::string>& argv, const fs::path& log) {
     std::vector<char*> cargv;
     for (auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
     cargv.push_back(nullptr);
+    // `extra_env` reaches only the child (no setenv in the test process, whose threads read it).
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) env.emplace_back(*e);
+    env.insert(env.end(), extra_env.begin(), extra_env.end());
+    std::vector<char*> cenv;
+    for (auto& e : env) cenv.push_back(const_cast<char*>(e.c_str()));
+    cenv.push_back(nullptr);
     pid_t pid = -1;
-    int rc = ::posix_spawnp(&pid, cargv[0], &fa, &attr, cargv.data(), environ);
+    int rc = ::posix_spawnp(&pid, cargv[0], &fa, &attr, cargv.data(), cenv.data());
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     ::close(fd);

@@ -30,7 +30,8 @@ int free_port();
 bool wait_for_greeting(int port, const std::string& prefix,
                        std::chrono::milliseconds timeout = std::chrono::seconds(15));
 /// Spawn `argv` in a new process group with stdout and stderr appended to `log`.
-pid_t spawn_logged(const std::vector<std::string>& argv, const std::filesystem::path& log);
+pid_t spawn_logged(const std::vector<std::string>& argv, const std::filesystem::path& log,
+                   const std::vector<std::string>& extra_env = {});
 /// SIGTERM (or SIGKILL when `hard`) to the process group of `pid`, then reap it; SIGKILL after
 /// `grace` if it is still there.
 void stop_process(pid_t pid, bool hard = false,
