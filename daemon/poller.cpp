@@ -182,28 +182,56 @@ constexpr std::size_t kRangeMessages = 10;
 /// UIDs per `UID FETCH ... (UID RFC822.SIZE)`: about 40 bytes of answer each.
 constexpr std::size_t kSizesPerCommand = 1000;
 
-/// Fetches the bodies of a batch in UID ranges over up to `connections` transfers at once. It
-/// only ever settles a slot with a success (the whole literal of the UID asked for, of the size
-/// the server announced) or with too_large (announced over the limit: never downloaded). Every
-/// other UID, and every failure, is left to the single fetches behind it, so attempts keep
-/// counting per UID exactly as before.
-class RangeBatch : public std::enable_shared_from_this<RangeBatch> {
+/// Runs a list of transfers with at most `width()` in flight, and completes once when none is in
+/// flight and none is left to start. The list may grow while it runs (a range that fails part way
+/// appends the rest as a new range). Derived provides `width()`, `items()` and `start(i)`, and
+/// calls finished() when a transfer ends (then pump() to go on).
+template <class Derived>
+class BoundedTransfers : public std::enable_shared_from_this<Derived> {
 public:
-    RangeBatch(Session& s, std::uint64_t uidvalidity, const std::vector<std::uint64_t>& uids,
-               std::vector<FetchSlot>& slots)
-        : s_(s), uidvalidity_(uidvalidity), uids_(uids), slots_(slots) {}
-
-    /// Runs the ranges (pump()) and completes when the last one has finished.
     template <class Token>
-    auto async_fetch(Token&& token) {
+    auto async_run_all(Token&& token) {
         return asio::async_initiate<Token, void()>(
-            [self = shared_from_this()](auto handler) {
+            [self = this->shared_from_this()](auto handler) {
                 auto h = std::make_shared<decltype(handler)>(std::move(handler));
                 self->done_ = [h] { (*h)(); };
                 self->pump();
             },
             token);
     }
+
+protected:
+    void pump() {
+        auto& d = static_cast<Derived&>(*this);
+        while (in_flight_ < d.width() && next_ < d.items()) {
+            ++in_flight_;
+            d.start(next_++);
+        }
+        if (in_flight_ == 0 && next_ >= d.items() && done_) {
+            auto done = std::move(done_);
+            done_ = nullptr;
+            done();
+        }
+    }
+    void finished() { --in_flight_; }
+    /// What is in flight completes; nothing more starts.
+    void start_no_more() { next_ = static_cast<Derived&>(*this).items(); }
+
+private:
+    std::size_t next_ = 0, in_flight_ = 0;
+    std::function<void()> done_;
+};
+
+/// Fetches the bodies of a batch in UID ranges over up to `connections` transfers at once. It
+/// only ever settles a slot with a success (the whole literal of the UID asked for, of the size
+/// the server announced) or with too_large (announced over the limit: never downloaded). Every
+/// other UID, and every failure, is left to the single fetches behind it, so attempts keep
+/// counting per UID exactly as before.
+class RangeBatch : public BoundedTransfers<RangeBatch> {
+public:
+    RangeBatch(Session& s, std::uint64_t uidvalidity, const std::vector<std::uint64_t>& uids,
+               std::vector<FetchSlot>& slots)
+        : s_(s), uidvalidity_(uidvalidity), uids_(uids), slots_(slots) {}
 
     awaitable<void> run() {
         const std::string url = mail::mailbox_url(s_.url, s_.url.mailbox, uidvalidity_);
@@ -245,29 +273,21 @@ public:
         for (std::size_t i = 0; i < uids_.size(); ++i) index_.emplace(uids_[i], i);
         size_of_ = std::move(size_of);
         groups_ = mail::pack_ranges(ranged, sizes, kRangeBytes, kRangeMessages);
-        co_await async_fetch(use_awaitable);
+        co_await async_run_all(use_awaitable);
     }
 
     std::size_t ranges() const { return groups_.size(); }
     std::size_t delivered() const { return delivered_; }
 
 private:
-
-    void pump() {
-        std::size_t width = static_cast<std::size_t>(std::max(1, s_.account.connections));
-        while (in_flight_ < width && next_ < groups_.size()) start(next_++);
-        if (in_flight_ == 0 && next_ >= groups_.size() && done_) {
-            auto done = std::move(done_);
-            done_ = nullptr;
-            done();
-        }
-    }
+    friend class BoundedTransfers<RangeBatch>;
+    std::size_t width() const { return static_cast<std::size_t>(std::max(1, s_.account.connections)); }
+    std::size_t items() const { return groups_.size(); }
 
     void start(std::size_t g) {
         auto req = std::make_shared<mail::ImapRequest>(mail::ImapRequest::fetch_range(
             mail::mailbox_url(s_.url, s_.url.mailbox, uidvalidity_), groups_[g],
             s_.options.max_bytes, s_.options));
-        ++in_flight_;
         auto t0 = Clock::now();
         s_.multi.add(req->handle(), [self = shared_from_this(), req, g, t0](CURLcode code) {
             self->finish(*req, g, code, ms_since(t0));
@@ -275,7 +295,7 @@ private:
     }
 
     void finish(mail::ImapRequest& req, std::size_t g, CURLcode code, std::int64_t ms) {
-        --in_flight_;
+        finished();
         auto result = req.result(code);
         auto items = req.stream()->take_items();
         std::size_t got = 0;
@@ -326,49 +346,30 @@ private:
     std::map<std::uint64_t, std::size_t> index_;
     std::map<std::uint64_t, std::uint64_t> size_of_;
     std::vector<std::vector<std::uint64_t>> groups_;
-    std::size_t next_ = 0, in_flight_ = 0, delivered_ = 0;
-    std::function<void()> done_;
+    std::size_t delivered_ = 0;
 };
 
 /// Fetches a list of UIDs over up to `connections` transfers at once (one connection each;
 /// libcurl's pool keeps them logged in with the mailbox selected between messages).
-class FetchBatch : public std::enable_shared_from_this<FetchBatch> {
+class FetchBatch : public BoundedTransfers<FetchBatch> {
 public:
     using Slot = FetchSlot;
 
     FetchBatch(Session& s, std::uint64_t uidvalidity, std::vector<std::uint64_t> uids)
         : s_(s), uidvalidity_(uidvalidity), uids_(std::move(uids)), slots_(uids_.size()) {}
 
-    template <class Token>
-    auto async_run(Token&& token) {
-        return asio::async_initiate<Token, void()>(
-            [self = shared_from_this()](auto handler) {
-                auto h = std::make_shared<decltype(handler)>(std::move(handler));
-                self->done_ = [h] { (*h)(); };
-                self->pump();
-            },
-            token);
-    }
-
     const std::vector<std::uint64_t>& uids() const { return uids_; }
     std::vector<Slot>& slots() { return slots_; }
 
 private:
-    void pump() {
-        std::size_t width = static_cast<std::size_t>(std::max(1, s_.account.connections));
-        while (in_flight_ < width && next_ < uids_.size()) start(next_++);
-        if (in_flight_ == 0 && next_ >= uids_.size() && done_) {
-            auto done = std::move(done_);
-            done_ = nullptr;
-            done();
-        }
-    }
+    friend class BoundedTransfers<FetchBatch>;
+    std::size_t width() const { return static_cast<std::size_t>(std::max(1, s_.account.connections)); }
+    std::size_t items() const { return uids_.size(); }
 
     void start(std::size_t i) {
         auto& slot = slots_[i];
         slot.req = std::make_unique<mail::ImapRequest>(mail::ImapRequest::fetch(
             mail::fetch_url(s_.url, s_.url.mailbox, uidvalidity_, uids_[i]), s_.options));
-        ++in_flight_;
         auto t0 = Clock::now();
         s_.multi.add(slot.req->handle(), [self = shared_from_this(), i, t0](CURLcode code) {
             self->finish(i, code, ms_since(t0));
@@ -382,13 +383,13 @@ private:
         slot.ms = ms;
         slot.done = true;
         slot.req.reset();
-        --in_flight_;
+        finished();
         auto st = slot.result.status;
         // A failure other than "gone" ends the batch: what is already in flight completes, the
         // rest waits for the next cycle. "Gone" is normal (deleted by someone else).
         if (st != mail::ImapStatus::ok && st != mail::ImapStatus::not_found &&
             st != mail::ImapStatus::too_large)
-            next_ = uids_.size();
+            start_no_more();
         pump();
     }
 
@@ -396,8 +397,6 @@ private:
     std::uint64_t uidvalidity_;
     std::vector<std::uint64_t> uids_;
     std::vector<Slot> slots_;
-    std::size_t next_ = 0, in_flight_ = 0;
-    std::function<void()> done_;
 };
 
 /// Flag, move or delete `uids` on the server, as the account says. Safe to repeat: a UID that is
@@ -662,7 +661,7 @@ awaitable<PollResult> Poller::cycle(Mailbox& mb) {
             std::vector<std::uint64_t> uids;
             for (auto i : alone) uids.push_back(chunk[i]);
             auto batch = std::make_shared<FetchBatch>(s, validity, std::move(uids));
-            co_await batch->async_run(use_awaitable);
+            co_await batch->async_run_all(use_awaitable);
             for (std::size_t k = 0; k < alone.size(); ++k)
                 slots[alone[k]] = std::move(batch->slots()[k]);
         }
