@@ -2,13 +2,15 @@
 // run, and peak memory parsing a generated message with a 50 MB base64 attachment.
 //
 // usage: bench_parse [--corpus DIR] [--rounds N] [--peer SCRIPT] [--python EXE] [--attachment-mb M]
-//                    [--parse-only 1] [--dump FILE]
+//                    [--parse-only 1] [--dump FILE] [--top N]
 // --parse-only 1 runs parse() over the corpus and nothing else: the run to profile
 // (valgrind --tool=callgrind bench_parse --rounds 1 --parse-only 1), whose instruction count
 // is stable on a loaded machine where wall-clock time is not.
 // --dump FILE writes everything parse() produced for every corpus file (the `parse --json`
 // summary plus quoted text, signature, HTML body, headers and forwards) and exits: diff two
 // dumps to check that a performance change left the output byte-identical.
+// --top N prints the N files that take most of parse()'s time (each parsed `rounds` times) and
+// their share of the whole: where a profile of the corpus as a whole is dominated by a few files.
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -112,6 +114,7 @@ int main(int argc, char** argv) {
     std::size_t attachment_mb = 50;
     bool parse_only = false;
     std::string dump;
+    std::size_t top = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
         if (a == "--corpus") corpus = argv[i + 1];
@@ -121,6 +124,7 @@ int main(int argc, char** argv) {
         else if (a == "--attachment-mb") attachment_mb = std::strtoul(argv[i + 1], nullptr, 10);
         else if (a == "--parse-only") parse_only = std::string_view(argv[i + 1]) != "0";
         else if (a == "--dump") dump = argv[i + 1];
+        else if (a == "--top") top = std::strtoul(argv[i + 1], nullptr, 10);
     }
     if (!fs::exists(corpus)) {
         std::cerr << "bench_parse: no corpus at " << corpus << "\n";
@@ -162,6 +166,22 @@ int main(int argc, char** argv) {
             for (const auto& f : m.forwarded) j["forwarded"].push_back({f.subject, f.message_id, f.raw.size()});
             out << j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         }
+        return 0;
+    }
+    if (top > 0) {
+        std::vector<std::pair<double, std::size_t>> times;
+        double all = 0;
+        for (std::size_t i = 0; i < blobs.size(); ++i) {
+            const double c = cpu_seconds();
+            for (int r = 0; r < rounds; ++r) (void)tp::parse(blobs[i]);
+            times.emplace_back(cpu_seconds() - c, i);
+            all += times.back().first;
+        }
+        std::sort(times.rbegin(), times.rend());
+        std::printf("parse(): %.3f s CPU for %d rounds; the %zu costliest files:\n", all, rounds, top);
+        for (std::size_t k = 0; k < std::min(top, times.size()); ++k)
+            std::printf("  %5.1f%%  %8zu bytes  %s\n", 100 * times[k].first / all, blobs[times[k].second].size(),
+                        fs::relative(paths[times[k].second], corpus).string().c_str());
         return 0;
     }
     std::size_t errors = 0, leaves = 0;
