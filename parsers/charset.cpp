@@ -122,22 +122,20 @@ std::string windows1252(std::string_view in, bool& exact) {
         0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
         0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
         0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
-    // The UTF-8 of every byte: its length, whether windows-1252 leaves it unassigned, its bytes.
-    struct Utf8 {
-        unsigned char len;
-        bool unassigned;
-        char bytes[3];
-    };
+    // The UTF-8 of every byte packed in one word: its bytes in the low three bytes (stored four
+    // at a time, the fourth overwritten by what follows), its length in bits 24-26, bit 31 set
+    // when windows-1252 leaves the byte unassigned.
     static const auto table = [] {
-        std::array<Utf8, 256> t{};
+        std::array<std::uint32_t, 256> t{};
         for (unsigned b = 0; b < 0x100; ++b) {
             const bool c1_byte = b >= 0x80 && b < 0xA0;
             const unsigned cp = c1_byte && c1[b - 0x80] ? c1[b - 0x80] : b;
             std::string u;
             append_codepoint(u, cp);
-            t[b].len = static_cast<unsigned char>(u.size());
-            t[b].unassigned = c1_byte && !c1[b - 0x80];
-            std::copy(u.begin(), u.end(), t[b].bytes);
+            std::uint32_t e = static_cast<std::uint32_t>(u.size()) << 24;
+            for (std::size_t k = 0; k < u.size(); ++k) e |= static_cast<std::uint32_t>(static_cast<unsigned char>(u[k])) << (8 * k);
+            if (c1_byte && !c1[b - 0x80]) e |= 0x80000000u;
+            t[b] = e;
         }
         return t;
     }();
@@ -145,38 +143,43 @@ std::string windows1252(std::string_view in, bool& exact) {
     out.reserve(in.size() + in.size() / 2 + 16);
     const auto* p = reinterpret_cast<const unsigned char*>(in.data());
     const std::size_t n = in.size();
-    // Output goes through a small buffer; each byte is a table copy without branches, which
-    // matters on the binary data mislabelled as text that reaches here (ASCII and 8-bit bytes
-    // interleaved made a branchy loop mispredict on most bytes). ASCII words go eight at a time.
-    char buf[4096];
+    // Output goes through a small buffer; each byte is a table word stored without branches,
+    // which matters on the binary data mislabelled as text that reaches here (ASCII and 8-bit
+    // bytes interleaved made a branchy loop mispredict on most bytes). ASCII words go eight at
+    // a time; a word with an 8-bit byte goes through the table whole (binary data has one in
+    // nearly every word: testing each byte's word again cost as much as converting it).
+    char buf[4096 + 32];
     std::size_t used = 0;
-    bool unassigned = false;
+    std::uint32_t flags = 0;
     std::size_t i = 0;
-    while (i < n) {
-        if (used + 8 > sizeof buf) {
+    auto put = [&](unsigned char b) {
+        const std::uint32_t e = table[b];
+        __builtin_memcpy(buf + used, &e, 4);
+        used += (e >> 24) & 7;
+        flags |= e;
+    };
+    while (i + 8 <= n) {
+        if (used > 4096) {
             out.append(buf, used);
             used = 0;
         }
-        if (i + 8 <= n) {
-            std::uint64_t w;
-            __builtin_memcpy(&w, p + i, 8);
-            if (!(w & 0x8080808080808080ULL)) {
-                __builtin_memcpy(buf + used, p + i, 8);
-                used += 8;
-                i += 8;
-                continue;
-            }
+        std::uint64_t w;
+        __builtin_memcpy(&w, p + i, 8);
+        if (!(w & 0x8080808080808080ULL)) {
+            __builtin_memcpy(buf + used, p + i, 8);
+            used += 8;
+        } else {
+            for (int k = 0; k < 8; ++k) put(p[i + k]);
         }
-        const Utf8& u = table[p[i]];
-        buf[used] = u.bytes[0];
-        buf[used + 1] = u.bytes[1];
-        buf[used + 2] = u.bytes[2];
-        used += u.len;
-        unassigned |= u.unassigned;
-        ++i;
+        i += 8;
     }
+    if (used > 4096) {
+        out.append(buf, used);
+        used = 0;
+    }
+    for (; i < n; ++i) put(p[i]);
     out.append(buf, used);
-    if (unassigned) exact = false;
+    if (flags & 0x80000000u) exact = false;
     return out;
 }
 
