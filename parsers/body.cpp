@@ -122,11 +122,11 @@ void extract_body(Message& m) {
 
     // text/plain wins when it says anything; several plain parts (Apple Mail puts text around
     // inline images) are shown in order. Otherwise the HTML, as readable text.
-    bool have_plain = std::any_of(plain.begin(), plain.end(), [&](std::size_t i) { return !blank(m.leaves[i].text); });
+    bool have_plain = std::any_of(plain.begin(), plain.end(), [&](std::size_t i) { return !blank(m.leaves[i].text()); });
     // Some senders put only "view this mail in an HTML-capable client" in the plain part.
     if (have_plain && !html.empty() && plain.size() == 1) {
-        const std::string& t = m.leaves[plain.front()].text;
-        std::string l = lower(std::string_view(t).substr(0, 400));
+        const std::string_view t = m.leaves[plain.front()].text();
+        std::string l = lower(t.substr(0, 400));
         bool placeholder = t.size() < 400 && l.find("html") != std::string::npos &&
                            (l.find("capable") != std::string::npos || l.find("client") != std::string::npos ||
                             l.find("browser") != std::string::npos || l.find("program") != std::string::npos ||
@@ -136,10 +136,10 @@ void extract_body(Message& m) {
     Flowed flowed = top_level_flowed(m);
     auto text_of = [&](std::size_t i) {
         const Leaf& l = m.leaves[i];
-        const std::string& t = l.is_text ? l.text : l.data;
+        const std::string_view t = l.is_text ? l.text() : std::string_view(l.data);
         if (l.content_type == "text/html") return html_to_text(t);
         if (l.depth == 0 && flowed.flowed) return unflow(t, flowed.delsp);
-        return t;
+        return std::string(t);
     };
     for (std::size_t i : (have_plain ? plain : html)) {
         std::string t = text_of(i);
@@ -154,7 +154,7 @@ void extract_body(Message& m) {
     }
     if (!html.empty()) {
         const Leaf& l = m.leaves[html.front()];
-        m.body_html = l.is_text ? l.text : l.data;
+        m.body_html = l.is_text ? l.text() : std::string_view(l.data);
     }
 
     for (std::size_t i = 0; i < m.leaves.size(); ++i) {
@@ -177,7 +177,7 @@ void extract_body(Message& m) {
             std::string cid = "cid:" + l.content_id;
             for (std::size_t h : html) {
                 const Leaf& hl = m.leaves[h];
-                if ((hl.is_text ? hl.text : hl.data).find(cid) != std::string::npos) {
+                if ((hl.is_text ? hl.text() : std::string_view(hl.data)).find(cid) != std::string_view::npos) {
                     referenced = true;
                     break;
                 }

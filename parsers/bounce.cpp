@@ -377,9 +377,9 @@ std::string bounce_report_text(const Message& m) {
     for (const Leaf& l : m.leaves) {
         if (l.in_rfc822 || !l.is_text) continue;
         if (l.content_type == "text/plain") {
-            t = std::string_view(l.text).substr(0, kScanBytes);
+            t = l.text().substr(0, kScanBytes);
         } else if (l.content_type == "text/html") {
-            t = html_to_text(std::string_view(l.text).substr(0, kScanBytes * 4));
+            t = html_to_text(l.text().substr(0, kScanBytes * 4));
         } else {
             continue;
         }
@@ -490,7 +490,7 @@ BounceInfo read_bounce(const Message& m, std::string_view report) {
             if (!info.original_message_id.empty()) return;
             if (!wanted(l)) continue;
             info.original_message_id =
-                message_id_in(std::string_view(leaf_text(l)).substr(0, 4 * kScanBytes), m.message_id);
+                message_id_in(leaf_text(l).substr(0, 4 * kScanBytes), m.message_id);
         }
     };
     scan_leaves([](const Leaf& l) { return is_headers_type(l.content_type); });

@@ -350,8 +350,16 @@ std::string iconv_charset_name(std::string_view label) {
     return up;
 }
 
-Converted to_utf8(std::string_view bytes, std::string_view charset) {
+namespace {
+
+/// to_utf8 and to_utf8_or_same: `copy_same` false leaves `text` empty (and sets `same`) where
+/// the UTF-8 is the input itself.
+Converted convert(std::string_view bytes, std::string_view charset, bool copy_same) {
     Converted r;
+    auto same = [&] {
+        if (copy_same) r.text.assign(bytes);
+        else r.same = true;
+    };
     std::string name = iconv_charset_name(charset);
     // Escape sequences are unambiguous: undeclared or mislabelled ISO-2022-JP (zammad#2498).
     if ((name.empty() || name == "UTF-8" || name == "WINDOWS-1252") && looks_like_iso2022jp(bytes) &&
@@ -360,7 +368,7 @@ Converted to_utf8(std::string_view bytes, std::string_view charset) {
     }
     if (name == "UTF-8" || name.empty()) {
         if (is_valid_utf8(bytes)) {
-            r.text.assign(bytes);
+            same();
             return r;
         }
         if (name == "UTF-8" && has_utf8_multibyte(bytes)) {
@@ -379,7 +387,7 @@ Converted to_utf8(std::string_view bytes, std::string_view charset) {
         name.rfind("UTF-16", 0) != 0 && name.rfind("UTF-32", 0) != 0 && name.rfind("UCS", 0) != 0 &&
         name.rfind("UTF-7", 0) != 0 && name.rfind("ISO-2022", 0) != 0 && name.rfind("HZ", 0) != 0 &&
         bytes.find('\x1b') == std::string_view::npos && bytes.find('\0') == std::string_view::npos) {
-        r.text.assign(bytes);
+        same();
         return r;
     }
     bool exact = true;
@@ -395,9 +403,17 @@ Converted to_utf8(std::string_view bytes, std::string_view charset) {
     }
     // Unknown charset label: UTF-8 if valid, else windows-1252.
     r.exact = false;
-    r.text = is_valid_utf8(bytes) ? std::string(bytes) : windows1252(bytes);
+    if (is_valid_utf8(bytes)) same();
+    else r.text = windows1252(bytes);
     return r;
 }
+
+}  // namespace
+
+Converted to_utf8(std::string_view bytes, std::string_view charset) { return convert(bytes, charset, true); }
+
+Converted to_utf8_or_same(std::string_view bytes, std::string_view charset) { return convert(bytes, charset, false); }
+
 
 std::string sanitize_utf8(std::string_view bytes) {
     // ISO-2022-JP is 7-bit (valid UTF-8 as bytes): its escapes must be looked for first.

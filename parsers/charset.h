@@ -20,12 +20,17 @@ std::string iconv_charset_name(std::string_view label);
 struct Converted {
     std::string text;
     bool exact = true;  ///< false: the declared charset was unknown/wrong or bytes were replaced
+    bool same = false;  ///< to_utf8_or_same only: the bytes are their own UTF-8, `text` is empty
 };
 
 /// Convert to UTF-8. Undeclared or unusable charset: UTF-8 if valid, else windows-1252.
 /// ISO-2022-JP escapes win over a missing or ASCII declaration. Invalid sequences become
 /// U+FFFD; the result is always valid UTF-8.
 Converted to_utf8(std::string_view bytes, std::string_view charset);
+
+/// to_utf8 without the copy when the result would be the input itself (ASCII, valid UTF-8):
+/// then `same` is set and `text` left empty. Every other field as to_utf8 would set it.
+Converted to_utf8_or_same(std::string_view bytes, std::string_view charset);
 
 /// Force any byte string into valid UTF-8 (windows-1252 fallback when it is not UTF-8).
 std::string sanitize_utf8(std::string_view bytes);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ticketd::parsers {
@@ -39,11 +40,27 @@ struct Leaf {
     std::string filename;      ///< decoded UTF-8 (RFC 2231 / 2047), "" when none
     std::string content_id;    ///< without angle brackets
     std::string data;          ///< bytes after transfer decoding (base64, QP, uuencode)
-    std::string text;          ///< text/* leaves only: `data` converted to UTF-8
-    bool is_text = false;      ///< `text` is meaningful
+    /// The UTF-8 text of a text leaf when it differs from `data` (another charset, repaired
+    /// bytes). Empty when `data` already is its own UTF-8 (ASCII or valid UTF-8: most mail),
+    /// so that the bytes are held once. Read the text through text().
+    std::string converted;
+    bool is_text = false;      ///< text() is meaningful (text/* leaves, and bytes shown as text)
+    bool text_is_data = false; ///< text() is `data` itself (`converted` is empty)
     std::string sha256;        ///< lower-case hex of `data`
     int depth = 0;             ///< MIME nesting depth (0 = top-level body)
     bool in_rfc822 = false;    ///< inside an attached message/rfc822
+
+    /// Text leaves: `data` converted to UTF-8; "" for other leaves.
+    std::string_view text() const {
+        if (!is_text) return {};
+        return text_is_data ? std::string_view(data) : std::string_view(converted);
+    }
+    /// Make this a text leaf whose UTF-8 text is `utf8` (held apart from `data`).
+    void set_text(std::string utf8) {
+        is_text = true;
+        text_is_data = false;
+        converted = std::move(utf8);
+    }
 };
 
 /// A file the ticket shows as attached (a leaf that is not the displayed body).

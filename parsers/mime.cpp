@@ -360,10 +360,12 @@ private:
         }
         leaf.is_text = ct.type == "text" || as_text || fell_back;
         if (leaf.is_text) {
-            auto conv = to_utf8(leaf.data, leaf.charset);
+            // Most text is its own UTF-8 already: then the leaf holds its bytes once.
+            auto conv = to_utf8_or_same(leaf.data, leaf.charset);
             if (!conv.exact && !leaf.charset.empty())
                 warn("part " + leaf.content_type + " is not valid " + sanitize_utf8(leaf.charset) + ": converted with replacements");
-            leaf.text = std::move(conv.text);
+            leaf.text_is_data = conv.same;
+            leaf.converted = std::move(conv.text);
         }
         leaf.sha256 = sha256_hex(leaf.data);
         m_.leaves.push_back(std::move(leaf));

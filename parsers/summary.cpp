@@ -36,7 +36,7 @@ nlohmann::json to_summary_json(const Message& m) {
         o["filename"] = str_or_null(l.filename);
         o["len"] = l.data.size();
         o["sha256"] = l.sha256;
-        if (l.is_text) o["text"] = l.text;
+        if (l.is_text) o["text"] = std::string(l.text());
         leaves.push_back(std::move(o));
     }
     j["leaves"] = std::move(leaves);

@@ -45,6 +45,6 @@ inline const Header* find_header(const Message& m, std::string_view name) {
 }
 
 /// The text of a leaf as UTF-8 when the core decoded it, else its raw bytes.
-inline const std::string& leaf_text(const Leaf& l) { return l.is_text ? l.text : l.data; }
+inline std::string_view leaf_text(const Leaf& l) { return l.is_text ? l.text() : std::string_view(l.data); }
 
 }  // namespace ticketd::parsers::text

@@ -14,8 +14,7 @@ Leaf text_leaf(std::string type, std::string text, int depth = 1) {
     l.content_type = std::move(type);
     l.charset = "utf-8";
     l.data = text;
-    l.text = std::move(text);
-    l.is_text = true;
+    l.set_text(std::move(text));
     l.depth = depth;
     l.sha256 = "00";
     return l;

@@ -20,10 +20,10 @@ Message human() {
     m.has_return_path = true;
     Leaf l;
     l.content_type = "text/plain";
-    l.text = l.data = "My printer is broken.";
-    l.is_text = true;
+    l.data = "My printer is broken.";
+    l.is_text = l.text_is_data = true;
     m.leaves.push_back(l);
-    m.body = l.text;
+    m.body = l.text();
     return m;
 }
 
@@ -36,8 +36,8 @@ Message with(const char* name, const char* value) {
 Leaf leaf(const char* type, std::string text, bool in_rfc822 = false) {
     Leaf l;
     l.content_type = type;
-    l.text = l.data = std::move(text);
-    l.is_text = std::string(type).rfind("text/", 0) == 0;
+    l.data = std::move(text);
+    l.is_text = l.text_is_data = std::string(type).rfind("text/", 0) == 0;
     l.in_rfc822 = in_rfc822;
     l.depth = in_rfc822 ? 2 : 1;
     return l;
@@ -223,7 +223,7 @@ TEST(Classify, HumanForwardingABounceIsStillAHuman) {
     Message m = human();
     m.subject = "Fwd: Undeliverable: Invoice";
     m.body = "Why did this bounce?\n\n---------- Forwarded message ---------\nDelivery has failed to these recipients";
-    m.leaves[0].text = m.body;
+    m.leaves[0].set_text(m.body);
     EXPECT_EQ(classify(m).classification, Classification::requester);
 }
 
@@ -239,7 +239,7 @@ TEST(Classify, CustomerAboutAParcelIsNotABounce) {
     m.subject = "Delivery failure - order 5512";
     m.body = "Your courier says the parcel could not be delivered to my address and was returned to sender. "
              "Delivery failed twice, the package was rejected at the door by mistake.";
-    m.leaves[0].text = m.leaves[0].data = m.body;
+    m.leaves[0].data = m.body;
     ClassifyResult r = classify(m);
     EXPECT_EQ(r.classification, Classification::requester) << r.reason;
 }

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "parsers/charset.h"
 #include "parsers/parse.h"
 #include "parsers/summary.h"
 #include "tests/support/paths.h"
@@ -35,4 +36,40 @@ TEST(ParseCorpus, EveryFileParsesWithoutThrowing) {
     }
     EXPECT_GT(files, 500u);
     EXPECT_GT(messages, files * 9 / 10);
+}
+
+// A text leaf holds its bytes once when they are their own UTF-8 (text_is_data): its text()
+// must be exactly what converting `data` eagerly gives, on every text leaf of the corpus.
+TEST(ParseCorpus, TextHeldOnceEqualsEagerConversion) {
+    const auto corpus = ticketd::testing::corpus_dir();
+    if (corpus.empty()) GTEST_SKIP() << "no ../shared corpus";
+    std::size_t once = 0, converted = 0;
+    for (const char* sub : {"parse", "robust", "bounces"}) {
+        const auto dir = corpus / sub;
+        if (!fs::exists(dir)) continue;
+        for (const auto& e : fs::recursive_directory_iterator(dir)) {
+            if (!e.is_regular_file()) continue;
+            const auto ext = e.path().extension().string();
+            if (ext == ".json" || ext == ".txt" || ext == ".md") continue;
+            auto r = tp::parse(ticketd::testing::read_file(e.path()));
+            const auto* m = std::get_if<tp::Message>(&r);
+            if (!m) continue;
+            for (const auto& l : m->leaves) {
+                if (!l.is_text) {
+                    EXPECT_TRUE(l.text().empty()) << e.path();
+                    continue;
+                }
+                const auto eager = tp::to_utf8(l.data, l.charset).text;
+                ASSERT_EQ(l.text(), eager) << e.path() << " leaf " << l.content_type;
+                if (l.text_is_data) {
+                    EXPECT_TRUE(l.converted.empty()) << e.path();
+                    ++once;
+                } else {
+                    ++converted;  // (iconv charsets keep their copy even when it is the same)
+                }
+            }
+        }
+    }
+    EXPECT_GT(once, 500u);
+    EXPECT_GT(converted, 10u);
 }

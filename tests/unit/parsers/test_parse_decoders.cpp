@@ -258,12 +258,12 @@ TEST(Parse, MessageFromTestData) {
     ASSERT_TRUE(m.date);
     EXPECT_EQ(tp::format_iso8601(*m.date), "2003-07-01T08:52:37Z");
     ASSERT_EQ(m.leaves.size(), 3u);
-    EXPECT_EQ(m.leaves[0].text, "テスト");  // no charset declared: escapes detected
+    EXPECT_EQ(m.leaves[0].text(), "テスト");  // no charset declared: escapes detected
     EXPECT_EQ(m.leaves[1].filename, "café.txt");
     EXPECT_EQ(m.leaves[1].data, "hello");
     EXPECT_EQ(m.leaves[1].sha256, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
     EXPECT_TRUE(m.leaves[2].in_rfc822);
-    EXPECT_EQ(m.leaves[2].text, "inner body");
+    EXPECT_EQ(m.leaves[2].text(), "inner body");
     ASSERT_EQ(m.forwarded.size(), 1u);
     EXPECT_EQ(m.forwarded[0].subject, "inner");
     EXPECT_EQ(m.forwarded[0].message_id, "inner@example.com");
@@ -283,7 +283,7 @@ TEST(Parse, WrongDeclaredCharsetAndUuencodeAndDefaults) {
     ASSERT_TRUE(std::holds_alternative<tp::Message>(r));
     const auto& m = std::get<tp::Message>(r);
     ASSERT_EQ(m.leaves.size(), 1u);
-    EXPECT_EQ(m.leaves[0].text, "café crème\n");
+    EXPECT_EQ(m.leaves[0].text(), "café crème\n");
     EXPECT_FALSE(m.warnings.empty());
 
     r = tp::parse(read_file(data_dir() / "parse" / "uuencode.eml"));
@@ -317,7 +317,7 @@ TEST(Parse, DigestPartsDefaultToMessages) {
     ASSERT_EQ(m.forwarded.size(), 2u);
     EXPECT_EQ(m.forwarded[1].subject, "two");
     ASSERT_EQ(m.leaves.size(), 2u);
-    EXPECT_EQ(m.leaves[0].text, "first");
+    EXPECT_EQ(m.leaves[0].text(), "first");
     EXPECT_TRUE(m.leaves[0].in_rfc822);
 }
 
