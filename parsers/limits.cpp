@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstring>
+#include <optional>
 
 #include <mimetic/contenttype.h>
 
@@ -34,8 +35,8 @@ class Scanner {
 public:
     /// `plan`: by multipart ordinal, whether its boundary must be renamed (second pass);
     /// null on the first pass, which renames nothing and finds out what needs it.
-    Scanner(std::string_view raw, const Limits& limits, const std::vector<char>* plan)
-        : raw_(raw), lim_(limits), plan_(plan) {}
+    Scanner(std::string_view raw, const Limits& limits, const std::vector<char>* plan, bool every_line)
+        : raw_(raw), lim_(limits), plan_(plan), every_line_(every_line) {}
 
     /// Multiparts whose boundary mimetic would read differently from us (see
     /// finish_content_type); empty when none.
@@ -53,6 +54,15 @@ public:
         if (auto err = start_header_block(false)) return *err;
         std::size_t pos = 0;
         while (pos < raw_.size()) {
+            if (!in_header_ && !every_line_) {
+                // In a body only lines holding "--" matter (a delimiter starts with it, and a
+                // stray boundary holds it): jump to the next line that has one. Bodies are most
+                // of the bytes, and nearly all their lines have none (base64 none at all).
+                const std::size_t dash = find_dash_pair(pos);
+                if (dash == npos) break;
+                const void* before = memrchr(raw_.data() + pos, '\n', dash - pos);
+                if (before) pos = static_cast<std::size_t>(static_cast<const char*>(before) - raw_.data()) + 1;
+            }
             const void* nl = std::memchr(raw_.data() + pos, '\n', raw_.size() - pos);
             const std::size_t end = nl ? static_cast<const char*>(nl) - raw_.data() + 1 : raw_.size();
             std::string_view line = raw_.substr(pos, end - pos);  // with its line end
@@ -78,6 +88,32 @@ public:
 
 private:
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+    /// The Content-Type of the current header block (its value after the colon), parsed once:
+    /// the end of the field, a delimiter inside the block and the end of the block all read it.
+    const ContentTypeValue& block_content_type() {
+        if (!ct_parsed_) {
+            std::string_view v = content_type_;
+            if (const auto colon = v.find(':'); colon != std::string_view::npos) v = v.substr(colon + 1);
+            else v = {};
+            ct_parsed_ = parse_content_type(v);
+        }
+        return *ct_parsed_;
+    }
+
+    /// The first "--" at or after `from`, or npos.
+    std::size_t find_dash_pair(std::size_t from) const {
+        const char* const base = raw_.data();
+        const std::size_t n = raw_.size();
+        while (from + 1 < n) {
+            const void* d = std::memchr(base + from, '-', n - from - 1);
+            if (!d) return npos;
+            const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(d) - base);
+            if (base[at + 1] == '-') return at;
+            from = at + 1;
+        }
+        return npos;
+    }
 
     /// Position in the output of raw position p (p >= copied_).
     std::size_t out_pos(std::size_t p) const {
@@ -106,6 +142,7 @@ private:
         field_truncated_ = false;
         dropping_ = false;
         content_type_.clear();
+        ct_parsed_.reset();
         in_content_type_ = false;
         ct_seen_ = false;
         header_lines_ = 0;
@@ -153,9 +190,8 @@ private:
             const bool crlf = line.size() >= 2 && line[line.size() - 2] == '\r';
             const char* eol = crlf ? "\r\n" : "\n";
             std::string insert = eol;
-            std::string_view v = content_type_;
-            if (const auto colon = v.find(':'); colon != std::string_view::npos) {
-                const auto ct = parse_content_type(v.substr(colon + 1));
+            if (content_type_.find(':') != std::string::npos) {
+                const auto& ct = block_content_type();
                 if (ct.type == "message" && ct.subtype == "rfc822")
                     result_.rfc822_bodies.emplace_back(out_pos(pos), out_pos(pos));
                 // An empty multipart: close it, or mimetic would end every enclosing level
@@ -238,12 +274,18 @@ private:
                 if (c == '\0') c = ' ';
             cut += "\r\n";
             mend_at(pos, line.size(), cut);
-            if (in_content_type_) content_type_.append(content.substr(0, std::min<std::size_t>(room, 8192)));
+            if (in_content_type_) {
+                content_type_.append(content.substr(0, std::min<std::size_t>(room, 8192)));
+                ct_parsed_.reset();
+            }
             return std::nullopt;
         }
         field_len_ += content.size();
         if (in_content_type_) ct_field_end_ = pos + line.size();
-        if (in_content_type_ && content_type_.size() < 8192) content_type_.append(content.substr(0, 8192));
+        if (in_content_type_ && content_type_.size() < 8192) {
+            content_type_.append(content.substr(0, 8192));
+            ct_parsed_.reset();
+        }
         if (content.find('\0') != std::string_view::npos) {
             // mimetic cuts a header at a NUL: make it a blank instead, and say so.
             std::string fixed(line);
@@ -274,10 +316,7 @@ private:
 
     std::optional<ParseError> end_header_block(std::size_t body_begin) {
         in_header_ = false;
-        std::string_view v = content_type_;
-        if (const auto colon = v.find(':'); colon != std::string_view::npos) v = v.substr(colon + 1);
-        else v = {};
-        const auto ct = parse_content_type(v);
+        const auto& ct = block_content_type();
         bool parent_digest = !frames_.empty() && frames_.back().multipart && frames_.back().digest && !at_top_;
         at_top_ = false;
         if (ct.type == "multipart") {
@@ -314,7 +353,7 @@ private:
         std::string_view v = content_type_;
         if (const auto colon = v.find(':'); colon != std::string_view::npos) v = v.substr(colon + 1);
         else v = {};
-        const auto ct = parse_content_type(v);
+        const auto& ct = block_content_type();
         if (ct.type != "multipart") return;
         const std::string boundary = param(ct.params, "boundary");
         block_ordinal_ = next_ordinal_++;
@@ -454,6 +493,7 @@ private:
     std::size_t header_bytes_ = 0, field_len_ = 0;
     bool field_truncated_ = false, dropping_ = false;
     std::string content_type_;
+    std::optional<ContentTypeValue> ct_parsed_;  ///< content_type_ parsed (block_content_type)
     bool in_content_type_ = false;
     std::size_t ct_field_begin_ = 0, ct_field_end_ = 0;
     bool ct_seen_ = false;
@@ -464,6 +504,7 @@ private:
     std::size_t last_delim_out_ = npos, last_delim_raw_end_ = npos;
     bool last_delim_mended_ = false;
     const std::vector<char>* plan_ = nullptr;
+    bool every_line_ = false;  ///< read every body line (the reference the skipping is tested against)
     std::vector<char> needs_;
     int next_ordinal_ = 0, block_ordinal_ = -1;
     std::string block_boundary_, block_seen_;
@@ -473,14 +514,26 @@ private:
 
 }  // namespace
 
-std::variant<Prescan, ParseError> prescan(std::string_view raw, const Limits& limits) {
+namespace {
+
+std::variant<Prescan, ParseError> scan(std::string_view raw, const Limits& limits, bool every_line) {
     // Most mail needs no boundary renamed, and then no copy of the message is made (a copy of
     // a large attachment is what would dominate memory); the rest takes a second pass.
-    Scanner first(raw, limits, nullptr);
+    Scanner first(raw, limits, nullptr, every_line);
     auto result = first.run();
     if (std::holds_alternative<ParseError>(result) || !first.any_need()) return result;
     std::vector<char> plan = first.needs();
-    return Scanner(raw, limits, &plan).run();
+    return Scanner(raw, limits, &plan, every_line).run();
+}
+
+}  // namespace
+
+std::variant<Prescan, ParseError> prescan(std::string_view raw, const Limits& limits) {
+    return scan(raw, limits, false);
+}
+
+std::variant<Prescan, ParseError> prescan_every_line(std::string_view raw, const Limits& limits) {
+    return scan(raw, limits, true);
 }
 
 }  // namespace ticketd::parsers

@@ -30,4 +30,9 @@ struct Prescan {
 
 std::variant<Prescan, ParseError> prescan(std::string_view raw, const Limits& limits);
 
+/// The same scan reading every line of every body, where prescan() jumps to the body lines
+/// holding "--" (no other body line can change the result). For tests: the reference the
+/// skipping is checked against.
+std::variant<Prescan, ParseError> prescan_every_line(std::string_view raw, const Limits& limits);
+
 }  // namespace ticketd::parsers
