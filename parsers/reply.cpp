@@ -11,6 +11,18 @@
 namespace ticketd::parsers {
 namespace {
 
+// What normalise_into does with each byte: most bytes are copied as they are (one table load
+// and one test per byte instead of a chain of comparisons).
+enum : unsigned char { kCopy = 0, kUpper, kBlank, kDrop, kLead };
+constexpr std::array<unsigned char, 256> kNormalise = [] {
+    std::array<unsigned char, 256> t{};
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] = kUpper;
+    t[' '] = t['\t'] = t['\r'] = kBlank;
+    t['*'] = kDrop;
+    t[0xC2] = t[0xE2] = t[0xEF] = kLead;  // may start U+00A0, U+202F or U+FF1A
+    return t;
+}();
+
 // Lower-case ASCII, non-breaking spaces to spaces, full-width colons to ':', runs of blanks to one, '*' and '_' (bold
 // and underline as plain-text clients render HTML) dropped, ends trimmed. Written into `r` (a buffer the caller
 // reuses: this runs on most lines of every body) and stopped once `r` holds `cap` bytes: the output only grows, so
@@ -26,10 +38,18 @@ bool normalise_into(std::string_view s, std::string& r, std::size_t cap = std::s
     bool space = false;
     for (std::size_t i = 0; i < s.size(); ++i) {
         unsigned char c = static_cast<unsigned char>(s[i]);
+        const unsigned char k = kNormalise[c];
+        if (k == kCopy && !space && len < cap) {
+            out[len++] = static_cast<char>(c);
+            continue;
+        }
         bool blank = false;
-        if (c < 0x80) {
-            if (c == '*') continue;
-            blank = c == ' ' || c == '\t' || c == '\r';
+        if (k == kDrop) {
+            continue;
+        } else if (k == kBlank) {
+            blank = true;
+        } else if (k == kUpper || k == kCopy) {
+            // written below
         } else if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xA0) {
             blank = true;
             ++i;
@@ -110,7 +130,16 @@ constexpr std::size_t longest(const std::array<std::string_view, N>& words) {
     return m;
 }
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+template <std::size_t N>
+constexpr std::size_t shortest_of(const std::array<std::string_view, N>& words) {
+    std::size_t m = static_cast<std::size_t>(-1);
+    for (auto w : words) m = w.size() < m ? w.size() : m;
+    return m;
+}
+
+inline bool starts_with(std::string_view s, std::string_view p) {
+    return s.size() >= p.size() && s.compare(0, p.size(), p) == 0;
+}
 bool ends_with(std::string_view s, std::string_view p) {
     return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
 }
@@ -188,9 +217,12 @@ bool is_separator_marker(std::string_view raw) {
     // An undashed marker is shorter than its phrase + 12, and the starts are prefixes: past
     // this many normalised bytes only a dashed line needs the rest (most lines are prose).
     static constexpr std::size_t cap = std::max(longest(phrases) + 12, longest(starts));
+    // Shorter than every phrase and every start, and not a line of underscores: nothing to find.
+    static constexpr std::size_t shortest = std::min(shortest_of(phrases), shortest_of(starts));
     std::string& l = scratch();
     const bool whole = normalise_into(raw, l, cap);
     const bool dashed = starts_with(l, "--") || starts_with(l, "__") || starts_with(l, "==");
+    if (!dashed && l.size() < shortest && (l.empty() || l[0] != '_')) return false;
     if (!whole && dashed) normalise_into(raw, l);
     if (whole || dashed)
         for (std::string_view p : phrases)
