@@ -95,3 +95,17 @@ TEST(HtmlToText, ManyNestedBlockquotesDoNotExplodeOutput) {
     EXPECT_LT(t.size(), 1000u);
     EXPECT_NE(t.find('x'), std::string::npos);
 }
+
+// display:none is matched in the style as written, white space and case aside, without a folded
+// copy: every spelling a mail client writes hides the element, and near misses do not.
+TEST(HtmlToText, HiddenByInlineStyleInAnySpelling) {
+    for (const char* style : {"display:none", "DISPLAY : NONE", "color:red; Display:\tnone !important", "display:no ne",
+                              "d i s p l a y : n o n e", "ddisplay:none", "mso-hide:all;display:none"}) {
+        const std::string html = std::string("<p>shown</p><div style=\"") + style + "\">hidden</div>";
+        EXPECT_EQ(html_to_text(html), "shown") << style;
+    }
+    for (const char* style : {"display:block", "display-none", "display:non", "isplay:none"}) {
+        const std::string html = std::string("<p>shown</p><div style=\"") + style + "\">kept</div>";
+        EXPECT_EQ(html_to_text(html), "shown\n\nkept") << style;
+    }
+}
