@@ -35,18 +35,22 @@ std::string sha256_hex(std::string_view data) {
 namespace {
 
 struct RawField {
-    std::string name;   // as written
-    std::string lname;  // lower-case
-    std::string value;  // unfolded, raw bytes
+    std::string_view name;  // as written: a view of mimetic's field, which outlives the walk
+    std::string lname;      // lower-case
+    std::string value;      // unfolded, raw bytes
 };
 
 std::vector<RawField> fields_of(const mimetic::MimeEntity& e) {
     std::vector<RawField> out;
+    out.reserve(e.header().size());
     for (const auto& f : e.header()) {
         RawField r;
-        r.name = std::string(f.name().begin(), f.name().end());
+        r.name = std::string_view(f.name());
         r.lname = ascii_lower(r.name);
-        r.value = std::string(trim(f.value()));
+        // value() is a fresh string: trimmed in place when it needs it, not copied again.
+        r.value = f.value();
+        const std::string_view t = trim(r.value);
+        if (t.size() != r.value.size()) r.value = std::string(t);
         out.push_back(std::move(r));
     }
     return out;
