@@ -6,25 +6,15 @@
 #include <vector>
 
 #include "parsers/html.h"
+#include "parsers/textutil.h"
 
 namespace ticketd::parsers {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-    });
-}
+using text::iequals;
+using text::lower;
 
-std::string lower(std::string_view s) {
-    std::string r(s);
-    for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return r;
-}
-
-bool blank(std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
-}
+bool blank(std::string_view s) { return std::all_of(s.begin(), s.end(), text::space_char); }
 
 // The top-level Content-Type parameters matter only for a single-part message: Leaf keeps the
 // type and charset, not format=flowed, so nested flowed parts are shown as sent.
@@ -144,7 +134,7 @@ void extract_body(Message& m) {
     for (std::size_t i : (have_plain ? plain : html)) {
         std::string t = text_of(i);
         if (blank(t)) continue;
-        while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
+        while (!t.empty() && text::space_char(t.back())) t.pop_back();
         if (m.body.empty()) {
             m.body = std::move(t);  // most mail has one text part: no second copy
         } else {

@@ -30,9 +30,13 @@ inline bool iequals(std::string_view a, std::string_view b) {
 inline bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 inline bool contains(std::string_view s, std::string_view p) { return s.find(p) != std::string_view::npos; }
 
+// What std::isspace accepts in the C locale (ticketd never sets another), inline: trim runs on
+// every line of a bounce report.
+inline bool space_char(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
 inline std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    while (!s.empty() && space_char(s.front())) s.remove_prefix(1);
+    while (!s.empty() && space_char(s.back())) s.remove_suffix(1);
     return s;
 }
 
