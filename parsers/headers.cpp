@@ -177,6 +177,20 @@ Params fold_params(const std::vector<std::pair<std::string, std::string>>& raw) 
         bool encoded;
         std::string value;
     };
+    // Most parameter lists have no RFC 2231 piece (no '*' in a name): then each name's first
+    // value is kept, in first-seen order, without the maps below (they were most of the cost
+    // of reading a Content-Type, which happens for every part).
+    if (std::none_of(raw.begin(), raw.end(), [](const auto& p) { return p.first.find('*') != std::string::npos; })) {
+        Params out;
+        out.reserve(raw.size());
+        for (const auto& [rawname, rawvalue] : raw) {
+            std::string name = ascii_lower(trim(rawname));
+            if (name.empty()) continue;
+            if (std::any_of(out.begin(), out.end(), [&](const auto& kv) { return kv.first == name; })) continue;
+            out.emplace_back(std::move(name), decode_rfc2047(clean_param_value(rawvalue)));
+        }
+        return out;
+    }
     // Keep first-seen order of names; 2231 pieces grouped by their base name.
     std::vector<std::string> order;
     std::map<std::string, std::string> plain;

@@ -47,6 +47,18 @@ TEST(Rfc2047, Raw8BitHeaders) {
     EXPECT_EQ(tp::decode_rfc2047("\x1b$B%F%9%H\x1b(B"), "テスト");    // ISO-2022-JP escapes
 }
 
+// Lists without RFC 2231 pieces take a path without maps: each name's first value, names
+// case-folded and trimmed, in first-seen order; a list with one piece takes the full path.
+TEST(Rfc2231, PlainParametersKeepFirstValueAndOrder) {
+    using P = tp::Params;
+    EXPECT_EQ(tp::parse_params(" Charset=UTF-8; format=flowed; CHARSET=latin1; delsp=yes"),
+              (P{{"charset", "UTF-8"}, {"format", "flowed"}, {"delsp", "yes"}}));
+    EXPECT_EQ(tp::parse_params("name=\"a b.txt\" ; =x; boundary=\"=_b (1)\"; name=c"),
+              (P{{"name", "a b.txt"}, {"boundary", "=_b (1)"}}));
+    EXPECT_EQ(tp::parse_params("x=1 (comment); y=\"=?UTF-8?Q?caf=C3=A9?=\""), (P{{"x", "1"}, {"y", "café"}}));
+    EXPECT_EQ(tp::parse_params("a=1; b*=utf-8''%C3%A9; A=2"), (P{{"a", "1"}, {"b", "é"}}));
+}
+
 TEST(Rfc2231, ContinuationsCharsetsAndOrder) {
     auto p = tp::parse_params(" title*0*=us-ascii'en'This%20is%20even%20more%20;"
                               " title*1*=%2A%2A%2Afun%2A%2A%2A%20; title*2=\"isn't it!\"");
