@@ -257,8 +257,8 @@ std::string collapse(std::string_view s, std::size_t max) {
 }
 
 // Lines that begin the returned copy of the original: what follows is not the report.
-bool starts_returned_copy(std::string_view l) {
-    std::string s = lower(trim(l));
+// `s`: the line trimmed and lower-cased.
+bool starts_returned_copy(std::string_view s) {
     return starts_with(s, "return-path:") || starts_with(s, "received:") ||
            contains(s, "below this line is a copy") || contains(s, "original message follows") ||
            contains(s, "this is a copy of the message") || contains(s, "original message headers") ||
@@ -529,16 +529,16 @@ BounceInfo read_bounce(const Message& m, std::string_view report) {
             if (nl == std::string_view::npos) nl = report.size();
             std::string_view line(report.data() + pos, nl - pos);
             pos = nl + 1;
-            if (starts_returned_copy(line)) break;
             std::string_view t = trim(line);
+            const std::string lt = lower(t);  // one lower-cased copy of the line for every test below
+            if (starts_returned_copy(lt)) break;
             if (body_status.empty()) body_status = find_status(t);
-            if (body_diag.empty() && (has_smtp_reply_code(t) || contains(lower(t), "said:")))
+            if (body_diag.empty() && (has_smtp_reply_code(t) || contains(lt, "said:")))
                 body_diag = collapse(t, 500);
             if (!want || t.empty()) continue;
             // A recipient line: "<addr>:", "<addr>...", an indented bare address, or
             // "delivered to addr".
             bool indented = !line.empty() && (line.front() == ' ' || line.front() == '\t');
-            std::string lt = lower(t);
             bool marked = t.front() == '<' || indented || contains(lt, "...") ||
                           contains(lt, "delivered to") || contains(lt, "recipient") ||
                           contains(lt, "failed") || contains(lt, "address") || contains(lt, "unknown") ||
