@@ -15,8 +15,10 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <functional>
+#include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 
 namespace ticketd::daemon {
 
@@ -59,10 +61,17 @@ private:
     void watch(const std::shared_ptr<Socket>& sock);
     void action(curl_socket_t s, int events);
     void collect_done();
+    /// libcurl's timeout as a deadline; see on_timer for why the Asio timer lags behind it.
+    void set_deadline(long timeout_ms);
+    void arm(std::chrono::steady_clock::time_point when);
 
     boost::asio::io_context& io_;
     CURLM* multi_;
     boost::asio::steady_timer timer_;
+    /// When libcurl wants socket_action(TIMEOUT) (none: it wants no timeout).
+    std::optional<std::chrono::steady_clock::time_point> deadline_;
+    bool timer_armed_ = false;  ///< timer_ has a wait pending, for timer_.expiry()
+    bool kick_posted_ = false;  ///< a 0 ms timeout is already posted to the loop
     std::map<curl_socket_t, std::shared_ptr<Socket>> sockets_;
     std::map<CURL*, Done> done_;
     /// Handlers hold a weak_ptr to this: a handler that runs after destruction does nothing.
