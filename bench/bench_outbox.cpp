@@ -6,6 +6,7 @@
 // usage: bench_outbox [--mails N] [--peer bench/py_smtplib_send.py] [--sync-every N]
 // (--sync-every 1: every `sent` commit waits for the disk, as before 2026-12-06)
 // [--no-overlap] commits each answer before the next mail starts (as before 2026-12-06 10:30)
+// [--connections N] smtp.connections (1: one mail at a time over one session, as before 13:30)
 
 #include <sys/resource.h>
 
@@ -63,11 +64,13 @@ int main(int argc, char** argv) {
     std::string peer;
     int sync_every = daemon::SenderOptions{}.sync_every;
     bool overlap = daemon::SenderOptions{}.overlap_commit;
+    int connections = config::SmtpConfig{}.connections;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--mails") && i + 1 < argc) mails = std::atoi(argv[++i]);
         else if (!std::strcmp(argv[i], "--peer") && i + 1 < argc) peer = argv[++i];
         else if (!std::strcmp(argv[i], "--sync-every") && i + 1 < argc) sync_every = std::atoi(argv[++i]);
         else if (!std::strcmp(argv[i], "--no-overlap")) overlap = false;
+        else if (!std::strcmp(argv[i], "--connections") && i + 1 < argc) connections = std::atoi(argv[++i]);
     }
     if (!testing::SmtpSink::available()) {
         std::fprintf(stderr, "%s\n", testing::SmtpSink::why_unavailable().c_str());
@@ -106,6 +109,7 @@ int main(int argc, char** argv) {
     cfg->smtp->url = sink.url();
     cfg->smtp->require_starttls = false;
     cfg->smtp->from = "support@acme.example";
+    cfg->smtp->connections = connections;
 
     boost::asio::io_context io;
     daemon::SenderOptions opts;
@@ -123,8 +127,8 @@ int main(int argc, char** argv) {
     const long rss_after = peak_rss_kb();
     const auto delivered_ours = sink.messages().size();
 
-    std::printf("mails %d, %.1f KB average, a `sent` commit waits for the disk every %d mail(s), %s\n", mails,
-                bytes / 1024.0 / mails, sync_every,
+    std::printf("mails %d, %.1f KB average, smtp.connections %d, a `sent` commit waits for the disk every %d mail(s), %s\n",
+                mails, bytes / 1024.0 / mails, connections, sync_every,
                 overlap ? "commit overlapping the next mail's MAIL FROM" : "commit before the next mail");
     std::printf("ticketd outbox:  sent %d in %.2f s = %.0f msg/s, %d SMTP connection(s), sink holds %zu\n",
                 stats.sent, ours_s, stats.sent / ours_s, stats.connections, delivered_ours);

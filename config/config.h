@@ -78,6 +78,9 @@ struct SmtpConfig {
     /// The server failing this long (every attempt deferred: no connection, TLS, authentication,
     /// 4xx) is logged once as an error (event=smtp.server_failing); each deferral is a warning.
     std::chrono::seconds alert_after = std::chrono::minutes(15);
+    /// SMTP sessions the sender keeps open in parallel; a ticket's mails always share one (their
+    /// order holds). 1: one mail at a time, as before 2026-12-06.
+    int connections = 2;
 };
 
 /// Acknowledgements to requesters (issue 5).

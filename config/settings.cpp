@@ -268,6 +268,9 @@ std::vector<Setting> build() {
         Row("smtp.alert_after", K::duration).def("15m").to(&SmtpConfig::alert_after)
             .doc("the server deferring every attempt this long is logged once as an error "
                  "(`event=smtp.server_failing`); each deferral is a warning"),
+        Row("smtp.connections", K::integer).def("2").range(1, 16).to(&SmtpConfig::connections)
+            .doc("SMTP sessions sending in parallel; the mails of one ticket always go one after the other, in "
+                 "order, through the same one; `1` sends one mail at a time"),
 
         // ---- templates, auto_reply
         Row("templates", K::path).note("`templates` next to this file").to(&Config::templates_dir)

@@ -1,6 +1,7 @@
 #include "daemon/curl_multi.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
@@ -20,6 +21,7 @@ struct CurlMulti::Socket {
     Socket(asio::io_context& io, curl_socket_t fd) : fd(fd), sd(io, fd) {}
     curl_socket_t fd;
     asio::posix::stream_descriptor sd;
+    CURL* easy = nullptr;  ///< the transfer libcurl last watched it for
     int what = 0;  ///< CURL_POLL_IN / OUT / INOUT
     bool reading = false, writing = false;
     bool removed = false;
@@ -36,7 +38,10 @@ CurlMulti::CurlMulti(asio::io_context& io)
 
 CurlMulti::~CurlMulti() {
     alive_.reset();
-    for (auto& [easy, done] : done_) curl_multi_remove_handle(multi_, easy);
+    for (auto& [easy, done] : done_) {
+        cut(easy);
+        curl_multi_remove_handle(multi_, easy);
+    }
     done_.clear();
     // curl_multi_cleanup logs out of every pooled connection and waits for the answer, blocking
     // the loop. The wait is bounded only by the server response timeout, which libcurl copies
@@ -67,10 +72,22 @@ void CurlMulti::add(CURL* easy, Done done) {
 }
 
 void CurlMulti::remove(CURL* easy) {
-    if (done_.erase(easy)) curl_multi_remove_handle(multi_, easy);
+    if (!done_.erase(easy)) return;
+    cut(easy);
+    curl_multi_remove_handle(multi_, easy);
 }
 
-int CurlMulti::on_socket(CURL*, curl_socket_t s, int what, void* self_ptr, void*) {
+void CurlMulti::cut(CURL* easy) {
+    // Removing a transfer runs the protocol's "done" step, and libcurl's SMTP one (7.88, and
+    // 8.x) sends the end of data (".") even for an upload stopped half-way: the server would
+    // take a truncated mail, and the row, still queued, would go again in full. Shutting the
+    // connection down first makes it what a crash makes it, a dropped connection, which a
+    // server discards; libcurl was going to close that connection anyway.
+    for (auto& [fd, sock] : sockets_)
+        if (sock->easy == easy && !sock->removed) ::shutdown(fd, SHUT_RDWR);
+}
+
+int CurlMulti::on_socket(CURL* easy, curl_socket_t s, int what, void* self_ptr, void*) {
     auto* self = static_cast<CurlMulti*>(self_ptr);
     auto it = self->sockets_.find(s);
     if (what == CURL_POLL_REMOVE) {
@@ -86,6 +103,7 @@ int CurlMulti::on_socket(CURL*, curl_socket_t s, int what, void* self_ptr, void*
         it = self->sockets_.emplace(s, std::make_shared<Socket>(self->io_, s)).first;
     }
     it->second->what = what;
+    it->second->easy = easy;
     self->watch(it->second);
     return 0;
 }

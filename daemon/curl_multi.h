@@ -35,7 +35,8 @@ public:
     /// Start `easy`; `done` runs on the loop (posted, never inside a libcurl callback) with the
     /// transfer's result. `easy` must stay alive until then or until remove().
     void add(CURL* easy, Done done);
-    /// Abort a transfer; its callback is not called.
+    /// Abort a transfer; its callback is not called. Its connection is shut down first, so
+    /// nothing more goes out on it (an SMTP upload cut short is never completed: see cut()).
     void remove(CURL* easy);
     /// Let libcurl start what add() queued now, instead of at the loop's next turn: the first
     /// command goes out before the caller's next blocking step (the outbox sender's commit).
@@ -61,6 +62,8 @@ private:
     void watch(const std::shared_ptr<Socket>& sock);
     void action(curl_socket_t s, int events);
     void collect_done();
+    /// Shut down the sockets of `easy`'s transfer before it is removed.
+    void cut(CURL* easy);
     /// libcurl's timeout as a deadline; see on_timer for why the Asio timer lags behind it.
     void set_deadline(long timeout_ms);
     void arm(std::chrono::steady_clock::time_point when);

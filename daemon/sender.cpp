@@ -21,7 +21,7 @@ OutboxSender::OutboxSender(boost::asio::io_context& io, store::Database& db,
 
 OutboxSender::~OutboxSender() {
     timer_.cancel();
-    if (in_flight_) multi_.remove(request_->handle());
+    abandon_all();
 }
 
 void OutboxSender::set_config(std::shared_ptr<const config::Config> config) {
@@ -79,7 +79,10 @@ bool OutboxSender::load_credentials(std::string& error) {
         }
     }
     smtp_ = std::move(o);
-    request_.reset();  // the handle carries the old options
+    // The handles carry the old options (credentials are reloaded only between passes, when no
+    // lane is busy).
+    for (auto& lane : lanes_)
+        if (!lane.in_flight) lane.request.reset();
     credentials_loaded_ = true;
     return true;
 }
@@ -93,20 +96,69 @@ void OutboxSender::pass() {
     // OAuth2 tokens expire: fetch a fresh one for every pass (a token command is cheap next to
     // a mail that fails on a stale token).
     if (!config_->smtp->xoauth2_token_command.empty()) credentials_loaded_ = false;
+    std::vector<store::OutboxMail> due;
     try {
-        queue_ = store::Outbox(db_).due(db_.now(), options_.batch);
+        due = store::Outbox(db_).due(db_.now(), options_.batch);
     } catch (const store::Error& e) {
         spdlog::warn("event=outbox.read_failed temporary={} error=\"{}\"", e.temporary(), e.what());
-        queue_.clear();
     }
-    std::reverse(queue_.begin(), queue_.end());  // pop from the back, oldest first
-    send_next();
+    // Lanes are rebuilt per pass (smtp.connections may have changed with a reload); the rows of
+    // a ticket go to one lane, so they leave in order; rows of no ticket are spread by id.
+    lanes_.clear();
+    lanes_.resize(static_cast<std::size_t>(std::max(1, config_->smtp->connections)));
+    widened_ = false;
+    const auto lane_of = [this](const store::OutboxMail& m) {
+        const std::int64_t key = m.ticket ? *m.ticket : m.id;
+        return static_cast<std::size_t>(key < 0 ? -key : key) % lanes_.size();
+    };
+    // The lane of the oldest row starts alone; the others follow its first answer (widen()).
+    const std::size_t first = due.empty() ? 0 : lane_of(due.front());
+    for (auto& m : due) lanes_[lane_of(m)].queue.push_back(std::move(m));
+    lane_next(first);
 }
 
-void OutboxSender::send_next() {
+void OutboxSender::clear_queues() {
+    for (auto& lane : lanes_) lane.queue.clear();
+}
+
+void OutboxSender::abandon_all() {
+    for (auto& lane : lanes_) {
+        if (lane.in_flight) multi_.remove(lane.request->handle());
+        lane.in_flight = false;
+    }
+}
+
+void OutboxSender::widen(std::size_t answered) {
+    if (widened_) return;
+    widened_ = true;
+    for (std::size_t i = 0; i < lanes_.size(); ++i)
+        if (i != answered && !lanes_[i].in_flight && !lanes_[i].queue.empty()) lane_next(i);
+}
+
+void OutboxSender::lane_next(std::size_t i) {
+    Lane& lane = lanes_[i];
+    if (!stopped_ && !lane.queue.empty()) {
+        std::string error;
+        if (!load_credentials(error)) {
+            spdlog::error("event=smtp.credentials_failed error=\"{}\"", mail::log_safe(error, 300));
+            clear_queues();
+            network_down_ = true;
+        } else {
+            store::OutboxMail m = std::move(lane.queue.front());
+            lane.queue.pop_front();
+            return start_mail(i, std::move(m));
+        }
+    }
+    lane.request.reset();
+    // This lane is done; the pass ends with the last busy one.
+    for (const auto& other : lanes_)
+        if (other.in_flight) return;
+    end_pass();
+}
+
+void OutboxSender::end_pass() {
     const auto finish = [this] {
         running_ = false;
-        request_.reset();
         if (again_ && !stopped_) {
             boost::asio::post(io_, [this] { kick(); });
             return;
@@ -119,66 +171,70 @@ void OutboxSender::send_next() {
         if (daemon_ && !stopped_) arm_timer();
     };
     if (stopped_) return finish();
-    if (queue_.empty()) {
-        // A full batch means there may be more due behind it.
-        bool more = false;
-        try {
-            more = !store::Outbox(db_).due(db_.now(), 1, false).empty();
-        } catch (const store::Error&) {
-        }
-        if (more && !network_down_) {
-            running_ = false;
-            boost::asio::post(io_, [this] { pass(); });
-            return;
-        }
-        return finish();
+    // A full batch means there may be more due behind it.
+    bool more = false;
+    try {
+        more = !store::Outbox(db_).due(db_.now(), 1, false).empty();
+    } catch (const store::Error&) {
     }
-    store::OutboxMail m = std::move(queue_.back());
-    queue_.pop_back();
-
-    std::string error;
-    if (!load_credentials(error)) {
-        spdlog::error("event=smtp.credentials_failed error=\"{}\"", mail::log_safe(error, 300));
-        queue_.clear();
-        network_down_ = true;
-        return finish();
+    if (more && !network_down_) {
+        running_ = false;
+        boost::asio::post(io_, [this] { pass(); });
+        return;
     }
-    start_mail(std::move(m));
+    finish();
 }
 
-void OutboxSender::start_mail(store::OutboxMail m) {
-    if (request_) request_->next_mail(m.mail_from, m.recipients, std::move(m.raw));
-    else request_.emplace(smtp_, m.mail_from, m.recipients, std::move(m.raw));
+void OutboxSender::start_mail(std::size_t i, store::OutboxMail m) {
+    Lane& lane = lanes_[i];
+    if (lane.request) lane.request->next_mail(m.mail_from, m.recipients, std::move(m.raw));
+    else lane.request.emplace(smtp_, m.mail_from, m.recipients, std::move(m.raw));
     m.raw.clear();
     const auto started = std::chrono::steady_clock::now();
-    in_flight_ = true;
-    multi_.add(request_->handle(), [this, m = std::move(m), started](CURLcode code) {
-        in_flight_ = false;
-        const mail::SmtpResult r = request_->result(code);  // read before the handle is reused
-        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-        const bool last = queue_.empty();
-        // Overlap: the next mail starts (its MAIL FROM is sent now) before this one's commit,
-        // which then runs while the server answers. The loop does nothing else until the commit
-        // returns, so the next mail cannot reach DATA's end, let alone be accepted, before this
-        // one is marked: still at most one accepted mail not committed, as without overlap.
-        const bool overlap = options_.overlap_commit && r.outcome == mail::SmtpOutcome::sent && !last &&
-                             !stopped_ && credentials_loaded_ && request_;
-        if (overlap) {
-            store::OutboxMail next = std::move(queue_.back());
-            queue_.pop_back();
-            start_mail(std::move(next));
-            multi_.start_now();
-        }
-        const bool go_on = on_done(m, r, ms.count(), last);
-        if (!overlap) return send_next();
-        if (go_on) return;  // the next mail's answer continues the pass
-        // This answer could not be committed: the pass stops, and the next mail, not past MAIL
-        // FROM, is abandoned (still queued; the server drops a transaction without DATA).
-        if (in_flight_) multi_.remove(request_->handle());
-        in_flight_ = false;
-        request_.reset();
-        send_next();
+    lane.in_flight = true;
+    const std::uint64_t seq = lane.seq = ++transfers_;
+    multi_.add(lane.request->handle(), [this, i, seq, m = std::move(m), started](CURLcode code) {
+        // An answer to a transfer abandoned meanwhile (posted before it was removed) is dropped.
+        if (crashed_ || i >= lanes_.size() || lanes_[i].seq != seq || !lanes_[i].in_flight) return;
+        on_answer(i, m, code, started);
     });
+}
+
+void OutboxSender::on_answer(std::size_t i, const store::OutboxMail& m, CURLcode code,
+                             std::chrono::steady_clock::time_point started) {
+    Lane& lane = lanes_[i];
+    lane.in_flight = false;
+    const mail::SmtpResult r = lane.request->result(code);  // read before the handle is reused
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    const bool last = lane.queue.empty();
+    // Overlap: the lane's next mail starts (its MAIL FROM is sent now) before this one's commit,
+    // which then runs while the server answers. The loop does nothing else until the commit
+    // returns, so the next mail cannot reach DATA's end, let alone be accepted, before this
+    // one is marked: still at most one accepted mail per lane not committed, as without overlap.
+    const bool overlap = options_.overlap_commit && r.outcome == mail::SmtpOutcome::sent && !last &&
+                         !stopped_ && credentials_loaded_ && lane.request;
+    if (overlap) {
+        store::OutboxMail next = std::move(lane.queue.front());
+        lane.queue.pop_front();
+        start_mail(i, std::move(next));
+        multi_.start_now();
+    }
+    const bool go_on = on_done(m, r, ms.count(), last);
+    if (crashed_) {
+        // The test seam's crash: every transfer still open dies with the process.
+        abandon_all();
+        return lane_next(i);
+    }
+    // A server answered (even 4xx): it is up, the other lanes may open their sessions. Without
+    // an answer the queues were cleared and nothing more starts in this pass.
+    if (r.reply != 0) widen(i);
+    if (!overlap) return lane_next(i);
+    if (go_on) return;  // the next mail's answer continues the lane
+    // This answer could not be committed: the pass stops, and the lane's next mail, not past
+    // MAIL FROM, is abandoned (still queued; the server drops a transaction without DATA).
+    if (lane.in_flight) multi_.remove(lane.request->handle());
+    lane.in_flight = false;
+    lane_next(i);
 }
 
 void OutboxSender::record_health(const mail::SmtpResult& r) {
@@ -289,7 +345,7 @@ bool OutboxSender::on_done(const store::OutboxMail& m, const mail::SmtpResult& r
                 // for this row's backoff instead of walking every mail into the same wall.
                 if (r.reply == 0) {
                     network_down_ = true;
-                    queue_.clear();
+                    clear_queues();
                 }
                 return true;
             }
@@ -299,13 +355,14 @@ bool OutboxSender::on_done(const store::OutboxMail& m, const mail::SmtpResult& r
         // so it goes once more with the same Message-ID). Stop this pass; the timer returns.
         spdlog::error("event=outbox.commit_failed outbox={} outcome={} error=\"{}\"", m.id, mail::to_string(r.outcome),
                       e.what());
-        queue_.clear();
+        clear_queues();
         network_down_ = true;  // pause: the same row is still due, and must not go round in a loop
     } catch (const std::exception& e) {
         spdlog::error("event=outbox.commit_failed outbox={} outcome={} error=\"{}\"", m.id, mail::to_string(r.outcome),
                       e.what());
-        queue_.clear();
+        clear_queues();
         stopped_ = true;  // the test seam's simulated crash: nothing more happens in this run
+        crashed_ = true;
     }
     return false;
 }

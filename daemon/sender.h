@@ -1,18 +1,24 @@
 #pragma once
 // The outbox sender: takes due rows from the outbox and submits them through libcurl's SMTP on
-// the Asio loop (daemon/curl_multi: never blocking it), one at a time over a reused connection.
-// Every answer is committed before the next mail goes: sent, retry later with backoff (4xx,
-// network, TLS, authentication), or failed (5xx, or still refused after smtp.give_up_after).
-// One easy handle serves the whole pass (libcurl keeps the SMTP connection open between mails).
+// the Asio loop (daemon/curl_multi: never blocking it), over `smtp.connections` reused SMTP
+// sessions ("lanes") in parallel. Each lane sends one mail at a time; the rows of one ticket
+// always go to the same lane, oldest first, so a ticket's mails keep their order. Every answer
+// is committed as soon as it comes: sent, retry later with backoff (4xx, network, TLS,
+// authentication), or failed (5xx, or still refused after smtp.give_up_after). A pass opens one
+// session first and the others only once a server has answered, so a dead server costs one
+// attempt per pass, as with one connection. One easy handle per lane serves the whole pass.
 //
 // A crash between the server's 250 and that commit leaves the row queued: the next start sends
-// the same bytes again, with the same Message-ID, once. The receiving side (and ticketd's own
-// dedupe, for mail that comes back) sees one message. `sent` commits wait for the disk (fsync)
-// only every `sync_every` mails and at the end of each batch read; the others are in the WAL,
-// which a crash of the process keeps: so a process crash still resends at most the one mail in
-// flight, and a power cut at most the mails since the last fsync, each once, same Message-ID.
+// the same bytes again, with the same Message-ID, once. At most one mail per lane can be in that
+// state (each lane's next mail cannot get past MAIL FROM before the previous one's commit, and
+// the loop commits one answer at a time), so a process crash resends at most `connections`
+// mails, each once. `sent` commits wait for the disk (fsync) only every `sync_every` mails and
+// for each lane's last mail of a batch read; the others are in the WAL, which a crash of the
+// process keeps: a power cut resends at most the mails since the last fsync, each once, same
+// Message-ID.
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -79,11 +85,29 @@ public:
     const FlushStats& stats() const { return stats_; }
 
 private:
+    /// One SMTP session's share of a pass: its rows oldest first and its easy handle (dropped
+    /// when the pass ends, so new credentials or a new URL take effect with the next one).
+    struct Lane {
+        std::deque<store::OutboxMail> queue;
+        std::optional<mail::SmtpRequest> request;
+        bool in_flight = false;
+        std::uint64_t seq = 0;  ///< its transfer in flight (of transfers_): an answer to an abandoned one is dropped
+    };
+
     void pass();
-    void send_next();
-    void start_mail(store::OutboxMail m);
+    /// The lane's next mail, or, when it has none, the end of the pass once no lane is busy.
+    void lane_next(std::size_t lane);
+    /// Start the idle lanes that have rows (after the first answer of a pass: the server is up),
+    /// but `answered`, whose own answer goes on with it.
+    void widen(std::size_t answered);
+    void end_pass();
+    void start_mail(std::size_t lane, store::OutboxMail m);
+    void on_answer(std::size_t lane, const store::OutboxMail& m, CURLcode code,
+                   std::chrono::steady_clock::time_point started);
+    void clear_queues();
+    void abandon_all();
     /// Records one answer; false when the pass must stop (the answer could not be committed).
-    /// `last`: no mail of the batch read was left when it was answered (its commit waits for
+    /// `last`: no mail of the lane's batch was left when it was answered (its commit waits for
     /// the disk).
     bool on_done(const store::OutboxMail& m, const mail::SmtpResult& r, long long ms, bool last);
     void arm_timer();
@@ -99,11 +123,10 @@ private:
     SenderOptions options_;
     CurlMulti multi_;
     boost::asio::steady_timer timer_;
-    std::vector<store::OutboxMail> queue_;
-    /// One easy handle for the whole pass (dropped when the pass ends, so new credentials or a
-    /// new URL take effect with the next one); `in_flight_` while it is sending.
-    std::optional<mail::SmtpRequest> request_;
-    bool in_flight_ = false;
+    std::vector<Lane> lanes_;
+    std::uint64_t transfers_ = 0;  ///< transfers started by this sender
+    bool widened_ = false;  ///< this pass's other lanes have been started
+    bool crashed_ = false;  ///< the test seam's simulated crash: no answer is recorded after it
     int unsynced_sent_ = 0;  ///< `sent` commits since the last one that waited for the disk
     mail::SmtpOptions smtp_;
     bool credentials_loaded_ = false;

@@ -70,13 +70,16 @@ protected:
         cfg_ = c;
     }
 
-    std::shared_ptr<const config::Config> with_url(const std::string& url) {
+    /// `connections` 0: smtp.connections as configured by default.
+    std::shared_ptr<const config::Config> with_url(const std::string& url, int connections = 0) {
         auto c = std::make_shared<config::Config>(*cfg_);
         c->smtp->url = url;
+        if (connections > 0) c->smtp->connections = connections;
         return c;
     }
 
-    std::vector<std::string> enqueue(int n, const std::string& rcpt = "ann@example.org") {
+    std::vector<std::string> enqueue(int n, const std::string& rcpt = "ann@example.org",
+                                     std::optional<std::int64_t> ticket = std::nullopt) {
         std::vector<std::string> ids;
         store::Outbox outbox(*db_);
         for (int i = 0; i < n; ++i) {
@@ -90,6 +93,7 @@ protected:
             m.auto_submitted = mail::AutoSubmitted::auto_replied;
             store::OutboxMail row;
             row.kind = "test";
+            row.ticket = ticket;
             row.mail_from = "support@acme.example";
             row.recipients = {rcpt};
             row.message_id = m.message_id;
@@ -130,7 +134,7 @@ protected:
 TEST_F(Sender, DeliversEverythingDueOverOneConnection) {
     SmtpSink sink;
     auto ids = enqueue(30);
-    auto stats = flush(with_url(sink.url()));
+    auto stats = flush(with_url(sink.url(), 1));
     EXPECT_EQ(stats.sent, 30);
     EXPECT_EQ(ids_in(sink.messages()), std::multiset<std::string>(ids.begin(), ids.end()));
     EXPECT_EQ(store::Outbox(*db_).count(store::OutboxState::sent), 30);
@@ -216,7 +220,7 @@ TEST_F(Sender, CrashBetweenTheAnswerAndTheCommitResendsOnceWithTheSameMessageId)
     crash.before_commit = [](const store::OutboxMail& m) {
         if (m.message_id.rfind("t2.", 0) == 0) throw std::runtime_error("simulated crash before commit");
     };
-    auto first = flush(with_url(sink.url()), crash);
+    auto first = flush(with_url(sink.url(), 1), crash);
     EXPECT_EQ(first.sent, 1);  // t1 committed; t2 reached the server but not the database
     EXPECT_EQ(sink.messages().size(), 2u);
     auto second = flush(with_url(sink.url()));  // the restart
@@ -240,7 +244,7 @@ TEST_F(Sender, CrashBeforeTheCommitWithoutOverlapResendsOnceToo) {
     crash.before_commit = [](const store::OutboxMail& m) {
         if (m.message_id.rfind("t2.", 0) == 0) throw std::runtime_error("simulated crash before commit");
     };
-    EXPECT_EQ(flush(with_url(sink.url()), crash).sent, 1);
+    EXPECT_EQ(flush(with_url(sink.url(), 1), crash).sent, 1);
     EXPECT_EQ(sink.messages().size(), 2u);
     EXPECT_EQ(flush(with_url(sink.url())).sent, 2);
     auto got = ids_in(sink.messages());
@@ -257,13 +261,92 @@ TEST_F(Sender, OverlapOrNotEveryMailArrivesOnceInOrderOverOneConnection) {
         daemon::SenderOptions o;
         o.overlap_commit = overlap;
         o.batch = 16;  // several batches: each batch's last mail, then a new read
-        auto stats = flush(with_url(sink.url()), o);
+        auto stats = flush(with_url(sink.url(), 1), o);
         EXPECT_EQ(stats.sent, 40) << overlap;
         EXPECT_EQ(stats.connections, 1) << overlap;
         std::vector<std::string> got;
         for (const auto& r : sink.messages()) got.push_back(parse(r).message_id);
         EXPECT_EQ(got, ids) << overlap;
         EXPECT_TRUE(store::Outbox(*db_).due(now_, 10).empty()) << overlap;
+    }
+}
+
+std::int64_t make_ticket(store::Database& db, std::int64_t now, int i) {
+    static int made = 0;  // tokens are unique per desk
+    store::NewTicket n;
+    n.token = "t" + std::to_string(1000000000 + ++made);
+    n.subject = "ticket " + std::to_string(i);
+    n.created_at = now;
+    return store::Tickets(db).create(n).id;
+}
+
+// With several SMTP sessions the mails of one ticket still leave one after the other, in the
+// order they were queued (they share a lane); all of them arrive once, over more than one
+// session, and over no more than smtp.connections.
+TEST_F(Sender, SeveralConnectionsKeepEachTicketsMailsInOrder) {
+    for (int connections : {2, 3}) {
+        SmtpSink sink;
+        std::vector<std::int64_t> tickets;
+        for (int t = 0; t < 5; ++t) tickets.push_back(make_ticket(*db_, now_, t));
+        // Interleaved as a busy desk queues them: ticket 0, 1, 2, 3, 4, 0, 1, ...
+        std::map<std::string, std::int64_t> ticket_of;
+        std::map<std::int64_t, std::vector<std::string>> queued;
+        for (int i = 0; i < 45; ++i) {
+            const auto t = tickets[static_cast<std::size_t>(i) % tickets.size()];
+            const auto id = enqueue(1, "ann@example.org", t).at(0);
+            ticket_of[id] = t;
+            queued[t].push_back(id);
+        }
+        daemon::SenderOptions o;
+        o.batch = 16;  // several batches, so several passes
+        auto stats = flush(with_url(sink.url(), connections), o);
+        EXPECT_EQ(stats.sent, 45) << connections;
+        EXPECT_GE(stats.connections, 2) << connections;
+        EXPECT_LE(stats.connections, connections) << connections;
+        std::map<std::int64_t, std::vector<std::string>> arrived;
+        std::multiset<std::string> all;
+        for (const auto& r : sink.messages()) {
+            const auto id = parse(r).message_id;
+            all.insert(id);
+            arrived[ticket_of[id]].push_back(id);
+        }
+        EXPECT_EQ(all.size(), 45u) << connections;
+        for (const auto& id : all) EXPECT_EQ(all.count(id), 1u) << id;
+        for (const auto& [t, ids] : queued) EXPECT_EQ(arrived[t], ids) << "ticket " << t << ", " << connections;
+        EXPECT_TRUE(store::Outbox(*db_).due(now_, 10).empty()) << connections;
+    }
+}
+
+// The crash bound with several sessions: a crash after one mail's 250 and before its commit
+// resends at most one mail per session (each lane has at most one accepted mail not yet
+// committed), each once and with the same Message-ID; the crashed one certainly.
+TEST_F(Sender, CrashWithSeveralConnectionsResendsAtMostOneMailPerConnectionOnce) {
+    for (int connections : {2, 3}) {
+        SmtpSink sink;
+        auto ids = enqueue(30);
+        const std::string victim = ids.at(12);
+        daemon::SenderOptions crash;
+        crash.before_commit = [&](const store::OutboxMail& m) {
+            if (m.message_id == victim) throw std::runtime_error("simulated crash before commit");
+        };
+        auto first = flush(with_url(sink.url(), connections), crash);
+        EXPECT_LT(first.sent, 30) << connections;
+        auto second = flush(with_url(sink.url(), connections));  // the restart
+        EXPECT_EQ(first.sent + second.sent, 30) << connections;
+        EXPECT_EQ(flush(with_url(sink.url(), connections)).sent, 0) << connections;  // never a third time
+        EXPECT_TRUE(store::Outbox(*db_).due(now_, 10).empty()) << connections;
+        auto got = ids_in(sink.messages());
+        int twice = 0;
+        for (const auto& id : ids) {
+            EXPECT_GE(got.count(id), 1u) << id;  // nothing lost
+            EXPECT_LE(got.count(id), 2u) << id;  // nothing more than once again
+            if (got.count(id) == 2) ++twice;
+        }
+        EXPECT_EQ(got.count(victim), 2u) << connections;
+        EXPECT_GE(twice, 1) << connections;
+        EXPECT_LE(twice, connections) << connections;
+        EXPECT_EQ(got.size(), ids.size() + static_cast<std::size_t>(twice)) << connections;
+        for (const auto& id : got) EXPECT_NE(std::find(ids.begin(), ids.end(), id), ids.end()) << id;
     }
 }
 

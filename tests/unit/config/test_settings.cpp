@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "config/settings.h"
 #include "tests/support/paths.h"
+#include "tests/unit/config/config_dir.h"
 
 using namespace ticketd::config;
 using ticketd::testing::read_file;
@@ -229,5 +230,30 @@ TEST(SettingsLoader, EveryTopLevelRowHasAReader) {
         const std::string yaml = kDesk + row->key() + ": " + (list ? "[]" : map ? "{}" : "x") + "\n";
         for (const auto& e : load_string(yaml, "t.yaml").errors)
             EXPECT_EQ(e.message.find("not read by this build"), std::string::npos) << row->key() << ": " << e.message;
+    }
+}
+
+// smtp.connections (issue 5, throughput): parallel SMTP sessions, 1 to 16, 2 unless set.
+TEST(SettingsLoader, SmtpConnectionsIsOneToSixteenAndTwoByDefault) {
+    ticketd::testing::ConfigDir d;
+    const std::string base =
+        "desk:\n  addresses: [support@example.com]\n  database: t.db\nsmtp:\n  url: smtps://smtp.example.com:465\n";
+    auto def = d.load(base);
+    ASSERT_TRUE(def.config) << ticketd::testing::all_errors(def);
+    EXPECT_EQ(def.config->smtp->connections, 2);
+    auto one = d.load(base + "  connections: 1\n");
+    ASSERT_TRUE(one.config) << ticketd::testing::all_errors(one);
+    EXPECT_EQ(one.config->smtp->connections, 1);
+    auto many = d.load(base + "  connections: 16\n");
+    ASSERT_TRUE(many.config) << ticketd::testing::all_errors(many);
+    EXPECT_EQ(many.config->smtp->connections, 16);
+    for (const auto& [value, message] : std::vector<std::pair<std::string, std::string>>{
+             {"0", "smtp.connections: 0 is out of range (1 to 16)"},
+             {"17", "smtp.connections: 17 is out of range (1 to 16)"},
+             {"two", "smtp.connections: expected a whole number, got 'two'"}}) {
+        auto bad = d.load(base + "  connections: " + value + "\n");
+        EXPECT_FALSE(bad.config) << value;
+        EXPECT_NE(ticketd::testing::all_errors(bad).find("ticketd.yaml:6:16: " + message), std::string::npos)
+            << ticketd::testing::all_errors(bad);
     }
 }
