@@ -75,6 +75,7 @@ void CurlMulti::remove(CURL* easy) {
     if (!done_.erase(easy)) return;
     cut(easy);
     curl_multi_remove_handle(multi_, easy);
+    settle_later();
 }
 
 void CurlMulti::cut(CURL* easy) {
@@ -222,6 +223,24 @@ void CurlMulti::collect_done() {
         // (code = code: clang 14 cannot capture a structured binding.)
         asio::post(io_, [done = std::move(done), code = code] { done(code); });
     }
+    if (!finished.empty()) settle_later();
+}
+
+void CurlMulti::settle_later() {
+    // The lazy timer (set_deadline) may still wait for a deadline libcurl has dropped; with no
+    // transfer left, that wait alone would keep io_context::run() from returning (`run --once`,
+    // a flush) until it expired. Looked at after the callbacks just posted, which usually start
+    // the next transfer: between two mails the timer stays as it is.
+    std::weak_ptr<CurlMulti*> alive = alive_;
+    asio::post(io_, [alive] {
+        auto a = alive.lock();
+        if (!a) return;
+        CurlMulti& self = **a;
+        if (self.done_.empty() && !self.deadline_ && self.timer_armed_) {
+            self.timer_armed_ = false;
+            self.timer_.cancel();
+        }
+    });
 }
 
 }  // namespace ticketd::daemon

@@ -64,6 +64,8 @@ private:
     void collect_done();
     /// Shut down the sockets of `easy`'s transfer before it is removed.
     void cut(CURL* easy);
+    /// Soon: drop the timer's wait when no transfer is left and libcurl wants no timeout.
+    void settle_later();
     /// libcurl's timeout as a deadline; see on_timer for why the Asio timer lags behind it.
     void set_deadline(long timeout_ms);
     void arm(std::chrono::steady_clock::time_point when);
