@@ -79,10 +79,7 @@ bool OutboxSender::load_credentials(std::string& error) {
         }
     }
     smtp_ = std::move(o);
-    // The handles carry the old options (credentials are reloaded only between passes, when no
-    // lane is busy).
-    for (auto& lane : lanes_)
-        if (!lane.in_flight) lane.request.reset();
+    ++smtp_generation_;  // each lane's handle carries the old options: renewed at its next mail
     credentials_loaded_ = true;
     return true;
 }
@@ -187,8 +184,12 @@ void OutboxSender::end_pass() {
 
 void OutboxSender::start_mail(std::size_t i, store::OutboxMail m) {
     Lane& lane = lanes_[i];
-    if (lane.request) lane.request->next_mail(m.mail_from, m.recipients, std::move(m.raw));
-    else lane.request.emplace(smtp_, m.mail_from, m.recipients, std::move(m.raw));
+    if (lane.request && lane.generation == smtp_generation_) {
+        lane.request->next_mail(m.mail_from, m.recipients, std::move(m.raw));
+    } else {
+        lane.request.emplace(smtp_, m.mail_from, m.recipients, std::move(m.raw));
+        lane.generation = smtp_generation_;
+    }
     m.raw.clear();
     const auto started = std::chrono::steady_clock::now();
     lane.in_flight = true;

@@ -92,6 +92,7 @@ private:
         std::optional<mail::SmtpRequest> request;
         bool in_flight = false;
         std::uint64_t seq = 0;  ///< its transfer in flight (of transfers_): an answer to an abandoned one is dropped
+        std::uint64_t generation = 0;  ///< the smtp_ its handle was made with
     };
 
     void pass();
@@ -125,6 +126,7 @@ private:
     boost::asio::steady_timer timer_;
     std::vector<Lane> lanes_;
     std::uint64_t transfers_ = 0;  ///< transfers started by this sender
+    std::uint64_t smtp_generation_ = 0;  ///< bumped whenever smtp_ is loaded again
     bool widened_ = false;  ///< this pass's other lanes have been started
     bool crashed_ = false;  ///< the test seam's simulated crash: no answer is recorded after it
     int unsynced_sent_ = 0;  ///< `sent` commits since the last one that waited for the disk
