@@ -46,6 +46,7 @@ Service::Service(boost::asio::io_context& io, ServiceOptions options)
 // SQLite last.
 Service::~Service() {
     poller_.reset();
+    stop_send_thread();
     sender_.reset();
     retiring_.reset();
     stop_worker();
@@ -88,9 +89,46 @@ bool Service::configure() {
 }
 
 void Service::kick_sender() {
-    boost::asio::post(io_, [this] {
+    boost::asio::post(sender_io(), [this] {
         if (sender_) sender_->kick();
     });
+}
+
+bool Service::start_send_thread() {
+    try {
+        send_db_ = std::make_unique<store::Database>(config_->desk.database);
+    } catch (const store::Error& e) {
+        spdlog::error("event=store.open_failed path=\"{}\" error=\"{}\"", config_->desk.database, e.what());
+        return false;
+    }
+    // configure() made the sender on the loop (what `run --once` uses); nothing has started it,
+    // and no other thread runs yet: it is replaced by one on the sending thread.
+    if (sender_) sender_ = std::make_unique<OutboxSender>(send_io_, *send_db_, config_);
+    send_guard_.emplace(send_io_.get_executor());
+    send_threaded_ = true;
+    send_thread_ = std::thread([this] {
+        try {
+            send_io_.run();
+        } catch (const std::exception& e) {
+            // Nothing is lost (rows stay queued; at most the mail in flight goes once more).
+            spdlog::critical("event=outbox.thread_failed error=\"{}\"", e.what());
+            boost::asio::post(io_, [this] { stop(); });
+        }
+    });
+    return true;
+}
+
+/// Abandons a mail in flight (as the loop's stop did when it sent from the loop: it goes once
+/// more, with the same Message-ID, at the next start) and joins the sending thread.
+void Service::stop_send_thread() {
+    if (!send_thread_.joinable()) return;
+    boost::asio::post(send_io_, [this] {
+        sender_.reset();
+        send_io_.stop();
+    });
+    send_guard_.reset();
+    send_thread_.join();
+    send_db_.reset();
 }
 
 void Service::start_poller() {
@@ -375,6 +413,7 @@ int Service::run() {
     wait_signals();
 
     if (!start_metrics()) return 1;  // before READY: systemd sees the failure and retries
+    if (!start_send_thread()) return 1;
     start_worker();
     post_pending();
     post_prune();
@@ -387,7 +426,9 @@ int Service::run() {
         if (!stopping_) reload();
     });
     watcher_->watch(watched_paths(*config_));
-    if (sender_) sender_->start();
+    boost::asio::post(send_io_, [this] {
+        if (sender_) sender_->start();
+    });
     sla_timer_->start();
     if (sd_watchdog_enabled(0, &watchdog_usec_) <= 0) watchdog_usec_ = 0;
     worker_beat_.store(std::chrono::steady_clock::now().time_since_epoch().count());
@@ -395,6 +436,7 @@ int Service::run() {
     notify("READY=1\nSTATUS=polling " + std::to_string(config_->imap.size()) + " mailbox(es)");
     spdlog::info("event=service.ready mailboxes={}", config_->imap.size());
     io_.run();
+    stop_send_thread();
     stop_worker();
     spdlog::info("event=service.stopped");
     return 0;
@@ -408,7 +450,9 @@ void Service::stop() {
     pending_timer_.cancel();
     if (sla_timer_) sla_timer_->stop();
     if (watcher_) watcher_->stop();
-    if (sender_) sender_->stop();
+    boost::asio::post(sender_io(), [this] {
+        if (sender_) sender_->stop();
+    });
     // A cycle in progress finishes its batch (committed and acknowledged); past the deadline
     // the loop stops anyway: anything not acknowledged is refetched and deduplicated next start.
     stop_timer_.expires_after(options_.stop_deadline);
@@ -454,11 +498,17 @@ bool Service::reload() {
     metrics::config_reload(true);
     boost::asio::post(work_io_, [this, cfg = config_] { pipeline_->set_config(cfg); });
     if (sla_timer_) sla_timer_->set_config(config_);
-    if (sender_) {
+    if (send_threaded_) {
+        boost::asio::post(send_io_, [this, cfg = config_] {
+            if (sender_) {
+                sender_->set_config(cfg);
+            } else if (cfg->smtp) {  // smtp: added by this reload: sending starts now
+                sender_ = std::make_unique<OutboxSender>(send_io_, *send_db_, cfg);
+                sender_->start();
+            }
+        });
+    } else if (sender_) {
         sender_->set_config(config_);
-    } else if (config_->smtp && !stopping_) {
-        sender_ = std::make_unique<OutboxSender>(io_, *db_, config_);
-        sender_->start();
     }
     // New mailbox settings take effect through a fresh poller once the old one has finished the
     // batch in hand; cursors live in the database, so nothing is fetched twice.

@@ -111,8 +111,24 @@ private:
     std::unique_ptr<Poller> poller_;
     std::unique_ptr<Poller> retiring_;  ///< the previous poller during a reload
     std::unique_ptr<ConfigWatcher> watcher_;  ///< reloads when the config or a rule file is saved
-    /// Sends the outbox (issue 5) on the loop thread with the loop's connection; null without smtp:.
+    /// Sends the outbox (issue 5); null without smtp:. `run --once` sends on the loop thread with
+    /// the loop's connection after polling. The daemon sends on a thread of its own with its own
+    /// connection (send_io_, send_db_): libcurl 7.88 waits for the server's final answer to a
+    /// mail's data with a blocking poll inside the transfer (smtp_done), and a relay that takes
+    /// seconds to accept (content filters) would otherwise hold up polling and the watchdog.
+    /// In the daemon, sender_ is touched on the sending thread only.
     std::unique_ptr<OutboxSender> sender_;
+    boost::asio::io_context send_io_;
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> send_guard_;
+    std::thread send_thread_;
+    std::unique_ptr<store::Database> send_db_;
+    /// Starts the sending thread (the daemon, before any other thread); false when its database
+    /// connection cannot be opened.
+    bool start_send_thread();
+    void stop_send_thread();
+    bool send_threaded_ = false;  ///< set before the processing thread starts, then only read
+    /// Where sender_ lives: send_io_ in the daemon, else the loop.
+    boost::asio::io_context& sender_io() { return send_threaded_ ? send_io_ : io_; }
     std::unique_ptr<SlaTimer> sla_timer_;  ///< SLA reminders and escalations (issue 6), on the processing thread
     std::unique_ptr<MetricsServer> metrics_server_;
     FailureAlerts imap_alerts_;  ///< survives reloads: an outage does not restart with the poller

@@ -282,4 +282,44 @@ TEST_F(FaultMatrix, ClockJumpsForwardAndBackWhileRunningLoseAndDelayNothing) {
     }
     EXPECT_EQ(seen, 35);
 }
+// A relay slow to accept: content filters make real relays take seconds (or, broken, minutes) to
+// answer the end of a mail's data, and libcurl waits for that answer with a blocking poll inside
+// the transfer. The daemon sends on a thread of its own, so while it waits, mail keeps being
+// polled and filed (and the watchdog keeps being fed). Here the sink holds its answer until the
+// test releases it: five requests delivered meanwhile must all become tickets first.
+TEST_F(FaultMatrix, ARelaySlowToAcceptHoldsUpNeitherPollingNorFiling) {
+    sink_ = std::make_unique<SmtpSink>(/*hold_data_answers=*/true);
+    support::write_desk(dir_.path(), imap_.get(), *sink_,
+                        {"    after_ingest: move\n    batch_size: 10\n    poll_interval: 1s\n",
+                         "auto_reply:\n  max_per_sender_per_hour: 100\n"});
+    const fs::path log = dir_ / "daemon.log";
+    const pid_t daemon = support::spawn_logged({support::ticketd_binary().string(), "run", "--config", config()}, log);
+    ASSERT_GT(daemon, 0);
+    auto within_a_minute = [](const std::function<bool()>& done) {
+        for (int i = 0; i < 600 && !done(); ++i) std::this_thread::sleep_for(100ms);
+        return done();
+    };
+    auto tickets = [&] {
+        if (!fs::exists(db_path())) return std::int64_t{0};
+        ticketd::store::OpenOptions o;
+        o.create = false;
+        ticketd::store::Database db(db_path(), o);
+        auto st = db.prepare("SELECT COUNT(*) FROM tickets");
+        return st.step() ? st.int64(0) : 0;
+    };
+
+    deliver(0, 1);
+    ASSERT_TRUE(within_a_minute([&] { return sink_->held() >= 1; }))
+        << "the first acknowledgement never reached the sink\n" << support::read_file(log);
+    deliver(1, 6);
+    EXPECT_TRUE(within_a_minute([&] { return tickets() == 6; }))
+        << "mail was not filed while the relay held its answer\n" << support::read_file(log);
+    EXPECT_TRUE(sink_->messages().empty()) << "the sink answered before it was released";
+
+    sink_->release();
+    EXPECT_TRUE(within_a_minute([&] { return sink_->messages().size() >= 6; })) << support::read_file(log);
+    support::stop_process(daemon);
+    expect_everything_accounted_for();
+}
+
 }  // namespace

@@ -27,12 +27,19 @@ std::string SmtpSink::why_unavailable() {
            "test skipped";
 }
 
-SmtpSink::SmtpSink() {
+SmtpSink::SmtpSink(bool hold_data_answers) {
     for (const char* sub : {"tmp", "new", "cur"}) fs::create_directories(dir_ / "sink" / sub);
     port_ = free_port();
-    pid_ = spawn_logged({kPython, "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:" + std::to_string(port_),
-                         "-c", "aiosmtpd.handlers.Mailbox", (dir_ / "sink").string()},
-                        dir_ / "sink.log");
+    std::vector<std::string> argv = {kPython, "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:" + std::to_string(port_)};
+    std::vector<std::string> env;
+    if (hold_data_answers) {
+        fs::create_directories(dir_ / "gate");
+        argv.insert(argv.end(), {"-c", "gated_mailbox.GatedMailbox", (dir_ / "sink").string(), (dir_ / "gate").string()});
+        env.push_back("PYTHONPATH=" + (source_dir() / "tests" / "support").string());
+    } else {
+        argv.insert(argv.end(), {"-c", "aiosmtpd.handlers.Mailbox", (dir_ / "sink").string()});
+    }
+    pid_ = spawn_logged(argv, dir_ / "sink.log", env);
     if (!wait_for_greeting(port_, "220")) {
         stop_process(pid_, true);
         pid_ = -1;
@@ -59,6 +66,16 @@ std::vector<std::string> SmtpSink::messages() const {
     for (auto& [t, p] : files) out.push_back(read_file(p));
     return out;
 }
+
+std::size_t SmtpSink::held() const {
+    std::size_t n = 0;
+    if (fs::exists(dir_ / "gate"))
+        for (auto& e : fs::directory_iterator(dir_ / "gate"))
+            if (e.path().filename().string().rfind("held-", 0) == 0) ++n;
+    return n;
+}
+
+void SmtpSink::release() { write_file(dir_ / "gate" / "open", ""); }
 
 std::string SmtpSink::log() const {
     try {

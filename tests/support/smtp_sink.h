@@ -19,8 +19,10 @@ public:
     static bool available();
     static std::string why_unavailable();
 
-    /// Starts and waits for the 220 greeting; throws std::runtime_error on failure.
-    SmtpSink();
+    /// Starts and waits for the 220 greeting; throws std::runtime_error on failure. With
+    /// `hold_data_answers`, the answer to each mail's data waits until release() (a relay whose
+    /// content filter takes its time; tests/support/gated_mailbox.py).
+    explicit SmtpSink(bool hold_data_answers = false);
     ~SmtpSink();
     SmtpSink(const SmtpSink&) = delete;
     SmtpSink& operator=(const SmtpSink&) = delete;
@@ -33,6 +35,11 @@ public:
     /// The sink's Maildir (new/, cur/), for a reader that scans incrementally (thousands of mails).
     std::filesystem::path maildir() const { return dir_ / "sink"; }
     std::string log() const;
+    /// With hold_data_answers: how many mails' data the sink has received and not yet answered
+    /// or answered since release().
+    std::size_t held() const;
+    /// With hold_data_answers: answer every mail held, and every later one at once.
+    void release();
 
 private:
     TempDir dir_;
