@@ -35,7 +35,7 @@ Flowed top_level_flowed(const Message& m) {
 
 // A leaf that is (part of) the text the sender meant us to read, not a file they attached.
 bool is_body_candidate(const Leaf& l) {
-    return !l.in_rfc822 && (l.content_type == "text/plain" || l.content_type == "text/html") &&
+    return !l.in_rfc822 && !l.binary && (l.content_type == "text/plain" || l.content_type == "text/html") &&
            l.disposition != "attachment" && l.filename.empty();
 }
 
@@ -157,6 +157,9 @@ void extract_body(Message& m) {
             continue;
         Attachment a;
         a.filename = l.filename;
+        // A binary blob sent as text has no name of its own: give it one an agent can save.
+        if (a.filename.empty() && l.binary)
+            a.filename = l.depth == 0 ? "body.bin" : "part-" + std::to_string(i + 1) + ".bin";
         a.content_type = l.content_type;
         a.content_id = l.content_id;
         a.size = l.data.size();

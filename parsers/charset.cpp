@@ -414,6 +414,26 @@ Converted to_utf8(std::string_view bytes, std::string_view charset) { return con
 
 Converted to_utf8_or_same(std::string_view bytes, std::string_view charset) { return convert(bytes, charset, false); }
 
+bool looks_binary(std::string_view bytes, std::string_view charset) {
+    const std::string_view probe = bytes.substr(0, kBinaryProbeBytes);
+    std::size_t odd = 0;
+    for (const char ch : probe) {
+        const auto c = static_cast<unsigned char>(ch);
+        // file(1)'s text_chars table: 0x07-0x0D and 0x1B are text; SO/SI (0x0E/0x0F) added.
+        if (c < 0x07 || (c >= 0x10 && c < 0x20 && c != 0x1b) || c == 0x7f) ++odd;
+    }
+    // Compressed or random bytes have about 9% of these (23 values of 256), headers of binary
+    // formats far more; text has next to none (a stray NUL happens: the share decides).
+    if (odd < 2 || odd * 32 <= probe.size()) return false;
+    // Wide Unicode holds NULs and low bytes by design: declared, or announced by a byte order
+    // mark (UTF-32LE's starts like UTF-16LE's, so FF FE covers both). Looked at only here, for
+    // the few parts that failed the scan.
+    if (probe.substr(0, 2) == "\xff\xfe" || probe.substr(0, 2) == "\xfe\xff" ||
+        probe.substr(0, 4) == std::string_view("\0\0\xfe\xff", 4))
+        return false;
+    const std::string name = iconv_charset_name(charset);
+    return name.rfind("UTF-16", 0) != 0 && name.rfind("UTF-32", 0) != 0 && name.rfind("UCS", 0) != 0;
+}
 
 std::string sanitize_utf8(std::string_view bytes) {
     // ISO-2022-JP is 7-bit (valid UTF-8 as bytes): its escapes must be looked for first.

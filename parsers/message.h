@@ -46,6 +46,9 @@ struct Leaf {
     std::string converted;
     bool is_text = false;      ///< text() is meaningful (text/* leaves, and bytes shown as text)
     bool text_is_data = false; ///< text() is `data` itself (`converted` is empty)
+    /// Declared as text (or shown as text) but evidently binary (looks_binary, charset.h): not
+    /// converted, never the body, listed as an attachment. is_text is false then.
+    bool binary = false;
     std::string sha256;        ///< lower-case hex of `data`
     int depth = 0;             ///< MIME nesting depth (0 = top-level body)
     bool in_rfc822 = false;    ///< inside an attached message/rfc822

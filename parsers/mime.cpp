@@ -362,7 +362,11 @@ private:
         } else {
             leaf.data.assign(raw);
         }
-        leaf.is_text = ct.type == "text" || as_text || fell_back;
+        // A TNEF blob, a JPEG or a PDF labelled text/plain is not text: converting, showing and
+        // reply-splitting it helps nobody (and costs most of the parse); it becomes a file.
+        const bool declared_text = ct.type == "text" || as_text || fell_back;
+        leaf.binary = declared_text && looks_binary(leaf.data, leaf.charset);
+        leaf.is_text = declared_text && !leaf.binary;
         if (leaf.is_text) {
             // Most text is its own UTF-8 already: then the leaf holds its bytes once.
             auto conv = to_utf8_or_same(leaf.data, leaf.charset);

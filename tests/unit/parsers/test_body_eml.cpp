@@ -118,3 +118,39 @@ TEST(ClassifyEml, Newsletter) {
     Message m = load("classify/newsletter-list.eml");
     EXPECT_EQ(m.classification, Classification::list);
 }
+
+// A TNEF blob sent as text/plain (base64): not text, so not the body; the HTML alternative is
+// shown instead, and the blob is listed as an attachment with a generated name (nothing lost).
+TEST(BodyEml, BinaryBlobInATextPartIsAnAttachmentNotTheBody) {
+    Message m = load("body/binary-text-part.eml");
+    EXPECT_EQ(m.body, "Hello, the printer is broken again.");
+    EXPECT_EQ(m.new_text, "Hello, the printer is broken again.");
+    ASSERT_EQ(m.leaves.size(), 2u);
+    EXPECT_TRUE(m.leaves[0].binary);
+    EXPECT_FALSE(m.leaves[0].is_text);
+    EXPECT_EQ(m.leaves[0].text(), "");
+    EXPECT_FALSE(m.leaves[1].binary);
+    ASSERT_EQ(m.attachments.size(), 1u);
+    EXPECT_EQ(m.attachments[0].filename, "part-1.bin");
+    EXPECT_EQ(m.attachments[0].content_type, "text/plain");
+    EXPECT_EQ(m.attachments[0].size, 3042u);
+    EXPECT_EQ(m.attachments[0].sha256, "ca7a71338d2fb174ee7d8a17eed2fb641df4c982159e228671d916693ae5d773");
+    EXPECT_EQ(m.attachments[0].leaf_index, 0u);
+    for (const auto& w : m.warnings) EXPECT_EQ(w.what.find("converted with replacements"), std::string::npos) << w.what;
+}
+
+// The whole message a binary blob (a TNEF file piped as mail): no body, one file "body.bin".
+TEST(BodyEml, SinglePartBinaryBodyFallsBackToNoBody) {
+    std::string raw = "From: a@example.com\r\nSubject: x\r\nContent-Type: text/plain\r\n\r\n";
+    raw += std::string("\x78\x9f\x3e\x22\xaf\x01\x01\x06\x90\x08\x00\x04\x00\x00\x00\x00", 16);
+    for (int i = 0; i < 64; ++i) raw += std::string("\x01\x00\x02\x00winmail", 11);
+    ParseResult r = parse(raw);
+    ASSERT_TRUE(std::holds_alternative<Message>(r));
+    const Message& m = std::get<Message>(r);
+    EXPECT_EQ(m.body, "");
+    EXPECT_EQ(m.new_text, "");
+    ASSERT_EQ(m.attachments.size(), 1u);
+    EXPECT_EQ(m.attachments[0].filename, "body.bin");
+    EXPECT_EQ(m.attachments[0].size, raw.size() - raw.find("\r\n\r\n") - 4);
+    EXPECT_EQ(m.classification, Classification::requester);
+}

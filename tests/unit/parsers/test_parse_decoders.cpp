@@ -326,6 +326,71 @@ TEST(Charset, Windows1252LongInputEqualsBytewiseConversion) {
     }
 }
 
+// looks_binary: git's window (8,000 bytes), file(1)'s text bytes, a share, not a single byte.
+namespace {
+std::string noise(std::size_t n, std::uint32_t seed) {
+    std::string out;
+    for (std::size_t i = 0; i < n; ++i) {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        out.push_back(static_cast<char>(seed));
+    }
+    return out;
+}
+}  // namespace
+
+TEST(Binary, CompressedNoiseAndBinaryFormatHeadersAreBinary) {
+    EXPECT_TRUE(tp::looks_binary(noise(5000, 99), "us-ascii"));  // a JPEG or zip body: ~9% odd bytes
+    EXPECT_TRUE(tp::looks_binary(noise(5000, 7), ""));
+    const std::string tnef("\x78\x9f\x3e\x22\xaf\x01\x01\x06\x90\x08\x00\x04\x00\x00\x00\x00", 16);
+    EXPECT_TRUE(tp::looks_binary(tnef + noise(100, 3), ""));
+    const std::string png("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x80\0\0\0\x80\x08\x06\0\0\0", 33);
+    EXPECT_TRUE(tp::looks_binary(png + noise(2000, 5), "iso-8859-1"));
+}
+
+TEST(Binary, TextWithAStrayNulOrControlByteStaysText) {
+    std::string text;
+    for (int i = 0; i < 200; ++i) text += "The printer on floor 3 prints blank pages again.\r\n";
+    EXPECT_FALSE(tp::looks_binary(text, "us-ascii"));
+    std::string late = text;
+    late[7000] = '\0';  // one NUL late (seen in a real Office 365 bounce)
+    EXPECT_FALSE(tp::looks_binary(late, "us-ascii"));
+    std::string early = text;
+    early[10] = '\0';
+    early[20] = '\x01';
+    EXPECT_FALSE(tp::looks_binary(early, ""));
+    // BEL, BS, VT, FF, ESC (ISO-2022-JP), SO/SI (ISO-2022-KR) are text bytes.
+    EXPECT_FALSE(tp::looks_binary("\x1b$B$3$s$K$A$O\x1b(B \x0e!!\x0f \a\b\v\f", "iso-2022-jp"));
+    EXPECT_FALSE(tp::looks_binary("", ""));
+}
+
+TEST(Binary, EightBitTextIsNeverBinary) {
+    // Latin-1 and windows-1252 text is mostly high bytes in some languages: they never count.
+    std::string latin1;
+    for (int i = 0; i < 300; ++i) latin1 += "Gr\xfc\xdf" "e aus M\xfcnchen, \xe0 bient\xf4t, \xa9\xae\x80\x9f\r\n";
+    EXPECT_FALSE(tp::looks_binary(latin1, "iso-8859-1"));
+    std::string high;
+    for (int i = 0; i < 4000; ++i) high.push_back(static_cast<char>(0x80 + i % 128));
+    EXPECT_FALSE(tp::looks_binary(high, "windows-1251"));
+}
+
+TEST(Binary, WideUnicodeIsTextWhenDeclaredOrMarked) {
+    const std::string le("H\0e\0l\0l\0o\0,\0 \0w\0o\0r\0l\0d\0\r\0\n\0", 30);
+    EXPECT_FALSE(tp::looks_binary(le, "utf-16le"));
+    EXPECT_FALSE(tp::looks_binary(le, "UTF-16"));
+    EXPECT_FALSE(tp::looks_binary(std::string("\xff\xfe", 2) + le, ""));
+    EXPECT_FALSE(tp::looks_binary(std::string("\xfe\xff\0H\0i", 6), ""));
+    // Undeclared and unmarked it is indistinguishable from binary (git says the same).
+    EXPECT_TRUE(tp::looks_binary(le, ""));
+}
+
+TEST(Binary, OnlyTheFirst8000BytesAreRead) {
+    std::string text(tp::kBinaryProbeBytes, 'a');
+    EXPECT_FALSE(tp::looks_binary(text + noise(100000, 11), ""));
+    EXPECT_TRUE(tp::looks_binary(noise(tp::kBinaryProbeBytes, 11) + text, ""));
+}
+
 TEST(Parse, MessageFromTestData) {
     auto r = tp::parse(read_file(data_dir() / "parse" / "multipart-2231-iso2022jp.eml"));
     ASSERT_TRUE(std::holds_alternative<tp::Message>(r));
