@@ -2,7 +2,9 @@
 // run, and peak memory parsing a generated message with a 50 MB base64 attachment.
 //
 // usage: bench_parse [--corpus DIR] [--rounds N] [--peer SCRIPT] [--python EXE] [--attachment-mb M]
-//                    [--parse-only 1] [--dump FILE] [--top N]
+//                    [--parse-only 1] [--dump FILE] [--top N] [--only SUBDIRS]
+// --only parse,bounces restricts the run (and the peer) to those folders of the corpus (default:
+// parse, robust, bounces): robust/ holds non-mail files (TNEF, JPEG, PDF) that weigh heavily.
 // --parse-only 1 runs parse() over the corpus and nothing else: the run to profile
 // (valgrind --tool=callgrind bench_parse --rounds 1 --parse-only 1), whose instruction count
 // is stable on a loaded machine where wall-clock time is not.
@@ -115,6 +117,7 @@ int main(int argc, char** argv) {
     bool parse_only = false;
     std::string dump;
     std::size_t top = 0;
+    std::vector<std::string> subdirs{"parse", "robust", "bounces"};
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
         if (a == "--corpus") corpus = argv[i + 1];
@@ -125,6 +128,12 @@ int main(int argc, char** argv) {
         else if (a == "--parse-only") parse_only = std::string_view(argv[i + 1]) != "0";
         else if (a == "--dump") dump = argv[i + 1];
         else if (a == "--top") top = std::strtoul(argv[i + 1], nullptr, 10);
+        else if (a == "--only") {
+            subdirs.clear();
+            std::stringstream list(argv[i + 1]);
+            for (std::string d; std::getline(list, d, ',');)
+                if (!d.empty()) subdirs.push_back(d);
+        }
     }
     if (!fs::exists(corpus)) {
         std::cerr << "bench_parse: no corpus at " << corpus << "\n";
@@ -133,7 +142,7 @@ int main(int argc, char** argv) {
 
     // --- throughput: every message file of the corpus, in memory, parsed `rounds` times.
     std::vector<fs::path> paths;
-    for (const char* sub : {"parse", "robust", "bounces"})
+    for (const auto& sub : subdirs)
         if (fs::exists(corpus / sub))
             for (const auto& e : fs::recursive_directory_iterator(corpus / sub)) {
                 if (!e.is_regular_file()) continue;
