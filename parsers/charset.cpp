@@ -416,12 +416,17 @@ Converted to_utf8_or_same(std::string_view bytes, std::string_view charset) { re
 
 bool looks_binary(std::string_view bytes, std::string_view charset) {
     const std::string_view probe = bytes.substr(0, kBinaryProbeBytes);
+    // file(1)'s text_chars table: 0x07-0x0D and 0x1B are text; SO/SI (0x0E/0x0F) added. A table
+    // and a sum, no branch: this reads up to 8,000 bytes of every text part.
+    static constexpr auto kNonText = [] {
+        std::array<unsigned char, 256> t{};
+        for (int c = 0; c < 0x07; ++c) t[c] = 1;
+        for (int c = 0x10; c < 0x20; ++c) t[c] = c != 0x1b;
+        t[0x7f] = 1;
+        return t;
+    }();
     std::size_t odd = 0;
-    for (const char ch : probe) {
-        const auto c = static_cast<unsigned char>(ch);
-        // file(1)'s text_chars table: 0x07-0x0D and 0x1B are text; SO/SI (0x0E/0x0F) added.
-        if (c < 0x07 || (c >= 0x10 && c < 0x20 && c != 0x1b) || c == 0x7f) ++odd;
-    }
+    for (const char ch : probe) odd += kNonText[static_cast<unsigned char>(ch)];
     // Compressed or random bytes have about 9% of these (23 values of 256), headers of binary
     // formats far more; text has next to none (a stray NUL happens: the share decides).
     if (odd < 2 || odd * 32 <= probe.size()) return false;
