@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <vector>
 
 #include "parsers/charset.h"
 #include "parsers/parse.h"
@@ -13,10 +14,11 @@
 namespace fs = std::filesystem;
 namespace tp = ticketd::parsers;
 
-TEST(ParseCorpus, EveryFileParsesWithoutThrowing) {
-    const auto corpus = ticketd::testing::corpus_dir();
-    if (corpus.empty()) GTEST_SKIP() << "no ../shared corpus";
-    std::size_t files = 0, messages = 0;
+namespace {
+
+/// Every message file of the corpus's parse/, robust/ and bounces/ (expected-result files aside).
+std::vector<fs::path> corpus_message_files(const fs::path& corpus) {
+    std::vector<fs::path> files;
     for (const char* sub : {"parse", "robust", "bounces"}) {
         const auto dir = corpus / sub;
         if (!fs::exists(dir)) continue;
@@ -24,14 +26,26 @@ TEST(ParseCorpus, EveryFileParsesWithoutThrowing) {
             if (!e.is_regular_file()) continue;
             const auto ext = e.path().extension().string();
             if (ext == ".json" || ext == ".txt" || ext == ".md") continue;
-            const std::string raw = ticketd::testing::read_file(e.path());
-            ++files;
-            tp::ParseResult r;
-            ASSERT_NO_THROW(r = tp::parse(raw)) << e.path();
-            if (auto* m = std::get_if<tp::Message>(&r)) {
-                ASSERT_NO_THROW({ auto j = tp::to_summary_json(*m); (void)j.dump(); }) << e.path();
-                ++messages;
-            }
+            files.push_back(e.path());
+        }
+    }
+    return files;
+}
+
+}  // namespace
+
+TEST(ParseCorpus, EveryFileParsesWithoutThrowing) {
+    const auto corpus = ticketd::testing::corpus_dir();
+    if (corpus.empty()) GTEST_SKIP() << "no ../shared corpus";
+    std::size_t files = 0, messages = 0;
+    for (const auto& path : corpus_message_files(corpus)) {
+        const std::string raw = ticketd::testing::read_file(path);
+        ++files;
+        tp::ParseResult r;
+        ASSERT_NO_THROW(r = tp::parse(raw)) << path;
+        if (auto* m = std::get_if<tp::Message>(&r)) {
+            ASSERT_NO_THROW({ auto j = tp::to_summary_json(*m); (void)j.dump(); }) << path;
+            ++messages;
         }
     }
     EXPECT_GT(files, 500u);
@@ -44,29 +58,22 @@ TEST(ParseCorpus, TextHeldOnceEqualsEagerConversion) {
     const auto corpus = ticketd::testing::corpus_dir();
     if (corpus.empty()) GTEST_SKIP() << "no ../shared corpus";
     std::size_t once = 0, converted = 0;
-    for (const char* sub : {"parse", "robust", "bounces"}) {
-        const auto dir = corpus / sub;
-        if (!fs::exists(dir)) continue;
-        for (const auto& e : fs::recursive_directory_iterator(dir)) {
-            if (!e.is_regular_file()) continue;
-            const auto ext = e.path().extension().string();
-            if (ext == ".json" || ext == ".txt" || ext == ".md") continue;
-            auto r = tp::parse(ticketd::testing::read_file(e.path()));
-            const auto* m = std::get_if<tp::Message>(&r);
-            if (!m) continue;
-            for (const auto& l : m->leaves) {
-                if (!l.is_text) {
-                    EXPECT_TRUE(l.text().empty()) << e.path();
-                    continue;
-                }
-                const auto eager = tp::to_utf8(l.data, l.charset).text;
-                ASSERT_EQ(l.text(), eager) << e.path() << " leaf " << l.content_type;
-                if (l.text_is_data) {
-                    EXPECT_TRUE(l.converted.empty()) << e.path();
-                    ++once;
-                } else {
-                    ++converted;  // (iconv charsets keep their copy even when it is the same)
-                }
+    for (const auto& path : corpus_message_files(corpus)) {
+        auto r = tp::parse(ticketd::testing::read_file(path));
+        const auto* m = std::get_if<tp::Message>(&r);
+        if (!m) continue;
+        for (const auto& l : m->leaves) {
+            if (!l.is_text) {
+                EXPECT_TRUE(l.text().empty()) << path;
+                continue;
+            }
+            const auto eager = tp::to_utf8(l.data, l.charset).text;
+            ASSERT_EQ(l.text(), eager) << path << " leaf " << l.content_type;
+            if (l.text_is_data) {
+                EXPECT_TRUE(l.converted.empty()) << path;
+                ++once;
+            } else {
+                ++converted;  // (iconv charsets keep their copy even when it is the same)
             }
         }
     }

@@ -17,6 +17,7 @@
 namespace tp = ticketd::parsers;
 using ticketd::testing::data_dir;
 using ticketd::testing::read_file;
+using namespace std::string_literals;
 
 TEST(Rfc2047, DecodesBAndQWordsAndJoinsAdjacentOnes) {
     EXPECT_EQ(tp::decode_rfc2047("=?UTF-8?B?w6k=?="), "é");
@@ -343,9 +344,9 @@ std::string noise(std::size_t n, std::uint32_t seed) {
 TEST(Binary, CompressedNoiseAndBinaryFormatHeadersAreBinary) {
     EXPECT_TRUE(tp::looks_binary(noise(5000, 99), "us-ascii"));  // a JPEG or zip body: ~9% odd bytes
     EXPECT_TRUE(tp::looks_binary(noise(5000, 7), ""));
-    const std::string tnef("\x78\x9f\x3e\x22\xaf\x01\x01\x06\x90\x08\x00\x04\x00\x00\x00\x00", 16);
+    const std::string tnef = "\x78\x9f\x3e\x22\xaf\x01\x01\x06\x90\x08\x00\x04\x00\x00\x00\x00"s;
     EXPECT_TRUE(tp::looks_binary(tnef + noise(100, 3), ""));
-    const std::string png("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x80\0\0\0\x80\x08\x06\0\0\0", 33);
+    const std::string png = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x80\0\0\0\x80\x08\x06\0\0\0"s;
     EXPECT_TRUE(tp::looks_binary(png + noise(2000, 5), "iso-8859-1"));
 }
 
@@ -376,11 +377,11 @@ TEST(Binary, EightBitTextIsNeverBinary) {
 }
 
 TEST(Binary, WideUnicodeIsTextWhenDeclaredOrMarked) {
-    const std::string le("H\0e\0l\0l\0o\0,\0 \0w\0o\0r\0l\0d\0\r\0\n\0", 30);
+    const std::string le = "H\0e\0l\0l\0o\0,\0 \0w\0o\0r\0l\0d\0\r\0\n\0"s;
     EXPECT_FALSE(tp::looks_binary(le, "utf-16le"));
     EXPECT_FALSE(tp::looks_binary(le, "UTF-16"));
     EXPECT_FALSE(tp::looks_binary(std::string("\xff\xfe", 2) + le, ""));
-    EXPECT_FALSE(tp::looks_binary(std::string("\xfe\xff\0H\0i", 6), ""));
+    EXPECT_FALSE(tp::looks_binary("\xfe\xff\0H\0i"s, ""));
     // Undeclared and unmarked it is indistinguishable from binary (git says the same).
     EXPECT_TRUE(tp::looks_binary(le, ""));
 }
