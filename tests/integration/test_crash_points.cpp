@@ -25,6 +25,7 @@
 #include "tests/support/accounting.h"
 #include "tests/support/desk.h"
 #include "tests/support/dovecot.h"
+#include "tests/support/live_desk.h"
 #include "tests/support/paths.h"
 #include "tests/support/process.h"
 #include "tests/support/smtp_sink.h"
@@ -47,13 +48,9 @@ std::string request(const std::string& id, int i) {
            std::to_string(i) + ".\r\n";
 }
 
-class CrashDesk : public ::testing::Test {
+class CrashDesk : public support::LiveDesk {
 protected:
     void SetUp() override {
-        if (!DovecotServer::available()) GTEST_SKIP() << DovecotServer::why_unavailable();
-        if (!SmtpSink::available()) GTEST_SKIP() << SmtpSink::why_unavailable();
-        imap_ = std::make_unique<DovecotServer>();
-        sink_ = std::make_unique<SmtpSink>();
         support::write_file(dir_ / "sla.yaml",
                             "calendars:\n"
                             "  always: {time_zone: UTC, hours: 24x7}\n"
@@ -63,24 +60,11 @@ protected:
                             "    first_response: 40s\n"
                             "    reminders:\n"
                             "      - {at: 5%, to: [lead@acme.example]}\n");
-        support::write_desk(dir_.path(), imap_.get(), *sink_,
-                            {"    after_ingest: move\n    batch_size: 2\n",
-                             "auto_reply:\n  max_per_sender_per_hour: 100\n"
-                             "sla: sla.yaml\n"
-                             "reports:\n  - {every: daily, to: [lead@acme.example]}\n"});
+        start({"    after_ingest: move\n    batch_size: 2\n",
+               "auto_reply:\n  max_per_sender_per_hour: 100\n"
+               "sla: sla.yaml\n"
+               "reports:\n  - {every: daily, to: [lead@acme.example]}\n"});
     }
-
-    support::RunResult ticketd(std::vector<std::string> args, const std::string& input = "",
-                               std::vector<std::string> env = {}) {
-        args.insert(args.begin(), support::ticketd_binary().string());
-        args.push_back("--config");
-        args.push_back((dir_ / "ticketd.yaml").string());
-        return support::run_program(args, input, env);
-    }
-
-    support::TempDir dir_;
-    std::unique_ptr<DovecotServer> imap_;
-    std::unique_ptr<SmtpSink> sink_;
 };
 
 class CrashPoints : public CrashDesk, public ::testing::WithParamInterface<const char*> {};

@@ -32,6 +32,7 @@
 #include "tests/support/accounting.h"
 #include "tests/support/desk.h"
 #include "tests/support/dovecot.h"
+#include "tests/support/live_desk.h"
 #include "tests/support/paths.h"
 #include "tests/support/process.h"
 #include "tests/support/smtp_sink.h"
@@ -60,16 +61,10 @@ std::string request(int i, std::size_t body_bytes = 200, int sender = -1) {
     return m;
 }
 
-class FaultMatrix : public ::testing::Test {
+class FaultMatrix : public support::LiveDesk {
 protected:
     void SetUp() override {
-        if (!DovecotServer::available()) GTEST_SKIP() << DovecotServer::why_unavailable();
-        if (!SmtpSink::available()) GTEST_SKIP() << SmtpSink::why_unavailable();
-        imap_ = std::make_unique<DovecotServer>();
-        sink_ = std::make_unique<SmtpSink>();
-        support::write_desk(dir_.path(), imap_.get(), *sink_,
-                            {"    after_ingest: move\n    batch_size: 10\n",
-                             "auto_reply:\n  max_per_sender_per_hour: 100\n"});
+        start({"    after_ingest: move\n    batch_size: 10\n", "auto_reply:\n  max_per_sender_per_hour: 100\n"});
     }
 
     std::string config() const { return (dir_ / "ticketd.yaml").string(); }
@@ -129,9 +124,6 @@ protected:
         EXPECT_EQ(sink_->messages().size(), outbox_rows);
     }
 
-    TempDir dir_;
-    std::unique_ptr<DovecotServer> imap_;
-    std::unique_ptr<SmtpSink> sink_;
     std::set<std::string> delivered_;
 };
 

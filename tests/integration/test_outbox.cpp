@@ -23,6 +23,7 @@
 #include "store/tickets.h"
 #include "tests/support/desk.h"
 #include "tests/support/dovecot.h"
+#include "tests/support/live_desk.h"
 #include "tests/support/paths.h"
 #include "tests/support/process.h"
 #include "tests/support/smtp_sink.h"
@@ -44,11 +45,6 @@ parsers::Message parse(const std::string& raw) {
     return std::get<parsers::Message>(r);
 }
 
-std::string header(const std::string& raw, const std::string& name) {
-    auto m = parse(raw);
-    auto* h = m.header(name);
-    return h ? h->value : "";
-}
 
 // ---------------------------------------------------------------- in process: the sender alone
 
@@ -394,27 +390,11 @@ TEST_F(Sender, GivesUpAfterGiveUpAfter) {
 
 // ---------------------------------------------------------------- the ticketd binary, end to end
 
-class Desk : public ::testing::Test {
+class Desk : public support::LiveDesk {
 protected:
     void SetUp() override {
-        if (!DovecotServer::available()) GTEST_SKIP() << DovecotServer::why_unavailable();
-        if (!SmtpSink::available()) GTEST_SKIP() << SmtpSink::why_unavailable();
-        imap_ = std::make_unique<DovecotServer>();
-        sink_ = std::make_unique<SmtpSink>();
-        support::write_desk(dir_.path(), imap_.get(), *sink_,
-                            {"    after_ingest: move\n", "auto_reply:\n  max_per_sender_per_hour: 3\n"});
+        start({"    after_ingest: move\n", "auto_reply:\n  max_per_sender_per_hour: 3\n"});
     }
-
-    support::RunResult ticketd(std::vector<std::string> args, const std::string& input = "") {
-        args.insert(args.begin(), support::ticketd_binary().string());
-        args.push_back("--config");
-        args.push_back((dir_ / "ticketd.yaml").string());
-        return support::run_program(args, input);
-    }
-
-    TempDir dir_;
-    std::unique_ptr<DovecotServer> imap_;
-    std::unique_ptr<SmtpSink> sink_;
 };
 
 TEST_F(Desk, RequesterMailBecomesATicketAndAnAcknowledgement) {
@@ -459,11 +439,11 @@ TEST_F(Desk, RequesterMailBecomesATicketAndAnAcknowledgement) {
     EXPECT_EQ(m.in_reply_to, std::vector<std::string>{"first@customer.example"});
     EXPECT_EQ(m.references, std::vector<std::string>{"first@customer.example"});
     EXPECT_TRUE(m.date);
-    EXPECT_EQ(header(raw, "Auto-Submitted"), "auto-replied");
-    EXPECT_EQ(header(raw, "X-Auto-Response-Suppress"), "All");
-    EXPECT_EQ(header(raw, "MIME-Version"), "1.0");
-    EXPECT_EQ(header(raw, "X-MailFrom"), "support@acme.example");  // the envelope, as the sink saw it
-    EXPECT_EQ(header(raw, "X-RcptTo"), "zoe@customer.example");
+    EXPECT_EQ(header(m, "Auto-Submitted"), "auto-replied");
+    EXPECT_EQ(header(m, "X-Auto-Response-Suppress"), "All");
+    EXPECT_EQ(header(m, "MIME-Version"), "1.0");
+    EXPECT_EQ(header(m, "X-MailFrom"), "support@acme.example");  // the envelope, as the sink saw it
+    EXPECT_EQ(header(m, "X-RcptTo"), "zoe@customer.example");
     EXPECT_NE(m.body.find("#1001"), std::string::npos);
     EXPECT_FALSE(m.body_html.empty());
 

@@ -35,12 +35,13 @@ protected:
         write_desk(dir_.path(), imap_.get(), *sink_, options);
     }
 
-    /// `ticketd ARGS --config <the desk>`.
-    RunResult ticketd(std::vector<std::string> args, const std::string& input = "") {
+    /// `ticketd ARGS --config <the desk>`, with `env` added to its environment.
+    RunResult ticketd(std::vector<std::string> args, const std::string& input = "",
+                      const std::vector<std::string>& env = {}) {
         args.insert(args.begin(), ticketd_binary().string());
         args.push_back("--config");
         args.push_back((dir_ / "ticketd.yaml").string());
-        return run_program(args, input);
+        return run_program(args, input, env);
     }
 
     /// One full cycle (poll, process, send), which must succeed.
