@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "config/config.h"
+#include "reports/render.h"
 #include "store/database.h"
 #include "store/sla.h"
 #include "store/status.h"
@@ -19,17 +20,10 @@ namespace {
 
 constexpr int kExTempFail = 75, kExConfig = 78;
 
-std::string iso(std::int64_t t) {
-    std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
+using reports::iso_utc;
 
 nlohmann::json iso_or_null(const std::optional<std::int64_t>& t) {
-    return t ? nlohmann::json(iso(*t)) : nlohmann::json(nullptr);
+    return t ? nlohmann::json(iso_utc(*t)) : nlohmann::json(nullptr);
 }
 
 /// "42s", "17m", "3h05m", "2d04h": how long ago, for people.
@@ -111,7 +105,7 @@ int cmd_status(const std::string& config_path, bool json) {
 
 std::string render_status(const store::DeskStatus& s, const config::Config& cfg, const std::optional<SlaStatus>& sla) {
     std::ostringstream o;
-    o << "desk " << cfg.desk.name << " at " << iso(s.now) << "  (database " << cfg.desk.database << ", schema "
+    o << "desk " << cfg.desk.name << " at " << iso_utc(s.now) << "  (database " << cfg.desk.database << ", schema "
       << s.schema_version << ")\n\n";
     o << "mailboxes\n";
     const auto all = rows(s, cfg);
@@ -176,7 +170,7 @@ std::string status_json(const store::DeskStatus& s, const config::Config& cfg, c
         {"desk", cfg.desk.name},
         {"database", cfg.desk.database},
         {"schema_version", s.schema_version},
-        {"now", iso(s.now)},
+        {"now", iso_utc(s.now)},
         {"mailboxes", mailboxes},
         {"inbox", inbox},
         {"tickets", nlohmann::json(s.tickets)},

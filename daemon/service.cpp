@@ -106,15 +106,8 @@ bool Service::start_send_thread() {
     if (sender_) sender_ = std::make_unique<OutboxSender>(send_io_, *send_db_, config_);
     send_guard_.emplace(send_io_.get_executor());
     send_threaded_ = true;
-    send_thread_ = std::thread([this] {
-        try {
-            send_io_.run();
-        } catch (const std::exception& e) {
-            // Nothing is lost (rows stay queued; at most the mail in flight goes once more).
-            spdlog::critical("event=outbox.thread_failed error=\"{}\"", e.what());
-            boost::asio::post(io_, [this] { stop(); });
-        }
-    });
+    // Nothing is lost if it fails (rows stay queued; at most the mail in flight goes once more).
+    send_thread_ = run_on_thread(send_io_, "outbox.thread_failed");
     return true;
 }
 
@@ -205,12 +198,17 @@ bool Service::start_metrics() {
 void Service::start_worker() {
     if (worker_.joinable()) return;
     work_guard_.emplace(work_io_.get_executor());
-    worker_ = std::thread([this] {
+    // Nothing is lost if it fails (rows stay pending).
+    worker_ = run_on_thread(work_io_, "ingest.worker_failed");
+}
+
+std::thread Service::run_on_thread(boost::asio::io_context& io, const char* failure_event) {
+    return std::thread([this, &io, failure_event] {
         try {
-            work_io_.run();
+            io.run();
         } catch (const std::exception& e) {
-            // Nothing is lost (rows stay pending); stop the daemon rather than run half.
-            spdlog::critical("event=ingest.worker_failed error=\"{}\"", e.what());
+            // A thread that died would leave the daemon running half: stop it all instead.
+            spdlog::critical("event={} error=\"{}\"", failure_event, e.what());
             boost::asio::post(io_, [this] { stop(); });
         }
     });

@@ -78,6 +78,8 @@ private:
     bool process_batch(const std::vector<std::int64_t>& ids);  ///< false: deferred (or draining)
     void process_pending(std::int64_t after);
     void start_worker();
+    /// Runs `io` on a new thread; if a handler throws, logs `failure_event` and stops the daemon.
+    std::thread run_on_thread(boost::asio::io_context& io, const char* failure_event);
     void stop_worker();
 
     void arm_pending_timer();

@@ -12,14 +12,7 @@ namespace {
 
 const char* kWeekdays[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
-std::string iso(std::int64_t t) {
-    std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
+std::string iso(std::int64_t t) { return iso_utc(t); }
 
 std::string percent(const std::optional<double>& v) {
     if (!v) return "-";
@@ -97,6 +90,15 @@ std::string csv_field(const std::string& s) {
 std::string num(const std::optional<std::int64_t>& v) { return v ? std::to_string(*v) : ""; }
 
 }  // namespace
+
+std::string iso_utc(std::int64_t t) {
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
 
 std::string human_duration(const std::optional<std::int64_t>& s) {
     if (!s) return "-";

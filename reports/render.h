@@ -16,4 +16,8 @@ std::string render_csv(const Report& r);
 /// "45s", "17m", "3h05m", "2d04h"; "-" for none.
 std::string human_duration(const std::optional<std::int64_t>& seconds);
 
+/// Unix seconds as ISO 8601 UTC, "2026-12-06T15:04:05Z": the form every JSON field and report
+/// of ticketd uses for a moment (`ticketd status` too).
+std::string iso_utc(std::int64_t unix_seconds);
+
 }  // namespace ticketd::reports
