@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -12,36 +13,38 @@
 namespace ticketd::parsers {
 namespace {
 
-// What normalise_into does with each byte: most bytes are copied as they are (one table load
-// and one test per byte instead of a chain of comparisons).
-enum : unsigned char { kCopy = 0, kUpper, kBlank, kDrop, kLead };
+// What normalise_to does with each byte: most bytes (upper-case ASCII included, folded through
+// kFold) are copied, one table load and one test per byte instead of a chain of comparisons.
+enum : unsigned char { kCopy = 0, kBlank, kDrop, kLead };
 constexpr std::array<unsigned char, 256> kNormalise = [] {
     std::array<unsigned char, 256> t{};
-    for (int c = 'A'; c <= 'Z'; ++c) t[c] = kUpper;
     t[' '] = t['\t'] = t['\r'] = kBlank;
     t['*'] = kDrop;
     t[0xC2] = t[0xE2] = t[0xEF] = kLead;  // may start U+00A0, U+202F or U+FF1A
     return t;
 }();
+constexpr std::array<char, 256> kFold = [] {
+    std::array<char, 256> t{};
+    for (int c = 0; c < 256; ++c) t[c] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    return t;
+}();
 
 // Lower-case ASCII, non-breaking spaces to spaces, full-width colons to ':', runs of blanks to one, '*' and '_' (bold
-// and underline as plain-text clients render HTML) dropped, ends trimmed. Written into `r` (a buffer the caller
-// reuses: this runs on most lines of every body) and stopped once `r` holds `cap` bytes: the output only grows, so
-// a capped result is a prefix of the whole one, which is all a starts-with test needs. True when complete.
+// and underline as plain-text clients render HTML) dropped, ends trimmed. Written to `out` (room for
+// min(s.size(), cap) bytes) and stopped once `cap` bytes are written: the output only grows, so a capped result is a
+// prefix of the whole one, which is all a starts-with test needs. Returns the length; `complete`: nothing was cut.
 // Case folding is ASCII only (std::tolower is locale-dependent per byte and cost a libc call per byte).
-bool normalise_into(std::string_view s, std::string& r, std::size_t cap = std::string::npos) {
+std::size_t normalise_to(std::string_view s, char* out, std::size_t cap, bool& complete) {
     // The output is never longer than the input (each byte written consumes at least one, a
-    // space stands for the blanks before it): write through a pointer, trim at the end.
-    r.resize(std::min(s.size(), cap));
-    char* out = r.data();
+    // space stands for the blanks before it).
     std::size_t len = 0;
-    bool complete = true;
+    complete = true;
     bool space = false;
     for (std::size_t i = 0; i < s.size(); ++i) {
         unsigned char c = static_cast<unsigned char>(s[i]);
         const unsigned char k = kNormalise[c];
         if (k == kCopy && !space && len < cap) {
-            out[len++] = static_cast<char>(c);
+            out[len++] = kFold[c];
             continue;
         }
         bool blank = false;
@@ -49,7 +52,7 @@ bool normalise_into(std::string_view s, std::string& r, std::size_t cap = std::s
             continue;
         } else if (k == kBlank) {
             blank = true;
-        } else if (k == kUpper || k == kCopy) {
+        } else if (k == kCopy) {
             // written below
         } else if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xA0) {
             blank = true;
@@ -79,17 +82,17 @@ bool normalise_into(std::string_view s, std::string& r, std::size_t cap = std::s
             }
         }
         space = false;
-        out[len++] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        out[len++] = kFold[c];
     }
-    r.resize(len);
-    return complete;
+    return len;
 }
 
-std::string normalise(std::string_view s) {
-    std::string r;
-    r.reserve(s.size());
-    normalise_into(s, r);
-    return r;
+// normalise_to into `r` (a buffer the caller reuses). True when complete.
+bool normalise_into(std::string_view s, std::string& r, std::size_t cap = std::string::npos) {
+    r.resize(std::min(s.size(), cap));
+    bool complete = true;
+    r.resize(normalise_to(s, r.data(), cap, complete));
+    return complete;
 }
 
 // A thread's reusable buffer for normalise_into (parse() runs on any thread).
@@ -131,19 +134,45 @@ constexpr std::size_t longest(const std::array<std::string_view, N>& words) {
     return m;
 }
 
+template <std::size_t N>
+constexpr std::size_t shortest_of(const std::array<std::string_view, N>& words) {
+    std::size_t m = static_cast<std::size_t>(-1);
+    for (auto w : words) m = w.size() < m ? w.size() : m;
+    return m;
+}
+
 // The set of byte values in `s`, each folded to one of 64 bits (a necessary condition for a
 // substring: its set is a subset).
-inline std::uint64_t byte_set(std::string_view s) {
+constexpr std::uint64_t byte_set(std::string_view s) {
     std::uint64_t m = 0;
     for (char c : s) m |= std::uint64_t{1} << (static_cast<unsigned char>(c) & 63);
     return m;
 }
 
 template <std::size_t N>
-constexpr std::size_t shortest_of(const std::array<std::string_view, N>& words) {
-    std::size_t m = static_cast<std::size_t>(-1);
-    for (auto w : words) m = w.size() < m ? w.size() : m;
+constexpr std::array<std::uint64_t, N> byte_sets(const std::array<std::string_view, N>& words) {
+    std::array<std::uint64_t, N> m{};
+    for (std::size_t k = 0; k < N; ++k) m[k] = byte_set(words[k]);
     return m;
+}
+
+// The first bytes of a word list, as a 256-bit set: a starts-with test over the whole list is
+// needed only when the line's first byte is in it (most lines' is not).
+struct FirstBytes {
+    std::array<std::uint64_t, 4> bits{};
+    constexpr bool has(char c) const {
+        const auto u = static_cast<unsigned char>(c);
+        return (bits[u >> 6] >> (u & 63)) & 1;
+    }
+};
+template <std::size_t N>
+constexpr FirstBytes first_bytes(const std::array<std::string_view, N>& words) {
+    FirstBytes f;
+    for (auto w : words) {
+        const auto u = static_cast<unsigned char>(w.front());
+        f.bits[u >> 6] |= std::uint64_t{1} << (u & 63);
+    }
+    return f;
 }
 
 inline bool starts_with(std::string_view s, std::string_view p) {
@@ -173,6 +202,163 @@ bool has_colon(std::string_view raw) {
     return raw.find(':') != std::string_view::npos || raw.find("\xEF\xBC\x9A") != std::string_view::npos;
 }
 
+// ---- The recognisers' word lists, and the normalised prefix each needs.
+
+// Separator markers: phrases found anywhere in a short or dashed line.
+constexpr std::array<std::string_view, 25> kMarkerPhrases{
+    "original message", "forwarded message", "ursprüngliche nachricht",
+    "weitergeleitete nachricht", "message d'origine", "message original", "message transféré",
+    "mensaje original", "mensaje reenviado", "oorspronkelijk bericht", "doorgestuurd bericht",
+    "messaggio originale", "messaggio inoltrato", "mensagem original", "mensagem encaminhada",
+    "ursprungligt meddelande", "vidarebefordrat meddelande", "oprindelig meddelelse",
+    "videresendt melding", "opprinnelig melding", "alkuperäinen viesti", "původní zpráva",
+    "oryginalna wiadomość", "исходное сообщение", "пересылаемое сообщение"};
+// Apple Mail and friends: a sentence, then the forwarded headers.
+constexpr std::array<std::string_view, 9> kMarkerStarts{
+    "begin forwarded message:", "anfang der weitergeleiteten nachricht:",
+    "début du message réexpédié", "debut du message reexpedie",
+    "inicio del mensaje reenviado:", "begin doorgestuurd bericht:",
+    "inizio messaggio inoltrato:", "início da mensagem reencaminhada:",
+    "vidarebefordrat brev:"};
+constexpr auto kMarkerPhraseBytes = byte_sets(kMarkerPhrases);
+constexpr FirstBytes kMarkerStartFirst = first_bytes(kMarkerStarts);
+// An undashed marker is shorter than its phrase + 12, and the starts are prefixes: past
+// this many normalised bytes only a dashed line needs the rest (most lines are prose).
+constexpr std::size_t kMarkerCap = std::max(longest(kMarkerPhrases) + 12, longest(kMarkerStarts));
+// Shorter than every phrase and every start, and not a line of underscores: nothing to find.
+constexpr std::size_t kMarkerShortest = std::min(shortest_of(kMarkerPhrases), shortest_of(kMarkerStarts));
+
+// Outlook header field names.
+constexpr std::array<std::string_view, 13> kFrom{
+    "from", "von", "de", "van", "da", "från", "fra", "lähettäjä", "od", "от", "差出人", "发件人", "寄件者"};
+constexpr std::array<std::string_view, 21> kSent{
+    "sent", "date", "gesendet", "datum", "envoyé", "envoye", "enviado", "enviada", "fecha",
+    "verzonden", "inviato", "data", "skickat", "sendt", "lähetetty", "odesláno",
+    "отправлено", "date de l'envoi", "送信日時", "发送时间", "日期"};
+constexpr std::array<std::string_view, 19> kTo{
+    "to", "cc", "an", "à", "a", "para", "aan", "per", "till", "til", "vastaanottaja", "komu",
+    "кому", "kopie", "copie", "copia", "宛先", "收件人", "收件者"};
+constexpr std::array<std::string_view, 16> kSubject{
+    "subject", "betreff", "objet", "asunto", "onderwerp", "oggetto", "assunto", "ämne",
+    "emne", "aihe", "předmět", "temat", "тема", "件名", "主题", "主旨"};
+// A field name, then ':' or " :": the first longest-name + 2 normalised bytes decide.
+constexpr std::size_t kOutlookCap = std::max({longest(kFrom), longest(kSent), longest(kTo), longest(kSubject)}) + 2;
+
+// Mobile signatures: prefixes of the whole (short) line.
+constexpr std::array<std::string_view, 35> kMobileStarts{
+    "sent from my ", "sent from mail for windows", "sent from outlook", "sent from yahoo mail",
+    "sent from samsung", "sent via ", "sent with ", "get outlook for ", "sent from proton",
+    "von meinem ", "gesendet von meinem", "gesendet mit ", "von meinem iphone gesendet",
+    "envoyé de mon ", "envoye de mon ", "envoyé depuis ", "obtenir outlook pour",
+    "enviado desde mi ", "enviado desde ", "enviado do meu ", "enviado de meu ", "enviado do ",
+    "verzonden vanaf mijn ", "verstuurd vanaf mijn ", "verzonden met ", "inviato da ",
+    "inviato dal mio ", "skickat från min ", "skickat från ", "sendt fra min ", "sendt fra ",
+    "lähetetty ", "wysłane z ", "odesláno z ", "отправлено с "};
+constexpr FirstBytes kMobileFirst = first_bytes(kMobileStarts);
+
+// The verb of "<someone> wrote" in the languages our requesters write in.
+constexpr std::array<std::string_view, 23> kVerbs{
+    "wrote", "writes", "schrieb", "a écrit", "a ecrit", "escribió", "escribio", "schreef",
+    "ha scritto", "escreveu", "skrev", "kirjoitti", "napisał", "napisal", "napsal",
+    "написал", "написала", "a scris", "yazdı", "írta", "写道", "寫道", "님이 작성"};
+constexpr auto kVerbBytes = byte_sets(kVerbs);
+// Word that starts a dated attribution: On/Am/Le/El/Op/Il/Em/Den/Dne/W dniu/Den/På/...
+constexpr std::array<std::string_view, 14> kLeads{"on ", "am ", "le ", "el ", "op ", "il ", "em ", "den ",
+                                                  "dne ", "w dniu ", "på ", "kello ", "în ", "in data "};
+
+// One normalised prefix of a line serves the marker, Outlook-field and mobile-signature tests:
+// each reads at most its own cap of it (see the cores below), so the longest cap is enough.
+constexpr std::size_t kPrefixCap = std::max({kMarkerCap, kOutlookCap, longest(kMobileStarts)});
+
+// ---- Cores: each takes `l`, a prefix of normalise(raw) at least as long as its own cap (or all
+// of it: `whole`), so that split_reply normalises a line once for all of them.
+
+// Caller: raw.size() <= 200.
+bool marker_core(std::string_view raw, std::string_view l, bool whole) {
+    const bool dashed = starts_with(l, "--") || starts_with(l, "__") || starts_with(l, "==");
+    if (!dashed && l.size() < kMarkerShortest && (l.empty() || l[0] != '_')) return false;
+    if (whole || dashed) {
+        std::string_view all = l;
+        if (!whole) {  // a dashed line: the phrase may be anywhere in it
+            std::string& full = scratch();
+            normalise_into(raw, full);
+            all = full;
+        }
+        // A phrase can only be in `all` when every byte value of it is: one pass over `all`
+        // builds the set (bytes folded to 64 bits), and most phrases are ruled out by one AND
+        // each instead of a search each. Past kMarkerCap bytes an undashed line is too long
+        // for every phrase (the size test), whatever the prefix's length.
+        const std::uint64_t present = byte_set(all);
+        for (std::size_t k = 0; k < kMarkerPhrases.size(); ++k) {
+            const std::string_view p = kMarkerPhrases[k];
+            if ((kMarkerPhraseBytes[k] & ~present) == 0 && (dashed || all.size() < p.size() + 12) && contains(all, p))
+                return true;
+        }
+    }
+    if (!l.empty() && kMarkerStartFirst.has(l[0]))
+        for (std::string_view p : kMarkerStarts)
+            if (starts_with(l, p)) return true;
+    // Outlook's rule: a line of underscores (it draws the separator as 32 of them). `l` is a
+    // prefix of normalise(raw): any other byte in it already rules the line out.
+    if (l.empty() || l.find_first_not_of('_') != std::string_view::npos) return false;
+    if (raw.find("__________") == std::string_view::npos) return false;
+    if (whole) return true;
+    std::string& full = scratch();
+    normalise_into(raw, full);
+    return full.find_first_not_of('_') == std::string::npos;
+}
+
+// Caller: raw.size() <= 1000 and has_colon(raw).
+char outlook_core(std::string_view l) {
+    // Names hold no ':', so "<name>:" or "<name> :" puts the line's first ':' right after the
+    // name or its space: the name is what precedes that colon (one lookup, not a scan per name).
+    l = l.substr(0, kOutlookCap);
+    const std::size_t colon = l.find(':');
+    if (colon == std::string_view::npos) return 0;
+    const std::string_view head = l.substr(0, colon);
+    const std::string_view spaced = colon > 0 && l[colon - 1] == ' ' ? head.substr(0, colon - 1) : std::string_view();
+    auto field = [&](const auto& names) {
+        for (std::string_view n : names)
+            if (n == head || n == spaced) return true;
+        return false;
+    };
+    if (field(kFrom)) return 'f';
+    if (field(kSent)) return 's';
+    if (field(kTo)) return 't';
+    if (field(kSubject)) return 'j';
+    return 0;
+}
+
+// Caller: raw.size() <= 120.
+bool mobile_core(std::string_view l) {
+    if (l.empty() || !kMobileFirst.has(l[0])) return false;
+    for (std::string_view p : kMobileStarts)
+        if (starts_with(l, p)) return true;
+    return false;
+}
+
+// `l`: all of normalise(raw). Caller: raw.size() <= 400, may_end_with_colon(raw), has_colon(raw).
+bool attribution_core(std::string_view l, bool next_is_quote) {
+    if (!ends_with(l, ":")) return false;
+    l.remove_suffix(1);
+    while (!l.empty() && l.back() == ' ') l.remove_suffix(1);
+    const std::uint64_t present = byte_set(l);
+    bool verb = false;
+    for (std::size_t k = 0; k < kVerbs.size(); ++k)
+        if ((kVerbBytes[k] & ~present) == 0 && contains(l, kVerbs[k])) {
+            verb = true;
+            break;
+        }
+    // Japanese Gmail writes no verb: "2024年1月2日(火) 10:00 Name <addr>:" above the quote.
+    if (!verb) return next_is_quote && ends_with(l, ">") && contains(l, "@");
+    for (std::string_view w : kLeads)
+        if (starts_with(l, w)) return true;
+    // Apple/Outlook write "<date>, <name> <addr> wrote:" / "<name> schrieb am <date>:".
+    if (next_is_quote) return true;
+    return (contains(l, "@") || contains(l, "schrieb am") || contains(l, "schreef op")) &&
+           std::any_of(l.begin(), l.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+
 }  // namespace
 
 namespace reply {
@@ -182,174 +368,145 @@ bool is_attribution(std::string_view raw, bool next_is_quote) {
     if (raw.size() > 400 || !may_end_with_colon(raw) || !has_colon(raw)) return false;
     std::string& l = scratch();
     normalise_into(raw, l);
-    if (!ends_with(l, ":")) return false;
-    l.pop_back();
-    while (!l.empty() && l.back() == ' ') l.pop_back();
-    // The verb of "<someone> wrote" in the languages our requesters write in.
-    static constexpr std::array verbs{
-        "wrote", "writes", "schrieb", "a écrit", "a ecrit", "escribió", "escribio", "schreef",
-        "ha scritto", "escreveu", "skrev", "kirjoitti", "napisał", "napisal", "napsal",
-        "написал", "написала", "a scris", "yazdı", "írta", "写道", "寫道", "님이 작성"};
-    bool verb = false;
-    for (std::string_view v : verbs)
-        if (contains(l, v)) { verb = true; break; }
-    // Japanese Gmail writes no verb: "2024年1月2日(火) 10:00 Name <addr>:" above the quote.
-    if (!verb) return next_is_quote && ends_with(l, ">") && contains(l, "@");
-    // Word that starts a dated attribution: On/Am/Le/El/Op/Il/Em/Den/Dne/W dniu/Den/På/...
-    static constexpr std::array leads{"on ", "am ", "le ", "el ", "op ", "il ", "em ", "den ",
-                                      "dne ", "w dniu ", "på ", "kello ", "în ", "in data "};
-    for (std::string_view w : leads)
-        if (starts_with(l, w)) return true;
-    // Apple/Outlook write "<date>, <name> <addr> wrote:" / "<name> schrieb am <date>:".
-    if (next_is_quote) return true;
-    return (contains(l, "@") || contains(l, "schrieb am") || contains(l, "schreef op")) &&
-           std::any_of(l.begin(), l.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    return attribution_core(l, next_is_quote);
 }
 
 bool is_separator_marker(std::string_view raw) {
     if (raw.size() > 200) return false;
-    static constexpr std::array<std::string_view, 25> phrases{
-        "original message", "forwarded message", "ursprüngliche nachricht",
-        "weitergeleitete nachricht", "message d'origine", "message original", "message transféré",
-        "mensaje original", "mensaje reenviado", "oorspronkelijk bericht", "doorgestuurd bericht",
-        "messaggio originale", "messaggio inoltrato", "mensagem original", "mensagem encaminhada",
-        "ursprungligt meddelande", "vidarebefordrat meddelande", "oprindelig meddelelse",
-        "videresendt melding", "opprinnelig melding", "alkuperäinen viesti", "původní zpráva",
-        "oryginalna wiadomość", "исходное сообщение", "пересылаемое сообщение"};
-    // Apple Mail and friends: a sentence, then the forwarded headers.
-    static constexpr std::array<std::string_view, 9> starts{
-        "begin forwarded message:", "anfang der weitergeleiteten nachricht:",
-        "début du message réexpédié", "debut du message reexpedie",
-        "inicio del mensaje reenviado:", "begin doorgestuurd bericht:",
-        "inizio messaggio inoltrato:", "início da mensagem reencaminhada:",
-        "vidarebefordrat brev:"};
-    // An undashed marker is shorter than its phrase + 12, and the starts are prefixes: past
-    // this many normalised bytes only a dashed line needs the rest (most lines are prose).
-    static constexpr std::size_t cap = std::max(longest(phrases) + 12, longest(starts));
-    // Shorter than every phrase and every start, and not a line of underscores: nothing to find.
-    static constexpr std::size_t shortest = std::min(shortest_of(phrases), shortest_of(starts));
-    std::string& l = scratch();
-    const bool whole = normalise_into(raw, l, cap);
-    const bool dashed = starts_with(l, "--") || starts_with(l, "__") || starts_with(l, "==");
-    if (!dashed && l.size() < shortest && (l.empty() || l[0] != '_')) return false;
-    if (!whole && dashed) normalise_into(raw, l);
-    if (whole || dashed) {
-        // A phrase can only be in `l` when every byte value of it is: one pass over `l` builds
-        // the set (bytes folded to 64 bits), and most phrases are ruled out by one AND each
-        // instead of a search each.
-        static const auto phrase_bytes = [] {
-            std::array<std::uint64_t, phrases.size()> m{};
-            for (std::size_t k = 0; k < phrases.size(); ++k) m[k] = byte_set(phrases[k]);
-            return m;
-        }();
-        const std::uint64_t present = byte_set(l);
-        for (std::size_t k = 0; k < phrases.size(); ++k) {
-            const std::string_view p = phrases[k];
-            if ((phrase_bytes[k] & ~present) == 0 && (dashed || l.size() < p.size() + 12) && contains(l, p))
-                return true;
-        }
-    }
-    for (std::string_view p : starts)
-        if (starts_with(l, p)) return true;
-    // Outlook's rule: a line of underscores (it draws the separator as 32 of them). `l` is a
-    // prefix of normalise(raw): any other byte in it already rules the line out.
-    if (l.empty() || l.find_first_not_of('_') != std::string::npos) return false;
-    return raw.find("__________") != std::string_view::npos && normalise(raw).find_first_not_of('_') == std::string::npos;
+    std::string l;  // not scratch(): marker_core may need it for the whole line
+    const bool whole = normalise_into(raw, l, kMarkerCap);
+    return marker_core(raw, l, whole);
 }
 
 char outlook_field(std::string_view raw) {
     if (raw.size() > 1000 || !has_colon(raw)) return 0;
-    static constexpr std::array<std::string_view, 13> from{
-        "from", "von", "de", "van", "da", "från", "fra", "lähettäjä", "od", "от", "差出人", "发件人", "寄件者"};
-    static constexpr std::array<std::string_view, 21> sent{
-        "sent", "date", "gesendet", "datum", "envoyé", "envoye", "enviado", "enviada", "fecha",
-        "verzonden", "inviato", "data", "skickat", "sendt", "lähetetty", "odesláno",
-        "отправлено", "date de l'envoi", "送信日時", "发送时间", "日期"};
-    static constexpr std::array<std::string_view, 19> to{
-        "to", "cc", "an", "à", "a", "para", "aan", "per", "till", "til", "vastaanottaja", "komu",
-        "кому", "kopie", "copie", "copia", "宛先", "收件人", "收件者"};
-    static constexpr std::array<std::string_view, 16> subject{
-        "subject", "betreff", "objet", "asunto", "onderwerp", "oggetto", "assunto", "ämne",
-        "emne", "aihe", "předmět", "temat", "тема", "件名", "主题", "主旨"};
-    // A field name, then ':' or " :": the first longest-name + 2 normalised bytes decide.
-    static constexpr std::size_t cap =
-        std::max({longest(from), longest(sent), longest(to), longest(subject)}) + 2;
     std::string& l = scratch();
-    normalise_into(raw, l, cap);
-    // Names hold no ':', so "<name>:" or "<name> :" puts the line's first ':' right after the
-    // name or its space: the name is what precedes that colon (one lookup, not a scan per name).
-    const std::size_t colon = l.find(':');
-    if (colon == std::string::npos) return 0;
-    const std::string_view head = std::string_view(l).substr(0, colon);
-    const std::string_view spaced =
-        colon > 0 && l[colon - 1] == ' ' ? head.substr(0, colon - 1) : std::string_view();
-    auto field = [&](const auto& names) {
-        for (std::string_view n : names)
-            if (n == head || n == spaced) return true;
-        return false;
-    };
-    if (field(from)) return 'f';
-    if (field(sent)) return 's';
-    if (field(to)) return 't';
-    if (field(subject)) return 'j';
-    return 0;
+    normalise_into(raw, l, kOutlookCap);
+    return outlook_core(l);
 }
 
 bool is_mobile_signature(std::string_view raw) {
     if (raw.size() > 120) return false;
-    std::string l = normalise(raw);
-    static constexpr std::array starts{
-        "sent from my ", "sent from mail for windows", "sent from outlook", "sent from yahoo mail",
-        "sent from samsung", "sent via ", "sent with ", "get outlook for ", "sent from proton",
-        "von meinem ", "gesendet von meinem", "gesendet mit ", "von meinem iphone gesendet",
-        "envoyé de mon ", "envoye de mon ", "envoyé depuis ", "obtenir outlook pour",
-        "enviado desde mi ", "enviado desde ", "enviado do meu ", "enviado de meu ", "enviado do ",
-        "verzonden vanaf mijn ", "verstuurd vanaf mijn ", "verzonden met ", "inviato da ",
-        "inviato dal mio ", "skickat från min ", "skickat från ", "sendt fra min ", "sendt fra ",
-        "lähetetty ", "wysłane z ", "odesláno z ", "отправлено с "};
-    for (std::string_view p : starts)
-        if (starts_with(l, p)) return true;
-    return false;
+    std::string& l = scratch();
+    normalise_into(raw, l, longest(kMobileStarts));
+    return mobile_core(l);
 }
 
 }  // namespace reply
 
 namespace {
 
-std::vector<std::string_view> lines_of(std::string_view text) {
-    std::vector<std::string_view> lines;
-    std::size_t pos = 0;
-    while (pos <= text.size()) {
-        std::size_t nl = text.find('\n', pos);
-        if (nl == std::string_view::npos) nl = text.size();
-        std::string_view l = text.substr(pos, nl - pos);
-        if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-        lines.push_back(l);
-        pos = nl + 1;
+// The lines of a body and what the recognisers found in each, each test run at most once per
+// line and each line normalised at most once for all of them (history_start reads a line, the
+// Outlook block test the eight after it, the signature test the last three).
+class Lines {
+public:
+    explicit Lines(std::string_view text) {
+        std::size_t count = 1;
+        for (const char* p = text.data(), *e = p + text.size();
+             (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(e - p)))) != nullptr; ++p)
+            ++count;
+        lines_.reserve(count);
+        std::size_t pos = 0;
+        while (pos <= text.size()) {
+            std::size_t nl = text.find('\n', pos);
+            if (nl == std::string_view::npos) nl = text.size();
+            std::string_view l = text.substr(pos, nl - pos);
+            if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+            lines_.push_back(l);
+            pos = nl + 1;
+        }
+        info_.resize(lines_.size());
     }
-    return lines;
-}
 
-std::string join(const std::vector<std::string_view>& lines, std::size_t b, std::size_t e) {
-    while (b < e && blank(lines[b])) ++b;
-    while (e > b && blank(lines[e - 1])) --e;
+    std::size_t size() const { return lines_.size(); }
+    std::string_view operator[](std::size_t i) const { return lines_[i]; }
+
+    bool marker(std::size_t i) {
+        Info& f = info_[i];
+        if (f.marker < 0) {
+            f.marker = false;
+            if (lines_[i].size() <= 200) {
+                const std::string_view l = prefix(i);  // sets f.whole
+                f.marker = marker_core(lines_[i], l, f.whole);
+            }
+        }
+        return f.marker;
+    }
+    char outlook(std::size_t i) {
+        Info& f = info_[i];
+        if (f.outlook < 0) f.outlook = lines_[i].size() <= 1000 && colon(i) ? outlook_core(prefix(i)) : 0;
+        return static_cast<char>(f.outlook);
+    }
+    bool mobile(std::size_t i) {
+        Info& f = info_[i];
+        if (f.mobile < 0) f.mobile = lines_[i].size() <= 120 && mobile_core(prefix(i));
+        return f.mobile;
+    }
+    bool attribution(std::size_t i, bool next_is_quote) {
+        const std::string_view raw = lines_[i];
+        if (raw.size() > 400 || !may_end_with_colon(raw) || !colon(i)) return false;
+        if (info_[i].norm && info_[i].whole) return attribution_core(prefix(i), next_is_quote);
+        std::string& l = scratch();
+        normalise_into(raw, l);
+        return attribution_core(l, next_is_quote);
+    }
+    bool colon(std::size_t i) {
+        Info& f = info_[i];
+        if (f.colon < 0) f.colon = has_colon(lines_[i]);
+        return f.colon;
+    }
+
+private:
+    struct Info {
+        std::size_t off = 0;   // the normalised prefix: buf_[off, off + len)
+        std::uint32_t len = 0;
+        bool norm = false;     // the prefix is computed
+        bool whole = false;    // ... and is all of normalise(line)
+        signed char marker = -1, outlook = -1, mobile = -1, colon = -1;  // -1: not yet known
+    };
+
+    std::string_view prefix(std::size_t i) {
+        Info& f = info_[i];
+        if (!f.norm) {
+            const std::string_view raw = lines_[i];
+            f.off = buf_.size();
+            buf_.resize(f.off + std::min(raw.size(), kPrefixCap));
+            bool complete = true;
+            f.len = static_cast<std::uint32_t>(normalise_to(raw, buf_.data() + f.off, kPrefixCap, complete));
+            f.whole = complete;
+            f.norm = true;
+            buf_.resize(f.off + f.len);
+        }
+        return std::string_view(buf_).substr(f.off, f.len);
+    }
+
+    std::vector<std::string_view> lines_;
+    std::vector<Info> info_;
+    std::string buf_;
+};
+
+// Joins lines[at(b) .. at(e)) (blank ends dropped, inner runs of blank lines kept as one).
+template <typename At>
+std::string join(const Lines& lines, At at, std::size_t b, std::size_t e) {
+    while (b < e && blank(lines[at(b)])) ++b;
+    while (e > b && blank(lines[at(e - 1)])) --e;
     // Inline replies leave gaps where quotes were taken out: one blank line is enough.
     std::string r;
     std::size_t size = 0;
-    for (std::size_t i = b; i < e; ++i) size += lines[i].size() + 1;
+    for (std::size_t i = b; i < e; ++i) size += lines[at(i)].size() + 1;
     r.reserve(size);
     bool prev_blank = false;
     for (std::size_t i = b; i < e; ++i) {
-        bool bl = blank(lines[i]);
+        const std::string_view l = lines[at(i)];
+        bool bl = blank(l);
         if (bl && prev_blank) continue;
         prev_blank = bl;
         if (i > b) r += '\n';
-        if (!bl) r.append(lines[i]);
+        if (!bl) r.append(l);
     }
     return r;
 }
-
-std::string join(const std::vector<std::string_view>& lines) { return join(lines, 0, lines.size()); }
 
 // A line drawn with one repeated character: "---", "_____", "=====", "*****".
 bool rule_line(std::string_view l) {
@@ -364,20 +521,20 @@ bool rule_line(std::string_view l) {
 }
 
 // Index of the next non-blank line at or after i (lines.size() when none).
-std::size_t next_nonblank(const std::vector<std::string_view>& lines, std::size_t i) {
+std::size_t next_nonblank(const Lines& lines, std::size_t i) {
     while (i < lines.size() && blank(lines[i])) ++i;
     return i;
 }
 
 // Outlook's quoted header block: "From:" followed within a few lines by at least two of
 // Sent/Date, To/Cc, Subject. Anything less is too likely to be the requester's own words.
-bool outlook_block_at(const std::vector<std::string_view>& lines, std::size_t i) {
-    if (reply::outlook_field(lines[i]) != 'f') return false;
+bool outlook_block_at(Lines& lines, std::size_t i) {
+    if (lines.outlook(i) != 'f') return false;
     bool sent = false, to = false, subject = false;
     for (std::size_t j = i + 1, seen = 0; j < lines.size() && seen < 8; ++j) {
         if (blank(lines[j])) continue;
         ++seen;
-        switch (reply::outlook_field(lines[j])) {
+        switch (lines.outlook(j)) {
             case 's': sent = true; break;
             case 't': to = true; break;
             case 'j': subject = true; break;
@@ -389,18 +546,18 @@ bool outlook_block_at(const std::vector<std::string_view>& lines, std::size_t i)
 
 // Where a quoted-history block starts (attribution, marker or Outlook headers), and where the
 // attribution started when it was wrapped over two lines.
-std::size_t history_start(const std::vector<std::string_view>& lines, std::size_t i) {
+std::size_t history_start(Lines& lines, std::size_t i) {
     std::size_t nn = next_nonblank(lines, i + 1);
     bool next_quote = nn < lines.size() && quoted(lines[nn]);
-    if (reply::is_separator_marker(lines[i]) || outlook_block_at(lines, i)) return i;
+    if (lines.marker(i) || outlook_block_at(lines, i)) return i;
     if (quoted(lines[i])) return lines.size();
-    if (reply::is_attribution(lines[i], next_quote)) return i;
+    if (lines.attribution(i, next_quote)) return i;
     // A wrapped attribution needs a colon in one of its two lines: test that before joining.
     // is_attribution rejects the joined line unless it fits in 400 bytes and may end with a
     // colon: both are known before joining (most lines fail them; the join is a copy).
     if (i + 1 < lines.size() && !blank(lines[i + 1]) && !quoted(lines[i + 1]) &&
         lines[i].size() + 1 + lines[i + 1].size() <= 400 && may_end_with_colon(lines[i], lines[i + 1]) &&
-        (has_colon(lines[i]) || has_colon(lines[i + 1]))) {
+        (lines.colon(i) || lines.colon(i + 1))) {
         std::string two(lines[i]);
         two += ' ';
         two.append(lines[i + 1]);
@@ -410,11 +567,12 @@ std::size_t history_start(const std::vector<std::string_view>& lines, std::size_
     return lines.size();
 }
 
-// Signature start within lines[0, end): the RFC 3676 "-- " line (or a bare "--" near the end),
-// or a mobile signature among the last three non-blank lines.
-std::size_t signature_start(const std::vector<std::string_view>& lines, std::size_t end) {
+// Signature start within lines[at(0) .. at(end)): the RFC 3676 "-- " line (or a bare "--" near
+// the end), or a mobile signature among the last three non-blank lines.
+template <typename At>
+std::size_t signature_start(Lines& lines, At at, std::size_t end) {
     for (std::size_t i = 0; i < end; ++i) {
-        std::string_view l = lines[i];
+        std::string_view l = lines[at(i)];
         if (l == "-- " || l == "--" || l == "-- \r") {
             if (l == "--" && end - i > 12) continue;  // a bare "--" mid-text is punctuation
             return i;
@@ -422,9 +580,9 @@ std::size_t signature_start(const std::vector<std::string_view>& lines, std::siz
     }
     std::size_t seen = 0;
     for (std::size_t i = end; i-- > 0 && seen < 3;) {
-        if (blank(lines[i])) continue;
+        if (blank(lines[at(i)])) continue;
         ++seen;
-        if (reply::is_mobile_signature(lines[i])) return i;
+        if (lines.mobile(at(i))) return i;
     }
     return end;
 }
@@ -433,8 +591,9 @@ std::size_t signature_start(const std::vector<std::string_view>& lines, std::siz
 
 ReplySplit split_reply(std::string_view text) {
     ReplySplit out;
-    std::vector<std::string_view> lines = lines_of(text);
+    Lines lines(text);
     const std::size_t n = lines.size();
+    const auto same = [](std::size_t i) { return i; };
 
     // 1. The first attribution / marker / Outlook header block that is not inside a '>' quote.
     //    An attribution whose '>' block is followed by the sender's own text is an inline
@@ -444,13 +603,13 @@ ReplySplit split_reply(std::string_view text) {
         if (blank(lines[i])) continue;
         std::size_t s = history_start(lines, i);
         if (s >= n) continue;
-        if (!reply::is_separator_marker(lines[s]) && !outlook_block_at(lines, s)) {
+        if (!lines.marker(s) && !outlook_block_at(lines, s)) {
             std::size_t nn = next_nonblank(lines, s + 1);
             std::size_t k = (nn < n && quoted(lines[nn])) ? nn : next_nonblank(lines, nn + 1);
             bool quote_block = k < n && quoted(lines[k]);
             while (k < n && (blank(lines[k]) || quoted(lines[k]))) ++k;
             bool own_text = k < n && history_start(lines, k) >= n && lines[k] != "-- " &&
-                            lines[k] != "--" && !reply::is_mobile_signature(lines[k]);
+                            lines[k] != "--" && !lines.mobile(k);
             if (quote_block && own_text) {
                 i = k - 1;
                 continue;
@@ -467,29 +626,36 @@ ReplySplit split_reply(std::string_view text) {
         if (quoted(lines[i])) { first_q = i; break; }
     bool inline_reply = false;
     if (first_q < h) {
-        std::size_t sig = signature_start(lines, h);
+        std::size_t sig = signature_start(lines, same, h);
         for (std::size_t i = first_q; i < std::min(h, sig); ++i)
             if (!blank(lines[i]) && !quoted(lines[i])) { inline_reply = true; break; }
     }
 
-    std::vector<std::string_view> mine, theirs;
     if (inline_reply) {
+        // The sender's lines and the quoted ones interleave: index lists.
+        std::vector<std::size_t> mine, theirs;
         for (std::size_t i = 0; i < h; ++i) {
             bool q = quoted(lines[i]);
             if (!q && !blank(lines[i])) {
                 std::size_t nn = next_nonblank(lines, i + 1);
-                if (nn < h && quoted(lines[nn]) && reply::is_attribution(lines[i], true)) q = true;
+                if (nn < h && quoted(lines[nn]) && lines.attribution(i, true)) q = true;
             }
-            (q ? theirs : mine).push_back(lines[i]);
+            (q ? theirs : mine).push_back(i);
         }
-        for (std::size_t i = h; i < n; ++i) theirs.push_back(lines[i]);
+        for (std::size_t i = h; i < n; ++i) theirs.push_back(i);
+        const auto in_mine = [&](std::size_t k) { return mine[k]; };
+        const auto in_theirs = [&](std::size_t k) { return theirs[k]; };
+        std::size_t s = signature_start(lines, in_mine, mine.size());
+        out.new_text = join(lines, in_mine, 0, s);
+        out.signature = join(lines, in_mine, s, mine.size());
+        out.quoted_text = join(lines, in_theirs, 0, theirs.size());
     } else {
         std::size_t cut = std::min(first_q, h);
         // "<name> wrote:" directly above the '>' block belongs to it (also when wrapped).
         if (cut == first_q && cut < h) {
             std::size_t p = cut;
             while (p > 0 && blank(lines[p - 1])) --p;
-            if (p > 0 && reply::is_attribution(lines[p - 1], true)) {
+            if (p > 0 && lines.attribution(p - 1, true)) {
                 cut = p - 1;
             } else if (p > 1 && !blank(lines[p - 2])) {
                 std::string two(lines[p - 2]);
@@ -501,19 +667,18 @@ ReplySplit split_reply(std::string_view text) {
         // A rule drawn above the history ("---" from an HTML <hr>, "=====") goes with it.
         if (cut < n)
             while (cut > 0 && (blank(lines[cut - 1]) || rule_line(lines[cut - 1]))) --cut;
-        for (std::size_t i = 0; i < cut; ++i) mine.push_back(lines[i]);
-        for (std::size_t i = cut; i < n; ++i) theirs.push_back(lines[i]);
+        // Mine are lines [0, cut), theirs [cut, n): no lists needed.
+        std::size_t s = signature_start(lines, same, cut);
+        out.new_text = join(lines, same, 0, s);
+        out.signature = join(lines, same, s, cut);
+        const auto from_cut = [cut](std::size_t k) { return cut + k; };
+        out.quoted_text = join(lines, from_cut, 0, n - cut);
     }
-
-    std::size_t s = signature_start(mine, mine.size());
-    out.new_text = join(mine, 0, s);
-    out.signature = join(mine, s, mine.size());
-    out.quoted_text = join(theirs);
 
     // A forward or a bare quote with nothing of the sender's own: the quoted text is the
     // content, so the ticket keeps it as new text rather than showing nothing.
     if (out.new_text.empty()) {
-        out.new_text = join(lines);
+        out.new_text = join(lines, same, 0, n);
         out.quoted_text.clear();
         out.signature.clear();
     }
