@@ -36,55 +36,54 @@ constexpr std::array<char, 256> kFold = [] {
 // Case folding is ASCII only (std::tolower is locale-dependent per byte and cost a libc call per byte).
 std::size_t normalise_to(std::string_view s, char* out, std::size_t cap, bool& complete) {
     // The output is never longer than the input (each byte written consumes at least one, a
-    // space stands for the blanks before it).
-    std::size_t len = 0;
+    // space stands for the blanks before it), so `out` has room up to the cap or the input's size.
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const auto* const end = p + s.size();
+    char* o = out;
+    char* const full = out + std::min(s.size(), cap);  // past it only a cut can follow
     complete = true;
-    bool space = false;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
+    bool space = false;  // blanks seen since the last byte written (none are written first)
+    while (p < end) {
+        unsigned char c = *p++;
         const unsigned char k = kNormalise[c];
-        if (k == kCopy && !space && len < cap) {
-            out[len++] = kFold[c];
-            continue;
-        }
-        bool blank = false;
-        if (k == kDrop) {
-            continue;
-        } else if (k == kBlank) {
-            blank = true;
-        } else if (k == kCopy) {
-            // written below
-        } else if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xA0) {
-            blank = true;
-            ++i;
-        } else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-                   static_cast<unsigned char>(s[i + 2]) == 0xAF) {
-            blank = true;
-            i += 2;
-        } else if (c == 0xEF && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xBC &&
-                   static_cast<unsigned char>(s[i + 2]) == 0x9A) {  // CJK full-width colon
-            i += 2;
-            c = ':';
-        }
-        if (blank) {
-            space = len > 0;
-            continue;
-        }
-        if (len >= cap) {
-            complete = false;
-            break;
+        if (k != kCopy) {
+            if (k == kBlank) {
+                space = o != out;
+                continue;
+            }
+            if (k == kDrop) continue;
+            // kLead: U+00A0 and U+202F are blanks, U+FF1A (CJK full-width colon) is ':'; any
+            // other sequence is copied as it is.
+            if (c == 0xC2 && end - p >= 1 && p[0] == 0xA0) {
+                p += 1;
+                space = o != out;
+                continue;
+            }
+            if (c == 0xE2 && end - p >= 2 && p[0] == 0x80 && p[1] == 0xAF) {
+                p += 2;
+                space = o != out;
+                continue;
+            }
+            if (c == 0xEF && end - p >= 2 && p[0] == 0xBC && p[1] == 0x9A) {
+                p += 2;
+                c = ':';
+            }
         }
         if (space) {
-            out[len++] = ' ';
-            if (len >= cap) {
+            if (o == full) {
                 complete = false;
                 break;
             }
+            *o++ = ' ';
+            space = false;
         }
-        space = false;
-        out[len++] = kFold[c];
+        if (o == full) {
+            complete = false;
+            break;
+        }
+        *o++ = kFold[c];
     }
-    return len;
+    return static_cast<std::size_t>(o - out);
 }
 
 // normalise_to into `r` (a buffer the caller reuses). True when complete.
@@ -221,6 +220,14 @@ constexpr std::array<std::string_view, 9> kMarkerStarts{
     "inizio messaggio inoltrato:", "início da mensagem reencaminhada:",
     "vidarebefordrat brev:"};
 constexpr auto kMarkerPhraseBytes = byte_sets(kMarkerPhrases);
+// Indices of kMarkerPhrases, longest phrase first.
+constexpr auto kMarkerByLength = [] {
+    std::array<std::size_t, kMarkerPhrases.size()> order{};
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::sort(order.begin(), order.end(),
+              [](std::size_t a, std::size_t b) { return kMarkerPhrases[a].size() > kMarkerPhrases[b].size(); });
+    return order;
+}();
 constexpr FirstBytes kMarkerStartFirst = first_bytes(kMarkerStarts);
 // An undashed marker is shorter than its phrase + 12, and the starts are prefixes: past
 // this many normalised bytes only a dashed line needs the rest (most lines are prose).
@@ -241,6 +248,24 @@ constexpr std::array<std::string_view, 19> kTo{
 constexpr std::array<std::string_view, 16> kSubject{
     "subject", "betreff", "objet", "asunto", "onderwerp", "oggetto", "assunto", "ämne",
     "emne", "aihe", "předmět", "temat", "тема", "件名", "主题", "主旨"};
+// Outlook field names hashed by length and first byte (see outlook_core).
+constexpr char field_key(std::string_view n) {
+    return n.empty() ? 0 : static_cast<char>(n.size() * 37 + static_cast<unsigned char>(n.front()));
+}
+constexpr FirstBytes kFieldKeys = [] {
+    FirstBytes f;
+    auto add = [&](const auto& names) {
+        for (std::string_view n : names) {
+            const auto u = static_cast<unsigned char>(field_key(n));
+            f.bits[u >> 6] |= std::uint64_t{1} << (u & 63);
+        }
+    };
+    add(kFrom);
+    add(kSent);
+    add(kTo);
+    add(kSubject);
+    return f;
+}();
 // A field name, then ':' or " :": the first longest-name + 2 normalised bytes decide.
 constexpr std::size_t kOutlookCap = std::max({longest(kFrom), longest(kSent), longest(kTo), longest(kSubject)}) + 2;
 
@@ -288,11 +313,17 @@ bool marker_core(std::string_view raw, std::string_view l, bool whole) {
         // builds the set (bytes folded to 64 bits), and most phrases are ruled out by one AND
         // each instead of a search each. Past kMarkerCap bytes an undashed line is too long
         // for every phrase (the size test), whatever the prefix's length.
-        const std::uint64_t present = byte_set(all);
-        for (std::size_t k = 0; k < kMarkerPhrases.size(); ++k) {
+        // The phrases longest first: an undashed line too long for one is too long for the rest.
+        std::uint64_t present = 0;
+        bool have_set = false;  // built on the first phrase short enough to need it
+        for (std::size_t k : kMarkerByLength) {
             const std::string_view p = kMarkerPhrases[k];
-            if ((kMarkerPhraseBytes[k] & ~present) == 0 && (dashed || all.size() < p.size() + 12) && contains(all, p))
-                return true;
+            if (!dashed && all.size() >= p.size() + 12) break;
+            if (!have_set) {
+                present = byte_set(all);
+                have_set = true;
+            }
+            if ((kMarkerPhraseBytes[k] & ~present) == 0 && contains(all, p)) return true;
         }
     }
     if (!l.empty() && kMarkerStartFirst.has(l[0]))
@@ -317,6 +348,9 @@ char outlook_core(std::string_view l) {
     if (colon == std::string_view::npos) return 0;
     const std::string_view head = l.substr(0, colon);
     const std::string_view spaced = colon > 0 && l[colon - 1] == ' ' ? head.substr(0, colon - 1) : std::string_view();
+    // Most colons follow no field name ("Tel:", "https:", "10:00"): a 256-bit set of the names'
+    // (length, first byte) keys rules them out before the lists are compared.
+    if (!kFieldKeys.has(field_key(head)) && (spaced.empty() || !kFieldKeys.has(field_key(spaced)))) return 0;
     auto field = [&](const auto& names) {
         for (std::string_view n : names)
             if (n == head || n == spaced) return true;
