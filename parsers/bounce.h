@@ -42,4 +42,28 @@ BounceInfo read_bounce(const Message& m);
 /// The same with `report` = bounce_report_text(m).
 BounceInfo read_bounce(const Message& m, std::string_view report);
 
+/// bounce_report_text(m) made once for detect_bounce and read_bounce (what classify() does):
+/// a view of the leaf or body it comes from (a copy only for HTML, which is converted), and
+/// its lower-cased copy made only when a test needs it, once for both. Not copyable: `text`
+/// may view `converted`.
+class BounceReport {
+public:
+    explicit BounceReport(const Message& m);
+    explicit BounceReport(std::string_view report) : text_(report) {}
+    BounceReport(const BounceReport&) = delete;
+    BounceReport& operator=(const BounceReport&) = delete;
+
+    std::string_view text() const { return text_; }
+    /// text() lower-cased (ASCII), byte for byte: offsets into one are offsets into the other.
+    std::string_view lowered();
+
+private:
+    std::string converted_;  // the HTML report as text
+    std::string_view text_;
+    std::string lowered_;
+    bool have_lowered_ = false;
+};
+BounceVerdict detect_bounce(const Message& m, BounceReport& report);
+BounceInfo read_bounce(const Message& m, BounceReport& report);
+
 }  // namespace ticketd::parsers

@@ -82,7 +82,7 @@ ClassifyResult classify(const Message& m, const ClassifyOptions& options) {
 
     // 1. Bounces first: a DSN often also carries Auto-Submitted or a null sender, and being
     //    matched to the message it reports on is worth more than "do not answer".
-    const std::string report = bounce_report_text(m);
+    BounceReport report(m);  // viewed, not copied; lower-cased once when a test needs it
     if (BounceVerdict b = detect_bounce(m, report); b.bounce) {
         r.classification = Classification::bounce;
         r.reason = b.reason;
