@@ -220,11 +220,13 @@ std::string find_status(std::string_view t) {
 }
 
 bool has_smtp_reply_code(std::string_view l) {
-    for (std::size_t i = 0; i + 3 < l.size(); ++i) {
-        if ((l[i] == '4' || l[i] == '5') && std::isdigit(static_cast<unsigned char>(l[i + 1])) &&
-            std::isdigit(static_cast<unsigned char>(l[i + 2])) && (l[i + 3] == ' ' || l[i + 3] == '-') &&
-            (i == 0 || !std::isalnum(static_cast<unsigned char>(l[i - 1]))))
-            return true;
+    // "4xy " / "5xy-" not inside a word: visit each class digit (memchr), not every byte.
+    for (const char d : {'4', '5'}) {
+        for (std::size_t i = l.find(d); i != std::string_view::npos && i + 3 < l.size(); i = l.find(d, i + 1)) {
+            if (std::isdigit(static_cast<unsigned char>(l[i + 1])) && std::isdigit(static_cast<unsigned char>(l[i + 2])) &&
+                (l[i + 3] == ' ' || l[i + 3] == '-') && (i == 0 || !std::isalnum(static_cast<unsigned char>(l[i - 1]))))
+                return true;
+        }
     }
     return false;
 }
@@ -244,7 +246,7 @@ std::string collapse(std::string_view s, std::size_t max) {
     std::string r;
     bool space = false;
     for (char c : s) {
-        if (std::isspace(static_cast<unsigned char>(c))) {
+        if (text::space_char(c)) {
             space = !r.empty();
             continue;
         }

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,9 +18,32 @@ namespace ticketd::parsers::text {
 // call per byte (lower() runs over the first 32 KiB of every report text).
 inline char lower_char(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 
+/// lower_char on eight bytes at once (SWAR): a byte gains 0x20 when it is 'A'..'Z'. Each byte's
+/// low seven bits plus a constant set its high bit when they reach 'A' (resp. pass 'Z'), with no
+/// carry into the next byte; bytes of 0x80 and above (UTF-8) are left alone.
+inline std::uint64_t lower_word(std::uint64_t w) {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    const std::uint64_t low7 = w & ~high;
+    const std::uint64_t from_a = low7 + (0x80 - 'A') * ones;      // high bit: low7 >= 'A'
+    const std::uint64_t past_z = low7 + (0x80 - 'Z' - 1) * ones;  // high bit: low7 > 'Z'
+    const std::uint64_t upper = from_a & ~past_z & ~w & high;
+    return w | (upper >> 2);
+}
+
+/// ASCII lower-case copy (lower_char on every byte), eight bytes at a time: it runs over the
+/// first 32 KiB of every bounce report.
 inline std::string lower(std::string_view s) {
     std::string r(s);
-    for (char& c : r) c = lower_char(c);
+    char* p = r.data();
+    const std::size_t n = r.size();
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p + i, 8);
+        w = lower_word(w);
+        std::memcpy(p + i, &w, 8);
+    }
+    for (; i < n; ++i) p[i] = lower_char(p[i]);
     return r;
 }
 
