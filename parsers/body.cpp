@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -123,12 +124,16 @@ void extract_body(Message& m) {
                             l.find("viewer") != std::string::npos || l.find("support") != std::string::npos);
         if (placeholder) have_plain = false;
     }
-    Flowed flowed = top_level_flowed(m);
+    // Read only for a top-level plain part (single-part mail), not for every message.
+    std::optional<Flowed> flowed;
     auto text_of = [&](std::size_t i) {
         const Leaf& l = m.leaves[i];
         const std::string_view t = l.is_text ? l.text() : std::string_view(l.data);
         if (l.content_type == "text/html") return html_to_text(t);
-        if (l.depth == 0 && flowed.flowed) return unflow(t, flowed.delsp);
+        if (l.depth == 0) {
+            if (!flowed) flowed = top_level_flowed(m);
+            if (flowed->flowed) return unflow(t, flowed->delsp);
+        }
         return std::string(t);
     };
     for (std::size_t i : (have_plain ? plain : html)) {

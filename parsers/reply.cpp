@@ -44,6 +44,11 @@ std::size_t normalise_to(std::string_view s, char* out, std::size_t cap, bool& c
     complete = true;
     bool space = false;  // blanks seen since the last byte written (none are written first)
     while (p < end) {
+        if (!space) {  // the common run: bytes copied (folded) as they are, up to the cap
+            const unsigned char* const stop = p + std::min<std::size_t>(end - p, full - o);
+            while (p < stop && kNormalise[*p] == kCopy) *o++ = kFold[*p++];
+            if (p == end) break;
+        }
         unsigned char c = *p++;
         const unsigned char k = kNormalise[c];
         if (k != kCopy) {
