@@ -224,15 +224,13 @@ constexpr std::array<std::string_view, 9> kMarkerStarts{
     "inicio del mensaje reenviado:", "begin doorgestuurd bericht:",
     "inizio messaggio inoltrato:", "início da mensagem reencaminhada:",
     "vidarebefordrat brev:"};
-constexpr auto kMarkerPhraseBytes = byte_sets(kMarkerPhrases);
-// Indices of kMarkerPhrases, longest phrase first.
+// kMarkerPhrases longest first, and the byte set of each.
 constexpr auto kMarkerByLength = [] {
-    std::array<std::size_t, kMarkerPhrases.size()> order{};
-    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
-    std::sort(order.begin(), order.end(),
-              [](std::size_t a, std::size_t b) { return kMarkerPhrases[a].size() > kMarkerPhrases[b].size(); });
-    return order;
+    auto sorted = kMarkerPhrases;
+    std::sort(sorted.begin(), sorted.end(), [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
+    return sorted;
 }();
+constexpr auto kMarkerByLengthBytes = byte_sets(kMarkerByLength);
 constexpr FirstBytes kMarkerStartFirst = first_bytes(kMarkerStarts);
 // An undashed marker is shorter than its phrase + 12, and the starts are prefixes: past
 // this many normalised bytes only a dashed line needs the rest (most lines are prose).
@@ -319,16 +317,13 @@ bool marker_core(std::string_view raw, std::string_view l, bool whole) {
         // each instead of a search each. Past kMarkerCap bytes an undashed line is too long
         // for every phrase (the size test), whatever the prefix's length.
         // The phrases longest first: an undashed line too long for one is too long for the rest.
-        std::uint64_t present = 0;
-        bool have_set = false;  // built on the first phrase short enough to need it
-        for (std::size_t k : kMarkerByLength) {
-            const std::string_view p = kMarkerPhrases[k];
-            if (!dashed && all.size() >= p.size() + 12) break;
-            if (!have_set) {
-                present = byte_set(all);
-                have_set = true;
+        if (dashed || all.size() < kMarkerByLength.front().size() + 12) {
+            const std::uint64_t missing = ~byte_set(all);
+            for (std::size_t k = 0; k < kMarkerByLength.size(); ++k) {
+                const std::string_view p = kMarkerByLength[k];
+                if (!dashed && all.size() >= p.size() + 12) break;
+                if ((kMarkerByLengthBytes[k] & missing) == 0 && contains(all, p)) return true;
             }
-            if ((kMarkerPhraseBytes[k] & ~present) == 0 && contains(all, p)) return true;
         }
     }
     if (!l.empty() && kMarkerStartFirst.has(l[0]))
