@@ -244,6 +244,7 @@ void drop_partial_utf8(std::string& s) {
 
 std::string collapse(std::string_view s, std::size_t max) {
     std::string r;
+    r.reserve(std::min(s.size(), max));
     bool space = false;
     for (char c : s) {
         if (text::space_char(c)) {
@@ -319,22 +320,31 @@ DsnFields parse_delivery_status(std::string_view t) {
         std::string final_rcpt, orig_rcpt, action, status, diagnostic;
     };
     std::vector<Group> groups(1);
-    std::string name, value;
+    std::string_view name;  // of the field being read (a view of `t`)
+    std::string value;      // its value, continuation lines appended
     auto commit = [&]() {
         if (name.empty()) return;
-        std::string n = lower(name);
-        Group& g = groups.back();
-        std::string v(trim(value));
-        auto after_type = [](const std::string& s) {
-            std::size_t semi = s.find(';');
-            return semi == std::string::npos ? s : std::string(trim(std::string_view(s).substr(semi + 1)));
-        };
-        if (n == "final-recipient") g.final_rcpt = strip_angles(after_type(v));
-        else if (n == "original-recipient") g.orig_rcpt = strip_angles(after_type(v));
-        else if (n == "action") g.action = lower(trim(v));
-        else if (n == "status") g.status = find_status(v);
-        else if (n == "diagnostic-code") g.diagnostic = collapse(after_type(v), 500);
-        name.clear();
+        // Only five fields matter: the others (Reporting-MTA, Arrival-Date, ...) cost no copy.
+        enum { kOther, kFinal, kOriginal, kAction, kStatus, kDiagnostic } field = kOther;
+        if (text::iequals(name, "final-recipient")) field = kFinal;
+        else if (text::iequals(name, "original-recipient")) field = kOriginal;
+        else if (text::iequals(name, "action")) field = kAction;
+        else if (text::iequals(name, "status")) field = kStatus;
+        else if (text::iequals(name, "diagnostic-code")) field = kDiagnostic;
+        if (field != kOther) {
+            Group& g = groups.back();
+            const std::string_view v = trim(value);
+            auto after_type = [](std::string_view s) {
+                std::size_t semi = s.find(';');
+                return semi == std::string_view::npos ? s : trim(s.substr(semi + 1));
+            };
+            if (field == kFinal) g.final_rcpt = strip_angles(after_type(v));
+            else if (field == kOriginal) g.orig_rcpt = strip_angles(after_type(v));
+            else if (field == kAction) g.action = lower(v);
+            else if (field == kStatus) g.status = find_status(v);
+            else g.diagnostic = collapse(after_type(v), 500);
+        }
+        name = {};
         value.clear();
     };
     std::size_t pos = 0;
@@ -358,8 +368,8 @@ DsnFields parse_delivery_status(std::string_view t) {
         commit();
         std::size_t colon = line.find(':');
         if (colon == std::string_view::npos) continue;
-        name = std::string(trim(line.substr(0, colon)));
-        value = std::string(line.substr(colon + 1));
+        name = trim(line.substr(0, colon));
+        value.assign(line.substr(colon + 1));
     }
     commit();
     for (const Group& g : groups) {
