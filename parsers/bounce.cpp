@@ -38,8 +38,9 @@ std::string top_content_type(const Message& m) {
 
 // MAILER-DAEMON, postmaster and the display names MTAs give themselves.
 bool daemon_sender(const Message& m, std::string* why) {
-    static constexpr std::array locals{"mailer-daemon", "mailer_daemon", "mailerdaemon", "postmaster",
-                                       "post_master", "mail-daemon", "maildaemon", "double-bounce"};
+    static constexpr auto locals = std::to_array<std::string_view>(
+        {"mailer-daemon", "mailer_daemon", "mailerdaemon", "postmaster", "post_master", "mail-daemon",
+         "maildaemon", "double-bounce"});
     auto local_is_daemon = [&](std::string_view addr) {
         std::string a = lower(addr);
         std::string local = a.substr(0, a.find('@'));
@@ -83,7 +84,8 @@ bool null_sender(const Message& m) {
 }
 
 bool reply_or_forward_subject(std::string_view s) {
-    static constexpr std::array prefixes{"re:", "re :", "fwd:", "fw:", "aw:", "wg:", "tr:", "rv:", "sv:", "vs:", "antw:"};
+    static constexpr auto prefixes = std::to_array<std::string_view>(
+        {"re:", "re :", "fwd:", "fw:", "aw:", "wg:", "tr:", "rv:", "sv:", "vs:", "antw:"});
     for (std::string_view p : prefixes)
         if (starts_with(s, p)) return true;
     return false;
@@ -91,7 +93,7 @@ bool reply_or_forward_subject(std::string_view s) {
 
 // Subjects MTAs give their reports (English and the languages big providers localise into).
 const char* bounce_subject(std::string_view s) {
-    static constexpr std::array patterns{
+    static constexpr auto patterns = std::to_array<std::string_view>({
         "undeliverable", "undelivered mail", "undelivered message", "delivery status notification",
         "mail delivery failed", "mail delivery failure", "delivery failure", "failure notice",
         "failure delivery", "failed delivery", "delivery has failed", "returned mail",
@@ -100,15 +102,15 @@ const char* bounce_subject(std::string_view s) {
         "error sending your mail", "permanent delivery failure", "message not delivered",
         "delivery status", "bounce notification", "unzustellbar", "nicht zustellbar",
         "unable to deliver", "onbestelbaar", "no se puede entregar", "impossibile recapitare",
-        "não entregue", "kan inte levereras", "warning: message", "mail could not be delivered"};
-    for (const char* p : patterns)
-        if (contains(s, p)) return p;
+        "não entregue", "kan inte levereras", "warning: message", "mail could not be delivered"});
+    for (std::string_view p : patterns)
+        if (contains(s, p)) return p.data();
     return nullptr;
 }
 
 // Sentences only MTAs write: enough, with a bounce subject, even without a machine sender.
 const char* mta_sentence(std::string_view b) {
-    static constexpr std::array phrases{
+    static constexpr auto phrases = std::to_array<std::string_view>({
         "this is the qmail-send program",
         "this message was created automatically by mail delivery software",
         "i'm sorry to have to inform you that your message could not",
@@ -130,9 +132,9 @@ const char* mta_sentence(std::string_view b) {
         "this is the postfix program at host",
         "delivery attempts will continue to be made",
         "there was an error sending your mail",
-        "reporting-mta:"};
-    for (const char* p : phrases)
-        if (contains(b, p)) return p;
+        "reporting-mta:"});
+    for (std::string_view p : phrases)
+        if (contains(b, p)) return p.data();
     return nullptr;
 }
 
@@ -140,7 +142,7 @@ const char* mta_sentence(std::string_view b) {
 // from a machine sender (MAILER-DAEMON, postmaster, null Return-Path).
 const char* bounce_phrase(std::string_view b) {
     if (const char* p = mta_sentence(b)) return p;
-    static constexpr std::array phrases{
+    static constexpr auto phrases = std::to_array<std::string_view>({
         "delivery to the following recipient", "your message could not be delivered",
         "your message wasn't delivered", "your message was not delivered", "message could not be delivered",
         "could not be delivered to", "couldn't be delivered", "was not delivered to",
@@ -152,9 +154,9 @@ const char* bounce_phrase(std::string_view b) {
         "failed to deliver", "delivery status notification", "could not deliver",
         "message delivery has failed", "mail delivery failed", "the following message to",
         "will be retried", "still being retried", "error-mail", "sua mensagem não",
-        "ihre nachricht konnte nicht", "votre message n'a pas pu", "su mensaje no pudo"};
-    for (const char* p : phrases)
-        if (contains(b, p)) return p;
+        "ihre nachricht konnte nicht", "votre message n'a pas pu", "su mensaje no pudo"});
+    for (std::string_view p : phrases)
+        if (contains(b, p)) return p.data();
     return nullptr;
 }
 
@@ -223,8 +225,9 @@ bool has_smtp_reply_code(std::string_view l) {
     // "4xy " / "5xy-" not inside a word: visit each class digit (memchr), not every byte.
     for (const char d : {'4', '5'}) {
         for (std::size_t i = l.find(d); i != std::string_view::npos && i + 3 < l.size(); i = l.find(d, i + 1)) {
-            if (std::isdigit(static_cast<unsigned char>(l[i + 1])) && std::isdigit(static_cast<unsigned char>(l[i + 2])) &&
-                (l[i + 3] == ' ' || l[i + 3] == '-') && (i == 0 || !std::isalnum(static_cast<unsigned char>(l[i - 1]))))
+            const auto digit = [&](std::size_t k) { return std::isdigit(static_cast<unsigned char>(l[k])) != 0; };
+            if (digit(i + 1) && digit(i + 2) && (l[i + 3] == ' ' || l[i + 3] == '-') &&
+                (i == 0 || !std::isalnum(static_cast<unsigned char>(l[i - 1]))))
                 return true;
         }
     }
