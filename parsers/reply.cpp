@@ -29,8 +29,9 @@ constexpr std::array<char, 256> kFold = [] {
     return t;
 }();
 
-// Lower-case ASCII, non-breaking spaces to spaces, full-width colons to ':', runs of blanks to one, '*' and '_' (bold
-// and underline as plain-text clients render HTML) dropped, ends trimmed. Written to `out` (room for
+// Lower-case ASCII, non-breaking spaces to spaces, full-width colons to ':', runs of blanks to one, '*' (bold as
+// plain-text clients render HTML) dropped, ends trimmed. '_' is kept: the Outlook
+// separator test reads lines of underscores from this output. Written to `out` (room for
 // min(s.size(), cap) bytes) and stopped once `cap` bytes are written: the output only grows, so a capped result is a
 // prefix of the whole one, which is all a starts-with test needs. Returns the length; `complete`: nothing was cut.
 // Case folding is ASCII only (std::tolower is locale-dependent per byte and cost a libc call per byte).
