@@ -1,5 +1,6 @@
 #include "parsers/limits.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <optional>
@@ -19,6 +20,9 @@ struct Frame {
     int ordinal = -1;        ///< multiparts in document order
     bool digest = false;     ///< multipart/digest: parts default to message/rfc822
     std::size_t rfc822 = 0;  ///< index into rfc822_bodies (message frames)
+    /// A message mimetic keeps as one body (a digest part without Content-Type): nothing
+    /// inside it is a leaf mimetic copies on its own.
+    bool opaque = false;
 };
 
 bool ieq_prefix(std::string_view line, std::string_view name) {
@@ -80,6 +84,7 @@ public:
             mend_at(raw_.size(), 0, raw_.back() == '\n' ? "\r\n" : "\r\n\r\n");
         }
         const std::size_t eof = out_pos(raw_.size());
+        if (open_leaf_ != npos) result_.leaf_bodies[open_leaf_].second = eof;
         for (auto& f : frames_)
             if (!f.multipart && result_.rfc822_bodies[f.rfc822].second == npos) result_.rfc822_bodies[f.rfc822].second = eof;
         if (result_.changed) result_.mended.append(raw_.substr(copied_));
@@ -328,8 +333,10 @@ private:
             f.digest = ct.subtype == "digest";
             return push(std::move(f));
         }
+        const bool in_opaque = std::any_of(frames_.begin(), frames_.end(), [](const Frame& g) { return g.opaque; });
         if ((ct.type == "message" && ct.subtype == "rfc822") || (ct.type.empty() && parent_digest)) {
             Frame f;
+            f.opaque = in_opaque || ct.type.empty();
             f.rfc822 = result_.rfc822_bodies.size();
             result_.rfc822_bodies.emplace_back(out_pos(body_begin), npos);
             if (auto err = push(std::move(f))) return err;
@@ -337,6 +344,10 @@ private:
             // from its own bytes: here it is opaque body text.
             if (cte_ == "base64" || cte_ == "quoted-printable") return std::nullopt;
             return start_header_block(true);
+        }
+        if (!in_opaque) {
+            open_leaf_ = result_.leaf_bodies.size();
+            result_.leaf_bodies.emplace_back(out_pos(body_begin), npos);
         }
         return std::nullopt;
     }
@@ -448,6 +459,10 @@ private:
         std::size_t body_end = pos;
         if (body_end > 0 && raw_[body_end - 1] == '\n') --body_end;
         if (body_end > 0 && raw_[body_end - 1] == '\r') --body_end;
+        if (open_leaf_ != npos) {
+            result_.leaf_bodies[open_leaf_].second = out_pos(body_end);
+            open_leaf_ = npos;
+        }
         close_above(k, body_end);
         const Frame& f = frames_[k];
         // A delimiter as the very last line opens a part with nothing in it: no sender meant
@@ -503,6 +518,7 @@ private:
     bool message_block_ = false;  ///< the header block of an attached message/rfc822
     std::size_t last_delim_out_ = npos, last_delim_raw_end_ = npos;
     bool last_delim_mended_ = false;
+    std::size_t open_leaf_ = npos;  ///< index into leaf_bodies of the leaf whose body is being read
     const std::vector<char>* plan_ = nullptr;
     bool every_line_ = false;  ///< read every body line (the reference the skipping is tested against)
     std::vector<char> needs_;

@@ -22,6 +22,13 @@ struct Prescan {
     std::vector<std::string> warnings;
     /// [begin, end) of every message/rfc822 body, in document order, in the bytes to parse.
     std::vector<std::pair<std::size_t, std::size_t>> rfc822_bodies;
+    /// [begin, end) of the body of every leaf part mimetic copies whole, in document order, in
+    /// the bytes to parse: the bytes after the blank line that ends its header block, up to the
+    /// line end before the delimiter that ends it (or the end of the input). end < begin when
+    /// the delimiter follows at once (an empty body). Leaves inside a body mimetic keeps as
+    /// text (a digest part without Content-Type) are not listed. build_message hands mimetic
+    /// the message without these bytes (mime.cpp, "skeleton").
+    std::vector<std::pair<std::size_t, std::size_t>> leaf_bodies;
     std::size_t parts = 0;    ///< header blocks seen (the message itself counts)
     int depth = 0;            ///< deepest nesting seen
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <mimetic/mimetic.h>
 
@@ -96,11 +97,144 @@ std::vector<std::string> slices(std::string_view bytes, const Prescan& ps) {
     return out;
 }
 
+// --- The skeleton: mimetic reads the message without the bodies of its leaves.
+//
+// mimetic copies every body into a string of its own and searches each for its boundary: for
+// the bodies the pre-scan already delimited (Prescan::leaf_bodies) that is work done twice and
+// a second copy of every attachment. So mimetic parses a skeleton instead: the bytes with each
+// such body replaced by a short marker naming its index, and each leaf then takes its bytes
+// from the caller's input. Outside the bodies the skeleton is the input byte for byte, so
+// mimetic builds the same headers and structure, provided the pre-scan delimited every body
+// the way mimetic does. That is checked, not assumed: every marker must come back as the whole
+// body of one part (verify_skeleton), and the input must hold no marker of its own; otherwise
+// the message is parsed again the plain way. Two details keep mimetic's reading of the
+// neighbouring bytes unchanged: a body's first byte stays when it is CR or LF (mimetic may take
+// it as the end of the blank line above), and a marker holds no "--", CR or LF.
+
+constexpr std::string_view kMarkerPrefix = "\x01\x02ticketd-leaf:";
+constexpr char kMarkerEnd = '\x02';
+// Shorter bodies stay in the skeleton: a marker would save nothing.
+constexpr std::size_t kMinBlanked = 32;
+
+struct Blank {
+    std::size_t begin = 0;  ///< first byte replaced by the marker (in the bytes mimetic would parse)
+    std::size_t end = 0;
+    bool kept_first = false;  ///< the body's first byte (CR or LF) stayed in front of the marker
+};
+
+struct Skeleton {
+    std::string text;
+    std::vector<Blank> blanks;  ///< by marker index
+};
+
+/// nullopt when the skeleton cannot stand for the input (the input holds a marker itself).
+std::optional<Skeleton> make_skeleton(std::string_view bytes, const Prescan& ps) {
+    Skeleton sk;
+    std::size_t copied = 0;
+    auto copy_to = [&](std::size_t to) {
+        const std::string_view seg = bytes.substr(copied, to - copied);
+        // A marker written by the sender would be taken for ours (the first byte is enough to
+        // look for: it is a control character mail does not use).
+        if (seg.find(kMarkerPrefix) != std::string_view::npos) return false;
+        sk.text.append(seg);
+        copied = to;
+        return true;
+    };
+    for (const auto& [b, e] : ps.leaf_bodies) {
+        if (e > bytes.size() || b < copied || e < b + kMinBlanked) continue;
+        Blank bl;
+        bl.begin = b;
+        bl.end = e;
+        if (bytes[b] == '\r' || bytes[b] == '\n') {
+            bl.begin = b + 1;
+            bl.kept_first = true;
+        }
+        if (sk.text.empty()) sk.text.reserve(bytes.size() < 4096 ? bytes.size() : 4096);
+        if (!copy_to(bl.begin)) return std::nullopt;
+        sk.text.append(kMarkerPrefix);
+        sk.text.append(std::to_string(sk.blanks.size()));
+        sk.text.push_back(kMarkerEnd);
+        copied = e;
+        sk.blanks.push_back(bl);
+    }
+    if (!copy_to(bytes.size())) return std::nullopt;
+    return sk;
+}
+
+/// The marker index a body consists of (after at most the kept first byte), or -1.
+long marker_index(std::string_view body) {
+    std::size_t at = 0;
+    if (!body.empty() && (body[0] == '\r' || body[0] == '\n')) at = 1;
+    if (body.size() < at + kMarkerPrefix.size() + 2 || body.compare(at, kMarkerPrefix.size(), kMarkerPrefix) != 0 ||
+        body.back() != kMarkerEnd)
+        return -1;
+    long n = 0;
+    for (std::size_t i = at + kMarkerPrefix.size(); i + 1 < body.size(); ++i) {
+        if (body[i] < '0' || body[i] > '9' || n > 100000000) return -1;
+        n = n * 10 + (body[i] - '0');
+    }
+    return n;
+}
+
+/// Where each blanked body went in mimetic's tree: the part whose body is that marker.
+class SkeletonBodies {
+public:
+    SkeletonBodies(std::string_view bytes, std::vector<Blank> blanks) : bytes_(bytes), blanks_(std::move(blanks)) {}
+
+    /// Every marker is the whole body of exactly one part, with the kept first byte in front of
+    /// it or not (mimetic's choice, the same as on the input).
+    bool verify(const mimetic::MimeEntity& top) {
+        found_.assign(blanks_.size(), 0);
+        if (!visit(top, 0)) return false;
+        for (char f : found_)
+            if (!f) return false;
+        return true;
+    }
+
+    /// The part's body as mimetic would have read it from the input: a view of the input for a
+    /// blanked body, else mimetic's own string.
+    std::string_view body(const mimetic::MimeEntity& e) const {
+        const std::string& s = e.body();
+        if (blanks_.empty() || s.size() < kMarkerPrefix.size() + 2) return s;
+        const long n = marker_index(s);
+        if (n < 0 || static_cast<std::size_t>(n) >= blanks_.size()) return s;
+        const Blank& bl = blanks_[n];
+        const std::size_t begin = bl.kept_first && s[0] != kMarkerPrefix[0] ? bl.begin - 1 : bl.begin;
+        return bytes_.substr(begin, bl.end - begin);
+    }
+
+    bool empty() const { return blanks_.empty(); }
+
+private:
+    bool visit(const mimetic::MimeEntity& e, int depth) {
+        if (depth > 10000) return false;
+        const std::string& s = e.body();
+        if (s.find(kMarkerPrefix) != std::string::npos) {
+            const long n = marker_index(s);
+            if (n < 0 || static_cast<std::size_t>(n) >= blanks_.size() || found_[n]) return false;
+            // A kept first byte may go (mimetic took it for a line end) but never come from elsewhere.
+            if (s[0] != kMarkerPrefix[0] && !blanks_[n].kept_first) return false;
+            found_[n] = 1;
+        }
+        for (const auto* child : e.body().parts())
+            if (!visit(*child, depth + 1)) return false;
+        return true;
+    }
+
+    std::string_view bytes_;
+    std::vector<Blank> blanks_;
+    std::vector<char> found_;
+};
+
+/// Thrown by the walk when it meets something the skeleton cannot answer: parse plainly.
+struct NeedPlainParse {};
+
 class Walker {
 public:
     /// `rfc822_raw`: the bytes of every message/rfc822 body, in document order (pre-scan).
-    Walker(Message& m, const Limits& limits, std::vector<std::string> rfc822_raw)
-        : m_(m), lim_(limits), rfc822_raw_(std::move(rfc822_raw)) {}
+    /// `bodies`: the blanked leaf bodies when mimetic read a skeleton (null: it read the input).
+    Walker(Message& m, const Limits& limits, std::vector<std::string> rfc822_raw, const SkeletonBodies* bodies = nullptr)
+        : m_(m), lim_(limits), rfc822_raw_(std::move(rfc822_raw)), bodies_(bodies) {}
 
     void top(mimetic::MimeEntity& e) {
         const auto fs = fields_of(e);
@@ -192,7 +326,7 @@ private:
                 ct.subtype = "plain";
             }
         }
-        const auto& body = e.body();
+        const auto& body = e.body();  // parts, preamble, epilogue; its text through body_of()
         if (ct.type == "multipart" && !body.parts().empty()) {
             const bool digest = ct.subtype == "digest";
             for (auto* child : e.body().parts()) {
@@ -224,14 +358,14 @@ private:
                 if (rfc822_index_ < rfc822_raw_.size()) {
                     raw = std::move(rfc822_raw_[rfc822_index_]);
                 } else {
-                    raw = body.parts().front()->body();
+                    raw = body_of(*body.parts().front());
                 }
                 ++rfc822_index_;
                 add_leaf_bytes(fs, ct, depth, in_rfc822, raw, true);
                 return;
             }
             // No content-type, in a digest: mimetic kept the message as a plain body.
-            if (parent_digest && !body.empty() && parse_nested(std::string(body.begin(), body.end()), depth, in_rfc822))
+            if (parent_digest && !body.empty() && parse_nested(std::string(body_of(e)), depth, in_rfc822))
                 return;
         }
         if (ct.type == "multipart") {
@@ -284,6 +418,8 @@ private:
         if (rfc822_index_ < rfc822_raw_.size()) {
             raw = std::move(rfc822_raw_[rfc822_index_]);
         } else {
+            // mimetic writes the message out again: from a skeleton it would write markers.
+            if (bodies_ && !bodies_->empty()) throw NeedPlainParse{};
             std::ostringstream os;
             os << child;
             raw = os.str();
@@ -309,7 +445,13 @@ private:
         // mimetic's copy of the body is not read again once it is a leaf: the leaf takes it
         // when it needs no decoding (no copy of a large 8-bit or binary body).
         std::string& body = e.body();
-        add_leaf_bytes(fs, ct, depth, in_rfc822, std::string_view(body.data(), body.size()), false, &body);
+        const std::string_view raw = body_of(e);
+        add_leaf_bytes(fs, ct, depth, in_rfc822, raw, false, raw.data() == body.data() ? &body : nullptr);
+    }
+
+    /// The part's body as read from the input (a blanked body comes from the caller's bytes).
+    std::string_view body_of(const mimetic::MimeEntity& e) const {
+        return bodies_ ? bodies_->body(e) : std::string_view(e.body());
     }
 
     /// `as_text`: show the bytes as text whatever the type (a structure that did not parse).
@@ -382,6 +524,7 @@ private:
     Message& m_;
     const Limits& lim_;
     std::vector<std::string> rfc822_raw_;
+    const SkeletonBodies* bodies_ = nullptr;
     std::size_t rfc822_index_ = 0;
     std::size_t parts_ = 0;
     bool limit_warned_ = false;
@@ -390,7 +533,30 @@ private:
 
 }  // namespace
 
-void build_message(std::string_view bytes, Prescan& ps, const Limits& limits, Message& m) {
+MimeLoad build_message(std::string_view bytes, Prescan& ps, const Limits& limits, Message& m, MimeLoad how) {
+    if (how == MimeLoad::skeleton && !ps.leaf_bodies.empty()) {
+        if (auto sk = make_skeleton(bytes, ps); sk && !sk->blanks.empty()) {
+            const std::string_view text = sk->text;
+            SkeletonBodies bodies(bytes, std::move(sk->blanks));
+            try {
+                // Constructed, then loaded: see below.
+                mimetic::MimeEntity top;
+                top.load(text.begin(), text.end());
+                if (bodies.verify(top)) {
+                    Message before = m;  // warnings so far: restored if the walk must start over
+                    try {
+                        Walker w(m, limits, slices(bytes, ps), &bodies);
+                        w.top(top);
+                        return MimeLoad::skeleton;
+                    } catch (const NeedPlainParse&) {
+                        m = std::move(before);
+                    }
+                }
+            } catch (const std::exception&) {
+                // mimetic threw on the skeleton: the plain parse below says what the input does.
+            }
+        }
+    }
     // Constructed, then loaded: mimetic's parser throws on some malformed input (a lone CR line
     // before a boundary: std::length_error), and a constructor that throws never runs
     // ~MimeEntity, so every child part parsed so far leaked (found by fuzz/fuzz_classify).
@@ -401,6 +567,7 @@ void build_message(std::string_view bytes, Prescan& ps, const Limits& limits, Me
     // (it matters for a large attachment: see bench_parse). `bytes` may dangle from here on.
     if (ps.changed) ps.mended = std::string();
     w.top(top);
+    return MimeLoad::plain;
 }
 
 }  // namespace ticketd::parsers

@@ -1,0 +1,167 @@
+// build_message hands mimetic a skeleton of the message (its leaf bodies replaced by markers,
+// mime.cpp) and takes each leaf's bytes from the input. The result must be exactly what mimetic
+// reading the whole input gives: on the corpus, the test data and generated MIME structures
+// (odd blank lines, bodies starting with line ends, digests, encoded and fake messages, markers
+// written by the sender). The tests also count how often the skeleton was used, so that a
+// skeleton path that always falls back would not pass unnoticed.
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "parsers/limits.h"
+#include "parsers/mime.h"
+#include "tests/support/paths.h"
+#include "tests/unit/parsers/mime_generator.h"
+
+namespace fs = std::filesystem;
+namespace tp = ticketd::parsers;
+using ticketd::testing::Generator;
+
+namespace {
+
+std::string show(const std::vector<tp::Address>& as) {
+    std::string s;
+    for (const auto& a : as) s += "[" + a.name + "|" + a.address + "]";
+    return s;
+}
+
+/// Every field build_message fills, written out (binary bytes and all).
+std::string describe(const tp::Message& m) {
+    std::string s;
+    for (const auto& h : m.headers) s += "H " + h.name + ": " + h.value + "\n";
+    s += "subject " + m.subject + "\nfrom " + show(m.from) + "\nsender " + show(m.sender) + "\nreply-to " +
+         show(m.reply_to) + "\nto " + show(m.to) + "\ncc " + show(m.cc) + "\nbcc " + show(m.bcc) + "\n";
+    s += "return-path " + std::to_string(m.has_return_path) + " " + m.return_path + "\nmessage-id " + m.message_id + "\n";
+    for (const auto& id : m.in_reply_to) s += "irt " + id + "\n";
+    for (const auto& id : m.references) s += "ref " + id + "\n";
+    s += "date " + m.date_raw + " " + (m.date ? std::to_string(m.date->time_since_epoch().count()) : "-") + "\n";
+    for (const auto& l : m.leaves) {
+        s += "LEAF " + l.content_type + " cs=" + l.charset + " disp=" + l.disposition + " fn=" + l.filename +
+             " cid=" + l.content_id + " text=" + std::to_string(l.is_text) + std::to_string(l.text_is_data) +
+             " bin=" + std::to_string(l.binary) + " depth=" + std::to_string(l.depth) +
+             " rfc822=" + std::to_string(l.in_rfc822) + " sha=" + l.sha256 + "\ndata " + l.data +
+             "\nconverted " + l.converted + "\n";
+    }
+    for (const auto& f : m.forwarded)
+        s += "FWD " + f.subject + " " + show(f.from) + " " + f.message_id + "\n" + f.raw + "\n";
+    for (const auto& w : m.warnings) s += "W " + w.what + "\n";
+    return s;
+}
+
+struct Both {
+    std::string skeleton, plain;
+    tp::MimeLoad used = tp::MimeLoad::plain;
+    bool parsed = false;
+};
+
+/// build_message both ways over the pre-scanned input (as parse() calls it).
+Both build_both(const std::string& raw, const tp::Limits& limits = {}) {
+    Both out;
+    auto run = [&](tp::MimeLoad how, std::string& into) {
+        auto scanned = tp::prescan(raw, limits);
+        auto* ps = std::get_if<tp::Prescan>(&scanned);
+        if (!ps) return false;
+        tp::Message m;
+        try {
+            const auto used = tp::build_message(ps->bytes(raw), *ps, limits, m, how);
+            if (how == tp::MimeLoad::skeleton) out.used = used;
+        } catch (const std::exception& e) {
+            into = std::string("threw: ") + e.what();
+            return true;
+        }
+        into = describe(m);
+        return true;
+    };
+    out.parsed = run(tp::MimeLoad::skeleton, out.skeleton);
+    run(tp::MimeLoad::plain, out.plain);
+    return out;
+}
+
+}  // namespace
+
+TEST(MimeSkeleton, SameMessageAsPlainOnGeneratedMime) {
+    std::size_t used = 0, total = 0;
+    for (std::uint32_t seed = 1; seed <= 4000; ++seed) {
+        const std::string raw = Generator(seed, true).message();
+        const auto both = build_both(raw);
+        if (!both.parsed) continue;
+        ++total;
+        if (both.used == tp::MimeLoad::skeleton) ++used;
+        ASSERT_EQ(both.skeleton, both.plain) << "seed " << seed << "\n" << raw;
+    }
+    // A third of them have a body long enough to blank (and no marker of their own).
+    EXPECT_GT(total, 3500u);
+    EXPECT_GT(used, total / 4) << used << " of " << total;
+}
+
+TEST(MimeSkeleton, SameMessageAsPlainOnPlainGeneratedMimeUnderTightLimits) {
+    tp::Limits tight;
+    tight.max_parts = 5;
+    tight.max_depth = 3;
+    tight.max_header_line = 40;
+    tight.max_header_bytes = 200;
+    for (std::uint32_t seed = 1; seed <= 1500; ++seed) {
+        for (bool rich : {false, true}) {
+            const std::string raw = Generator(seed, rich).message();
+            const auto both = build_both(raw, tight);
+            ASSERT_EQ(both.skeleton, both.plain) << "seed " << seed << " rich " << rich << "\n" << raw;
+        }
+    }
+}
+
+TEST(MimeSkeleton, SameMessageAsPlainOnCorpusAndTestData) {
+    std::vector<fs::path> dirs = {ticketd::testing::data_dir()};
+    if (const auto corpus = ticketd::testing::corpus_dir(); !corpus.empty())
+        for (const char* sub : {"parse", "robust", "bounces"}) dirs.push_back(corpus / sub);
+    std::size_t files = 0, used = 0;
+    for (const auto& dir : dirs) {
+        if (!fs::exists(dir)) continue;
+        for (const auto& e : fs::recursive_directory_iterator(dir)) {
+            if (!e.is_regular_file()) continue;
+            const auto both = build_both(ticketd::testing::read_file(e.path()));
+            ASSERT_EQ(both.skeleton, both.plain) << e.path();
+            ++files;
+            if (both.used == tp::MimeLoad::skeleton) ++used;
+        }
+    }
+    EXPECT_GT(files, 50u);
+    EXPECT_GT(used, files / 2) << used << " of " << files;
+}
+
+TEST(MimeSkeleton, AttachmentBytesComeFromTheInput) {
+    std::string raw =
+        "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
+        "Content-Type: text/plain\r\n\r\nhello, this body is longer than a marker would be\r\n--b\r\n"
+        "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+    for (int i = 0; i < 100; ++i) raw += "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\r\n";
+    raw += "--b--\r\n";
+    const auto both = build_both(raw);
+    EXPECT_EQ(both.used, tp::MimeLoad::skeleton);
+    EXPECT_EQ(both.skeleton, both.plain);
+    EXPECT_NE(both.skeleton.find("data hello, this body is longer than a marker would be\n"), std::string::npos);
+}
+
+TEST(MimeSkeleton, MarkerWrittenBySenderMeansPlainParse) {
+    const std::string raw =
+        "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
+        "Content-Type: text/plain\r\n\r\nhello, this body is longer than a marker would be\r\n--b\r\n"
+        "Content-Type: text/plain\r\nX-Note: \x01\x02ticketd-leaf:0\x02\r\n\r\nshort\r\n--b--\r\n";
+    const auto both = build_both(raw);
+    EXPECT_EQ(both.used, tp::MimeLoad::plain);
+    EXPECT_EQ(both.skeleton, both.plain);
+}
+
+TEST(MimeSkeleton, HeaderEndMimeticReadsOtherwiseMeansPlainParse) {
+    // "\r\r\n" ends the header for mimetic (a CR line end, then an empty CRLF line), not for the
+    // pre-scan: the marker does not come back as a whole body, and the plain parse decides.
+    const std::string raw =
+        "From: a@example.com\r\nContent-Type: text/plain\r\r\nX-After: still a field for the pre-scan\r\n\r\n"
+        "a body long enough to be blanked out of the skeleton, surely\r\n";
+    const auto both = build_both(raw);
+    EXPECT_EQ(both.used, tp::MimeLoad::plain);
+    EXPECT_EQ(both.skeleton, both.plain);
+}
