@@ -17,11 +17,12 @@ std::string ascii_lower(std::string_view s) {
 }
 
 std::string_view trim(std::string_view s) {
-    const char* ws = " \t\r\n";
-    const auto b = s.find_first_not_of(ws);
-    if (b == std::string_view::npos) return {};
-    const auto e = s.find_last_not_of(ws);
-    return s.substr(b, e - b + 1);
+    // By hand: find_first_not_of looks each byte up in the set with a call (trim runs on every
+    // header value and parameter).
+    auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+    while (!s.empty() && blank(s.back())) s.remove_suffix(1);
+    return s;
 }
 
 namespace {
@@ -260,7 +261,13 @@ Params fold_params(const std::vector<std::pair<std::string, std::string>>& raw) 
 }
 
 Params parse_params(std::string_view s) {
-    std::vector<std::pair<std::string, std::string>> raw;
+    struct Item {
+        std::string_view name;  // trimmed, as written
+        std::string value;      // a quoted string's content, else the trimmed bytes
+        bool quoted = false;
+    };
+    std::vector<Item> items;
+    bool any_star = false;
     std::size_t i = 0;
     while (i < s.size()) {
         while (i < s.size() && (is_space(s[i]) || s[i] == ';')) ++i;
@@ -273,25 +280,52 @@ Params parse_params(std::string_view s) {
         }
         ++i;  // '='
         while (i < s.size() && is_space(s[i])) ++i;
-        std::string value;
+        Item item;
+        item.name = name;
         if (i < s.size() && s[i] == '"') {
             std::size_t used = 0;
-            value = "\"";
-            std::string inner = read_quoted(s.substr(i + 1), used);
-            // re-quote so clean_param_value treats it as one quoted string
-            for (char c : inner) {
-                if (c == '"' || c == '\\') value.push_back('\\');
-                value.push_back(c);
-            }
-            value.push_back('"');
+            item.value = read_quoted(s.substr(i + 1), used);
+            item.quoted = true;
             i += 1 + used;
             while (i < s.size() && s[i] != ';') ++i;  // junk after the closing quote
         } else {
             const std::size_t vb = i;
             while (i < s.size() && s[i] != ';') ++i;
-            value = std::string(trim(s.substr(vb, i - vb)));
+            item.value = std::string(trim(s.substr(vb, i - vb)));
         }
-        raw.emplace_back(std::string(name), std::move(value));
+        any_star = any_star || name.find('*') != std::string_view::npos;
+        items.push_back(std::move(item));
+    }
+    if (!any_star) {
+        // No RFC 2231 piece: what fold_params does with such a list (first value of each name,
+        // in first-seen order), without re-quoting each quoted value to unquote it again.
+        Params out;
+        out.reserve(items.size());
+        for (auto& item : items) {
+            std::string name = ascii_lower(item.name);
+            if (name.empty()) continue;
+            if (std::any_of(out.begin(), out.end(), [&](const auto& kv) { return kv.first == name; })) continue;
+            out.emplace_back(std::move(name),
+                             decode_rfc2047(item.quoted ? item.value : clean_param_value(item.value)));
+        }
+        return out;
+    }
+    std::vector<std::pair<std::string, std::string>> raw;
+    raw.reserve(items.size());
+    for (const auto& item : items) {
+        std::string value;
+        if (item.quoted) {
+            // re-quoted so that clean_param_value treats it as one quoted string
+            value = "\"";
+            for (char c : item.value) {
+                if (c == '"' || c == '\\') value.push_back('\\');
+                value.push_back(c);
+            }
+            value.push_back('"');
+        } else {
+            value = item.value;
+        }
+        raw.emplace_back(std::string(item.name), std::move(value));
     }
     return fold_params(raw);
 }

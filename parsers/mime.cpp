@@ -38,23 +38,50 @@ namespace {
 struct RawField {
     std::string_view name;  // as written: a view of mimetic's field, which outlives the walk
     std::string lname;      // lower-case
-    std::string value;      // unfolded, raw bytes
+    std::string value;      // unfolded, raw bytes (see fields_of: not always filled)
+    const mimetic::Field* field = nullptr;
 };
 
-std::vector<RawField> fields_of(const mimetic::MimeEntity& e) {
+/// The fields whose values the walk reads in a part (the message itself reads every one).
+bool value_read_in_part(std::string_view lname) {
+    switch (lname.size()) {
+        case 4: return lname == "from";
+        case 7: return lname == "subject";
+        case 10: return lname == "content-id" || lname == "message-id";
+        case 19: return lname == "content-disposition";
+        case 25: return lname == "content-transfer-encoding";
+        default: return false;
+    }
+}
+
+/// `every_value`: fill every value (the message's own header), else only those a part reads.
+/// mimetic rebuilds a value on every value() call (a Content-Type through an ostream): a part's
+/// Content-Type comes from the parsed object, its text only when that fails (field_value()).
+std::vector<RawField> fields_of(const mimetic::MimeEntity& e, bool every_value) {
     std::vector<RawField> out;
     out.reserve(e.header().size());
     for (const auto& f : e.header()) {
         RawField r;
         r.name = std::string_view(f.name());
         r.lname = ascii_lower(r.name);
-        // value() is a fresh string: trimmed in place when it needs it, not copied again.
-        r.value = f.value();
-        const std::string_view t = trim(r.value);
-        if (t.size() != r.value.size()) r.value = std::string(t);
+        r.field = &f;
+        if (every_value || value_read_in_part(r.lname)) {
+            // value() is a fresh string: trimmed in place when it needs it, not copied again.
+            r.value = f.value();
+            const std::string_view t = trim(r.value);
+            if (t.size() != r.value.size()) r.value = std::string(t);
+        }
         out.push_back(std::move(r));
     }
     return out;
+}
+
+/// The field's value as fields_of(e, true) gives it.
+std::string field_value(const RawField& f) {
+    if (!f.value.empty() || !f.field) return f.value;
+    std::string v = f.field->value();
+    const std::string_view t = trim(v);
+    return t.size() == v.size() ? v : std::string(t);
 }
 
 const RawField* first(const std::vector<RawField>& fs, std::string_view lname) {
@@ -77,7 +104,7 @@ ContentTypeValue content_type_of(const mimetic::MimeEntity& e, const std::vector
     if (const auto sp = ct.subtype.find_first_of(" \t("); sp != std::string::npos) ct.subtype.resize(sp);
     if (ct.type.find_first_of(" \t") != std::string::npos || ct.type.empty() || ct.subtype.empty()) {
         // mimetic could not read it: fall back on our own reading of the value
-        ct = parse_content_type(first(fs, "content-type")->value);
+        ct = parse_content_type(field_value(*first(fs, "content-type")));
     }
     // A MIME type is ASCII (RFC 2045 token). Other bytes would reach the summary JSON and the
     // store as invalid UTF-8 (nlohmann::json throws on them: found by fuzz/fuzz_parse), so such
@@ -237,24 +264,44 @@ public:
         : m_(m), lim_(limits), rfc822_raw_(std::move(rfc822_raw)), bodies_(bodies) {}
 
     void top(mimetic::MimeEntity& e) {
-        const auto fs = fields_of(e);
+        auto fs = fields_of(e, true);
         fill_message_headers(fs);
         walk(e, fs, 0, false, false);
     }
 
 private:
-    void fill_message_headers(const std::vector<RawField>& fs) {
-        for (const auto& f : fs) {
-            m_.headers.push_back(Header{sanitize_utf8(f.name), decode_rfc2047(f.value)});
-            auto append = [&](std::vector<Address>& to) {
-                auto a = parse_address_list(f.value);
-                to.insert(to.end(), a.begin(), a.end());
-            };
-            const std::string& n = f.lname;
-            if (n == "subject") {
-                if (!seen_subject_) m_.subject = decode_rfc2047(f.value);
+    /// `fs`: the values of fields the walk does not read again are moved into m_.headers.
+    void fill_message_headers(std::vector<RawField>& fs) {
+        m_.headers.reserve(m_.headers.size() + fs.size());
+        for (auto& f : fs) {
+            read_message_field(f);
+            // mimetic keeps only printable ASCII in a field name: sanitizing would copy it as is.
+            const bool plain_name = std::all_of(f.name.begin(), f.name.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+            // A value without encoded words that is its own UTF-8 is its decoded form
+            // (decode_rfc2047 would copy it): taken as is when the walk does not read it again.
+            const bool decoded_already = f.value.find("=?") == std::string::npos && !looks_like_iso2022jp(f.value) &&
+                                         is_valid_utf8(f.value);
+            std::string value = decoded_already && !value_read_in_part(f.lname) && f.lname != "content-type"
+                                    ? std::move(f.value)
+                                    : decoded_already ? f.value : decode_rfc2047(f.value);
+            if (f.lname == "subject") {
+                if (!seen_subject_) m_.subject = value;
                 seen_subject_ = true;
-            } else if (n == "from") {
+            }
+            m_.headers.push_back(Header{plain_name ? std::string(f.name) : sanitize_utf8(f.name), std::move(value)});
+        }
+    }
+
+    /// The fields the message keeps apart from its header list (addresses, ids, date).
+    void read_message_field(const RawField& f) {
+        auto append = [&](std::vector<Address>& to) {
+            auto a = parse_address_list(f.value);
+            if (to.empty()) to = std::move(a);
+            else to.insert(to.end(), std::make_move_iterator(a.begin()), std::make_move_iterator(a.end()));
+        };
+        const std::string& n = f.lname;
+        {
+            if (n == "from") {
                 if (m_.from.empty()) append(m_.from);
             } else if (n == "sender") {
                 if (m_.sender.empty()) append(m_.sender);
@@ -330,7 +377,7 @@ private:
         if (ct.type == "multipart" && !body.parts().empty()) {
             const bool digest = ct.subtype == "digest";
             for (auto* child : e.body().parts()) {
-                const auto cfs = fields_of(*child);
+                const auto cfs = fields_of(*child, false);
                 walk(*child, cfs, depth + 1, in_rfc822, digest);
             }
             return;
@@ -347,7 +394,7 @@ private:
                 }
             } else if (!body.parts().empty() && !body.parts().front()->header().empty()) {
                 auto& child = *e.body().parts().front();
-                const auto cfs = fields_of(child);
+                const auto cfs = fields_of(child, false);
                 add_forwarded(child, cfs);
                 walk(child, cfs, depth + 1, true, false);
                 return;
@@ -403,7 +450,7 @@ private:
         // destructor must still free the parts it made (found again here by fuzz/fuzz_classify).
         mimetic::MimeEntity child;
         child.load(b.begin(), b.end());
-        const auto cfs = fields_of(child);
+        const auto cfs = fields_of(child, false);
         // Its own rfc822 bodies are indexed in its own bytes: walk it with its own pre-scan.
         Walker inner(m_, sub_limits, slices(b, *ok));
         add_forwarded_raw(child, cfs, std::move(raw));
