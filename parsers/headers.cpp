@@ -336,7 +336,7 @@ std::string param(const Params& p, std::string_view name) {
     return {};
 }
 
-ContentTypeValue parse_content_type(std::string_view value) {
+ContentTypeValue parse_content_type(std::string_view value, bool with_params) {
     ContentTypeValue ct;
     const auto semi = value.find(';');
     std::string_view head = trim(value.substr(0, semi));
@@ -348,14 +348,13 @@ ContentTypeValue parse_content_type(std::string_view value) {
         ct.subtype = ascii_lower(trim(head.substr(slash + 1)));
         // "text/plain charset=us-ascii" (missing ';'): the subtype is the first word
         if (const auto sp = ct.subtype.find_first_of(" \t"); sp != std::string::npos) {
-            std::string tail = ct.subtype.substr(sp);
+            if (with_params) ct.params = parse_params(std::string_view(ct.subtype).substr(sp));
             ct.subtype.resize(sp);
-            ct.params = parse_params(tail);
         }
     } else {
         ct.type = ascii_lower(head);
     }
-    if (semi != std::string_view::npos) {
+    if (semi != std::string_view::npos && with_params) {
         auto more = parse_params(value.substr(semi + 1));
         ct.params.insert(ct.params.end(), more.begin(), more.end());
     }

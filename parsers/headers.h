@@ -33,7 +33,8 @@ struct ContentTypeValue {
     std::string type, subtype;
     Params params;
 };
-ContentTypeValue parse_content_type(std::string_view value);
+/// `with_params` false: type and subtype only (the same as with them), params left empty.
+ContentTypeValue parse_content_type(std::string_view value, bool with_params = true);
 
 /// Address list (From, To, Cc, ...): display names from phrases, quoted strings or comments;
 /// groups flattened to their members; addresses without angle brackets; source routes dropped.

@@ -101,7 +101,10 @@ private:
             std::string_view v = content_type_;
             if (const auto colon = v.find(':'); colon != std::string_view::npos) v = v.substr(colon + 1);
             else v = {};
-            ct_parsed_ = parse_content_type(v);
+            // Only a multipart's parameters are read here (its boundary): the others are not
+            // decoded at all.
+            ct_parsed_ = parse_content_type(v, false);
+            if (ct_parsed_->type == "multipart") ct_parsed_ = parse_content_type(v);
         }
         return *ct_parsed_;
     }

@@ -574,3 +574,27 @@ TEST(Rfc2231, ParseParamsFastPathEqualsFoldingEveryList) {
     }
     EXPECT_GT(star_free, 1000u);  // the fast path was taken often
 }
+
+// The pre-scan reads type and subtype without the parameters (parse_content_type(v, false)) for
+// every part but a multipart: both readings must agree on type and subtype.
+TEST(ContentType, TypeWithoutParamsEqualsTypeWithThem) {
+    std::uint32_t x = 362436069u;
+    auto below = [&](std::uint32_t n) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        return x % n;
+    };
+    static const char* pieces[] = {"text", "TEXT", "/", "plain", "multipart", "mixed", " ", "\t", ";", "(c)", "(",
+                                   ")", "charset=utf-8", "boundary=\"b; c\"", "=", "\"", "\r\n", "message/rfc822",
+                                   "x y", "\xe9", "name*=utf-8''a"};
+    for (int n = 0; n < 5000; ++n) {
+        std::string v;
+        for (std::uint32_t k = below(10); k > 0; --k) v += pieces[below(sizeof pieces / sizeof *pieces)];
+        const auto full = tp::parse_content_type(v);
+        const auto head = tp::parse_content_type(v, false);
+        ASSERT_EQ(head.type, full.type) << v;
+        ASSERT_EQ(head.subtype, full.subtype) << v;
+        ASSERT_TRUE(head.params.empty()) << v;
+    }
+}
