@@ -14,6 +14,8 @@
 
 namespace ticketd::parsers {
 
+using namespace std::string_view_literals;
+
 std::string sha256_hex(std::string_view data) {
     // EVP_sha256() makes OpenSSL 3 look the implementation up (EVP_MD_fetch, locks) on every
     // init: fetched once here, and one context per thread reused (parse() runs on any thread).
@@ -281,10 +283,10 @@ private:
             // (decode_rfc2047 would copy it): taken as is when the walk does not read it again.
             const bool decoded_already = f.value.find("=?") == std::string::npos && !looks_like_iso2022jp(f.value) &&
                                          is_valid_utf8(f.value);
-            std::string value = decoded_already && !value_read_in_part(f.lname) && f.lname != "content-type"
+            std::string value = decoded_already && !value_read_in_part(f.lname) && f.lname != "content-type"sv
                                     ? std::move(f.value)
                                     : decoded_already ? f.value : decode_rfc2047(f.value);
-            if (f.lname == "subject") {
+            if (f.lname == "subject"sv) {
                 if (!seen_subject_) m_.subject = value;
                 seen_subject_ = true;
             }
@@ -299,21 +301,22 @@ private:
             if (to.empty()) to = std::move(a);
             else to.insert(to.end(), std::make_move_iterator(a.begin()), std::make_move_iterator(a.end()));
         };
-        const std::string& n = f.lname;
+        // Views against views: a length check, then memcmp (not strlen and compare per name).
+        const std::string_view n = f.lname;
         {
-            if (n == "from") {
+            if (n == "from"sv) {
                 if (m_.from.empty()) append(m_.from);
-            } else if (n == "sender") {
+            } else if (n == "sender"sv) {
                 if (m_.sender.empty()) append(m_.sender);
-            } else if (n == "reply-to") {
+            } else if (n == "reply-to"sv) {
                 if (m_.reply_to.empty()) append(m_.reply_to);
-            } else if (n == "to") {
+            } else if (n == "to"sv) {
                 append(m_.to);
-            } else if (n == "cc") {
+            } else if (n == "cc"sv) {
                 append(m_.cc);
-            } else if (n == "bcc") {
+            } else if (n == "bcc"sv) {
                 append(m_.bcc);
-            } else if (n == "return-path") {
+            } else if (n == "return-path"sv) {
                 if (!m_.has_return_path) {
                     // "<>" is the null reverse path (bounces, auto-replies): present but empty.
                     m_.has_return_path = true;
@@ -324,16 +327,16 @@ private:
                         m_.return_path = sanitize_utf8(trim(f.value));
                     }
                 }
-            } else if (n == "message-id") {
+            } else if (n == "message-id"sv) {
                 if (m_.message_id.empty()) {
                     auto ids = parse_msg_ids(f.value);
                     m_.message_id = ids.empty() ? std::string() : ids.front();
                 }
-            } else if (n == "in-reply-to") {
+            } else if (n == "in-reply-to"sv) {
                 if (m_.in_reply_to.empty()) m_.in_reply_to = parse_msg_ids(f.value);
-            } else if (n == "references") {
+            } else if (n == "references"sv) {
                 if (m_.references.empty()) m_.references = parse_msg_ids(f.value);
-            } else if (n == "date") {
+            } else if (n == "date"sv) {
                 if (m_.date_raw.empty()) {
                     m_.date_raw = sanitize_utf8(f.value);
                     m_.date = parse_date(f.value);
