@@ -12,6 +12,8 @@
 
 namespace ticketd::parsers {
 
+using namespace std::string_view_literals;
+
 namespace {
 
 std::string lower_trim(std::string_view s) {
@@ -276,9 +278,9 @@ std::string iconv_charset_name(std::string_view label) {
     std::string l = lower_trim(label);
     // "charset*lang" from RFC 2231 / RFC 2047 language suffix.
     if (auto star = l.find('*'); star != std::string::npos) l.resize(star);
-    if (l.empty() || l == "us-ascii" || l == "ascii" || l == "us_ascii" || l == "ansi_x3.4-1968" ||
-        l == "unknown-8bit" || l == "x-unknown" || l == "unknown" || l == "default" ||
-        l == "x-user-defined" || l == "8bit" || l == "7bit" || l == "none" || l == "charset")
+    if (l.empty() || l == "us-ascii"sv || l == "ascii"sv || l == "us_ascii"sv || l == "ansi_x3.4-1968"sv ||
+        l == "unknown-8bit"sv || l == "x-unknown"sv || l == "unknown"sv || l == "default"sv ||
+        l == "x-user-defined"sv || l == "8bit"sv || l == "7bit"sv || l == "none"sv || l == "charset"sv)
         return "";
     struct Alias {
         const char* from;
@@ -362,16 +364,16 @@ Converted convert(std::string_view bytes, std::string_view charset, bool copy_sa
     };
     std::string name = iconv_charset_name(charset);
     // Escape sequences are unambiguous: undeclared or mislabelled ISO-2022-JP (zammad#2498).
-    if ((name.empty() || name == "UTF-8" || name == "WINDOWS-1252") && looks_like_iso2022jp(bytes) &&
+    if ((name.empty() || name == "UTF-8"sv || name == "WINDOWS-1252"sv) && looks_like_iso2022jp(bytes) &&
         std::none_of(bytes.begin(), bytes.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
         name = "ISO-2022-JP";
     }
-    if (name == "UTF-8" || name.empty()) {
+    if (name == "UTF-8"sv || name.empty()) {
         if (is_valid_utf8(bytes)) {
             same();
             return r;
         }
-        if (name == "UTF-8" && has_utf8_multibyte(bytes)) {
+        if (name == "UTF-8"sv && has_utf8_multibyte(bytes)) {
             // Real UTF-8 with some damage (it has valid multi-byte characters): keep those and
             // replace the broken bytes. Without any, the label is wrong: windows-1252 below.
             r.exact = false;
@@ -391,7 +393,7 @@ Converted convert(std::string_view bytes, std::string_view charset, bool copy_sa
         return r;
     }
     bool exact = true;
-    if (name == "WINDOWS-1252") {
+    if (name == "WINDOWS-1252"sv) {
         r.text = windows1252(bytes, exact);
         r.exact = exact;
         return r;

@@ -11,6 +11,8 @@
 
 namespace ticketd::parsers {
 
+using namespace std::string_view_literals;
+
 namespace {
 
 struct Frame {
@@ -104,7 +106,7 @@ private:
             // Only a multipart's parameters are read here (its boundary): the others are not
             // decoded at all.
             ct_parsed_ = parse_content_type(v, false);
-            if (ct_parsed_->type == "multipart") ct_parsed_ = parse_content_type(v);
+            if (ct_parsed_->type == "multipart"sv) ct_parsed_ = parse_content_type(v);
         }
         return *ct_parsed_;
     }
@@ -200,11 +202,11 @@ private:
             std::string insert = eol;
             if (content_type_.find(':') != std::string::npos) {
                 const auto& ct = block_content_type();
-                if (ct.type == "message" && ct.subtype == "rfc822")
+                if (ct.type == "message"sv && ct.subtype == "rfc822"sv)
                     result_.rfc822_bodies.emplace_back(out_pos(pos), out_pos(pos));
                 // An empty multipart: close it, or mimetic would end every enclosing level
                 // at the enclosing delimiter that follows.
-                if (ct.type == "multipart" && block_seen_.size() > 2) insert += block_seen_ + "--" + eol;
+                if (ct.type == "multipart"sv && block_seen_.size() > 2) insert += block_seen_ + "--" + eol;
             }
             mend_at(pos, 0, insert);
             in_header_ = false;
@@ -327,17 +329,17 @@ private:
         const auto& ct = block_content_type();
         bool parent_digest = !frames_.empty() && frames_.back().multipart && frames_.back().digest && !at_top_;
         at_top_ = false;
-        if (ct.type == "multipart") {
+        if (ct.type == "multipart"sv) {
             Frame f;
             f.multipart = true;
             f.boundary = block_boundary_;
             f.seen = block_seen_;
             f.ordinal = block_ordinal_;
-            f.digest = ct.subtype == "digest";
+            f.digest = ct.subtype == "digest"sv;
             return push(std::move(f));
         }
         const bool in_opaque = std::any_of(frames_.begin(), frames_.end(), [](const Frame& g) { return g.opaque; });
-        if ((ct.type == "message" && ct.subtype == "rfc822") || (ct.type.empty() && parent_digest)) {
+        if ((ct.type == "message"sv && ct.subtype == "rfc822"sv) || (ct.type.empty() && parent_digest)) {
             Frame f;
             f.opaque = in_opaque || ct.type.empty();
             f.rfc822 = result_.rfc822_bodies.size();
@@ -345,7 +347,7 @@ private:
             if (auto err = push(std::move(f))) return err;
             // An encoded message (base64 / QP, against RFC 2046) is decoded and parsed later
             // from its own bytes: here it is opaque body text.
-            if (cte_ == "base64" || cte_ == "quoted-printable") return std::nullopt;
+            if (cte_ == "base64"sv || cte_ == "quoted-printable"sv) return std::nullopt;
             return start_header_block(true);
         }
         if (!in_opaque) {
@@ -368,7 +370,7 @@ private:
         if (const auto colon = v.find(':'); colon != std::string_view::npos) v = v.substr(colon + 1);
         else v = {};
         const auto& ct = block_content_type();
-        if (ct.type != "multipart") return;
+        if (ct.type != "multipart"sv) return;
         const std::string boundary = param(ct.params, "boundary");
         block_ordinal_ = next_ordinal_++;
         mimetic::ContentType mct{std::string(v)};

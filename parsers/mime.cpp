@@ -47,11 +47,11 @@ struct RawField {
 /// The fields whose values the walk reads in a part (the message itself reads every one).
 bool value_read_in_part(std::string_view lname) {
     switch (lname.size()) {
-        case 4: return lname == "from";
-        case 7: return lname == "subject";
-        case 10: return lname == "content-id" || lname == "message-id";
-        case 19: return lname == "content-disposition";
-        case 25: return lname == "content-transfer-encoding";
+        case 4: return lname == "from"sv;
+        case 7: return lname == "subject"sv;
+        case 10: return lname == "content-id"sv || lname == "message-id"sv;
+        case 19: return lname == "content-disposition"sv;
+        case 25: return lname == "content-transfer-encoding"sv;
         default: return false;
     }
 }
@@ -377,22 +377,22 @@ private:
             }
         }
         const auto& body = e.body();  // parts, preamble, epilogue; its text through body_of()
-        if (ct.type == "multipart" && !body.parts().empty()) {
-            const bool digest = ct.subtype == "digest";
+        if (ct.type == "multipart"sv && !body.parts().empty()) {
+            const bool digest = ct.subtype == "digest"sv;
             for (auto* child : e.body().parts()) {
                 const auto cfs = fields_of(*child, false);
                 walk(*child, cfs, depth + 1, in_rfc822, digest);
             }
             return;
         }
-        if (ct.type == "message" && ct.subtype == "rfc822") {
+        if (ct.type == "message"sv && ct.subtype == "rfc822"sv) {
             const std::string cte = transfer_encoding(fs);
-            if (cte == "base64" || cte == "quoted-printable") {
+            if (cte == "base64"sv || cte == "quoted-printable"sv) {
                 // An encoded message/rfc822 (not allowed by RFC 2046, sent anyway): mimetic
                 // parsed the encoded text as a message; decode our copy of the body instead.
                 if (rfc822_index_ < rfc822_raw_.size()) {
                     std::string enc = std::move(rfc822_raw_[rfc822_index_++]);
-                    std::string raw = cte == "base64" ? decode_base64(enc).data : decode_qp(enc);
+                    std::string raw = cte == "base64"sv ? decode_base64(enc).data : decode_qp(enc);
                     if (parse_nested(std::move(raw), depth, in_rfc822)) return;
                 }
             } else if (!body.parts().empty() && !body.parts().front()->header().empty()) {
@@ -418,7 +418,7 @@ private:
             if (parent_digest && !body.empty() && parse_nested(std::string(body_of(e)), depth, in_rfc822))
                 return;
         }
-        if (ct.type == "multipart") {
+        if (ct.type == "multipart"sv) {
             // No boundary line was ever found: the whole body is one part of this type.
             std::string text = body.preamble() + body.epilogue();
             add_leaf_bytes(fs, ct, depth, in_rfc822, text, true);
@@ -527,7 +527,7 @@ private:
         }
         const std::string cte = transfer_encoding(fs);
         bool fell_back = false;
-        if (cte == "base64") {
+        if (cte == "base64"sv) {
             auto d = decode_base64(raw);
             if (d.ok) {
                 leaf.data = std::move(d.data);
@@ -537,9 +537,9 @@ private:
                 leaf.data.assign(raw);
                 fell_back = true;
             }
-        } else if (cte == "quoted-printable") {
+        } else if (cte == "quoted-printable"sv) {
             leaf.data = decode_qp(raw);
-        } else if (cte == "x-uuencode" || cte == "uuencode" || cte == "x-uue" || cte == "uue") {
+        } else if (cte == "x-uuencode"sv || cte == "uuencode"sv || cte == "x-uue"sv || cte == "uue"sv) {
             std::string name;
             auto d = decode_uuencode(raw, &name);
             if (d.ok) {
@@ -556,7 +556,7 @@ private:
         }
         // A TNEF blob, a JPEG or a PDF labelled text/plain is not text: converting, showing and
         // reply-splitting it helps nobody (and costs most of the parse); it becomes a file.
-        const bool declared_text = ct.type == "text" || as_text || fell_back;
+        const bool declared_text = ct.type == "text"sv || as_text || fell_back;
         leaf.binary = declared_text && looks_binary(leaf.data, leaf.charset);
         leaf.is_text = declared_text && !leaf.binary;
         if (leaf.is_text) {
