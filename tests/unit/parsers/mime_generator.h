@@ -75,6 +75,29 @@ private:
         }
     }
 
+    // Rich only: more fields in a part's header (folded, long, with bare CRs, a marker, named
+    // like the fields the walk reads).
+    void extra_fields(std::string& out) {
+        if (!rich_) return;
+        for (std::size_t n = rng_.below(4); n > 0; --n) {
+            switch (rng_.below(16)) {
+                case 0: out += "Received: from a.example (a.example [192.0.2.1])" + eol() + "\tby b.example; Sun, 6 Dec 2026"; break;
+                case 1: out += "X-Note: with a bare\rCR inside"; break;
+                case 2: out += "MIME-Version: 1.0 (and a comment long enough for the field to be left out)"; break;
+                case 3: out += "Content-Typo: text/html"; break;
+                case 4: out += "X-Long:" + eol() + " " + eol() + "  folded twice"; break;
+                case 5: out += "Content-Description: a part \x01\x02ticketd-leaf:1\x02"; break;
+                case 6: out += "X-Cr-End: value\r\r"; break;
+                case 7: out += "Subject: a part's subject"; break;
+                default:
+                    out += "DKIM-Signature: v=1; a=rsa-sha256; d=example.com;" + eol() + "\tb=" +
+                           std::string(20 + rng_.below(100), 'Q');
+                    break;
+            }
+            out += eol();
+        }
+    }
+
     void body_lines(std::string& out, const std::vector<std::string>& open) {
         if (rich_ && rng_.below(3) == 0) rich_lines(out);
         const std::size_t n = rng_.below(8);
@@ -135,7 +158,9 @@ private:
         }
         if (kind == 1) {  // multipart
             const std::string b = boundary();
-            out += "Content-Type: multipart/mixed; boundary=\"" + b + "\"" + eol() + header_end();
+            out += "Content-Type: multipart/mixed; boundary=\"" + b + "\"" + eol();
+            extra_fields(out);
+            out += header_end();
             open_.push_back(b);
             body_lines(out, open_);  // preamble
             for (std::size_t parts = 1 + rng_.below(3); parts > 0; --parts) {
@@ -149,7 +174,9 @@ private:
         } else if (kind == 2) {  // message/rfc822
             out += "Content-Type: message/rfc822" + eol();
             if (rng_.below(4) == 0) out += "Content-Transfer-Encoding: base64" + eol();
+            extra_fields(out);
             out += eol() + "Subject: inner" + eol();
+            extra_fields(out);
             entity(out, depth + 1);
         } else {
             if (rng_.below(2)) out += "Content-Type: text/plain" + eol();
@@ -161,7 +188,9 @@ private:
                     default: break;
                 }
             }
+            extra_fields(out);
             if (rng_.below(8) == 0) out += "--" + boundary() + eol();  // a delimiter among the fields
+            extra_fields(out);
             out += header_end();
             body_lines(out, open_);
         }

@@ -93,9 +93,10 @@ TEST(MimeSkeleton, SameMessageAsPlainOnGeneratedMime) {
         if (both.used == tp::MimeLoad::skeleton) ++used;
         ASSERT_EQ(both.skeleton, both.plain) << "seed " << seed << "\n" << raw;
     }
-    // A third of them have a body long enough to blank (and no marker of their own).
+    // Many are cut off in a header or have only short bodies, and many are built to make the
+    // skeleton fall back (markers of their own, bare CRs in fields); a sixth use it.
     EXPECT_GT(total, 3500u);
-    EXPECT_GT(used, total / 4) << used << " of " << total;
+    EXPECT_GT(used, total / 8) << used << " of " << total;
 }
 
 TEST(MimeSkeleton, SameMessageAsPlainOnPlainGeneratedMimeUnderTightLimits) {
@@ -149,7 +150,7 @@ TEST(MimeSkeleton, MarkerWrittenBySenderMeansPlainParse) {
     const std::string raw =
         "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
         "Content-Type: text/plain\r\n\r\nhello, this body is longer than a marker would be\r\n--b\r\n"
-        "Content-Type: text/plain\r\nX-Note: \x01\x02ticketd-leaf:0\x02\r\n\r\nshort\r\n--b--\r\n";
+        "Content-Type: text/plain\r\nSubject: \x01\x02ticketd-leaf:0\x02\r\n\r\nshort\r\n--b--\r\n";
     const auto both = build_both(raw);
     EXPECT_EQ(both.used, tp::MimeLoad::plain);
     EXPECT_EQ(both.skeleton, both.plain);
