@@ -584,7 +584,15 @@ private:
 }  // namespace
 
 MimeLoad build_message(std::string_view bytes, Prescan& ps, const Limits& limits, Message& m, MimeLoad how) {
-    if (how == MimeLoad::skeleton && !ps.leaf_bodies.empty()) {
+    // The skeleton costs a copy of the bytes it keeps and saves mimetic's copy of (and boundary
+    // search over) the bytes it leaves out: worth it only when these are the larger share.
+    std::size_t blankable = 0;
+    for (const auto& [b, e] : ps.leaf_bodies)
+        if (e >= b + kMinBlanked) blankable += e - b;
+    const bool try_skeleton = how == MimeLoad::skeleton_always ? blankable > 0
+                              : how == MimeLoad::skeleton      ? blankable > bytes.size() / 3
+                                                               : false;
+    if (try_skeleton) {
         if (auto sk = make_skeleton(bytes, ps); sk && !sk->blanks.empty()) {
             const std::string_view text = sk->text;
             SkeletonBodies bodies(bytes, std::move(sk->blanks));

@@ -11,11 +11,13 @@
 
 namespace ticketd::parsers {
 
-/// How mimetic read the message: `skeleton`, without the leaf bodies the pre-scan delimited
-/// (each leaf takes its bytes from `bytes`), or `plain`, the whole input (mimetic copies every
-/// body). Both give the same Message; skeleton falls back on plain whenever mimetic's reading
-/// of the skeleton does not show that (see mime.cpp).
-enum class MimeLoad { skeleton, plain };
+/// How mimetic reads the message: `skeleton`, without the leaf bodies the pre-scan delimited
+/// (each leaf takes its bytes from `bytes`), when those are over a third of the bytes;
+/// `skeleton_always` (for tests), whenever there is one such body; or `plain`, the whole input
+/// (mimetic copies every body). All give the same Message; the skeleton falls back on plain
+/// whenever mimetic's reading of it does not show that (see mime.cpp). build_message returns
+/// `skeleton` or `plain`: the way it was read.
+enum class MimeLoad { skeleton, skeleton_always, plain };
 
 /// Fill headers, addresses, ids, date, leaves and forwarded of `m` from `bytes` (already
 /// pre-scanned: `ps` describes them). Never throws on bad input. Returns the way it was read.

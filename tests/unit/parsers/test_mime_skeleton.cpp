@@ -58,7 +58,8 @@ struct Both {
     bool parsed = false;
 };
 
-/// build_message both ways over the pre-scanned input (as parse() calls it).
+/// build_message both ways over the pre-scanned input (as parse() calls it); the skeleton
+/// whenever the message has a body to leave out, not only when that pays.
 Both build_both(const std::string& raw, const tp::Limits& limits = {}) {
     Both out;
     auto run = [&](tp::MimeLoad how, std::string& into) {
@@ -68,7 +69,7 @@ Both build_both(const std::string& raw, const tp::Limits& limits = {}) {
         tp::Message m;
         try {
             const auto used = tp::build_message(ps->bytes(raw), *ps, limits, m, how);
-            if (how == tp::MimeLoad::skeleton) out.used = used;
+            if (how != tp::MimeLoad::plain) out.used = used;
         } catch (const std::exception& e) {
             into = std::string("threw: ") + e.what();
             return true;
@@ -76,7 +77,7 @@ Both build_both(const std::string& raw, const tp::Limits& limits = {}) {
         into = describe(m);
         return true;
     };
-    out.parsed = run(tp::MimeLoad::skeleton, out.skeleton);
+    out.parsed = run(tp::MimeLoad::skeleton_always, out.skeleton);
     run(tp::MimeLoad::plain, out.plain);
     return out;
 }
@@ -144,6 +145,17 @@ TEST(MimeSkeleton, AttachmentBytesComeFromTheInput) {
     EXPECT_EQ(both.used, tp::MimeLoad::skeleton);
     EXPECT_EQ(both.skeleton, both.plain);
     EXPECT_NE(both.skeleton.find("data hello, this body is longer than a marker would be\n"), std::string::npos);
+}
+
+TEST(MimeSkeleton, SkeletonOnlyWhenTheBodiesLeftOutAreTheLargerShare) {
+    std::string raw = "From: a@example.com\r\nSubject: small body\r\n";
+    for (int i = 0; i < 20; ++i) raw += "X-Field-" + std::to_string(i) + ": a header field of some length\r\n";
+    raw += "\r\na body of forty bytes or so, not more...\r\n";
+    auto scanned = tp::prescan(raw, {});
+    auto& ps = std::get<tp::Prescan>(scanned);
+    tp::Message m;
+    EXPECT_EQ(tp::build_message(raw, ps, {}, m), tp::MimeLoad::plain);
+    EXPECT_EQ(build_both(raw).used, tp::MimeLoad::skeleton);
 }
 
 TEST(MimeSkeleton, MarkerWrittenBySenderMeansPlainParse) {
