@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -119,6 +120,8 @@ TEST(MimeSkeleton, SameMessageAsPlainOnCorpusAndTestData) {
     std::vector<fs::path> dirs = {ticketd::testing::data_dir()};
     if (const auto corpus = ticketd::testing::corpus_dir(); !corpus.empty())
         for (const char* sub : {"parse", "robust", "bounces"}) dirs.push_back(corpus / sub);
+    // More inputs by hand, e.g. what the fuzzers kept: TICKETD_SKELETON_DIRS=build-fuzz/corpus
+    if (const char* more = std::getenv("TICKETD_SKELETON_DIRS")) dirs.emplace_back(more);
     std::size_t files = 0, used = 0;
     for (const auto& dir : dirs) {
         if (!fs::exists(dir)) continue;
