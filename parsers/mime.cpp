@@ -134,11 +134,15 @@ std::vector<std::string> slices(std::string_view bytes, const Prescan& ps) {
 // such body replaced by a short marker naming its index, and each leaf then takes its bytes
 // from the caller's input. Outside the bodies the skeleton is the input byte for byte, so
 // mimetic builds the same headers and structure, provided the pre-scan delimited every body
-// the way mimetic does. That is checked, not assumed: every marker must come back as the whole
-// body of one part (verify_skeleton), and the input must hold no marker of its own; otherwise
-// the message is parsed again the plain way. Two details keep mimetic's reading of the
-// neighbouring bytes unchanged: a body's first byte stays when it is CR or LF (mimetic may take
-// it as the end of the blank line above), and a marker holds no "--", CR or LF.
+// the way mimetic does. That is checked where it can be: every marker must come back as the
+// whole body of one part (SkeletonBodies::verify), and the input must hold no marker of its
+// own; otherwise the message is parsed again the plain way, as it is when the walk would need
+// mimetic to write a part out (NeedPlainParse). What the check cannot see, a boundary string
+// inside a body that would end mimetic's body earlier, the pre-scan rules out: it renames every
+// multipart whose boundary shows up anywhere but on its delimiter lines. Two details keep
+// mimetic's reading of the neighbouring bytes unchanged: a body's first byte stays when it is CR
+// or LF (mimetic may take it as the end of the blank line above), and a marker holds no "--",
+// CR or LF.
 
 constexpr std::string_view kMarkerPrefix = "\x01\x02ticketd-leaf:";
 constexpr char kMarkerEnd = '\x02';
@@ -162,8 +166,7 @@ std::optional<Skeleton> make_skeleton(std::string_view bytes, const Prescan& ps)
     std::size_t copied = 0;
     auto copy_to = [&](std::size_t to) {
         const std::string_view seg = bytes.substr(copied, to - copied);
-        // A marker written by the sender would be taken for ours (the first byte is enough to
-        // look for: it is a control character mail does not use).
+        // A marker written by the sender would be taken for ours.
         if (seg.find(kMarkerPrefix) != std::string_view::npos) return false;
         sk.text.append(seg);
         copied = to;
@@ -303,52 +306,50 @@ private:
         };
         // Views against views: a length check, then memcmp (not strlen and compare per name).
         const std::string_view n = f.lname;
-        {
-            if (n == "from"sv) {
-                if (m_.from.empty()) append(m_.from);
-            } else if (n == "sender"sv) {
-                if (m_.sender.empty()) append(m_.sender);
-            } else if (n == "reply-to"sv) {
-                if (m_.reply_to.empty()) append(m_.reply_to);
-            } else if (n == "to"sv) {
-                append(m_.to);
-            } else if (n == "cc"sv) {
-                append(m_.cc);
-            } else if (n == "bcc"sv) {
-                append(m_.bcc);
-            } else if (n == "return-path"sv) {
-                if (!m_.has_return_path) {
-                    // "<>" is the null reverse path (bounces, auto-replies): present but empty.
-                    m_.has_return_path = true;
-                    if (f.value.find('<') != std::string::npos) {
-                        auto ids = parse_msg_ids(f.value);
-                        m_.return_path = ids.empty() ? std::string() : ids.front();
-                    } else {
-                        m_.return_path = sanitize_utf8(trim(f.value));
-                    }
-                }
-            } else if (n == "message-id"sv) {
-                if (m_.message_id.empty()) {
+        if (n == "from"sv) {
+            if (m_.from.empty()) append(m_.from);
+        } else if (n == "sender"sv) {
+            if (m_.sender.empty()) append(m_.sender);
+        } else if (n == "reply-to"sv) {
+            if (m_.reply_to.empty()) append(m_.reply_to);
+        } else if (n == "to"sv) {
+            append(m_.to);
+        } else if (n == "cc"sv) {
+            append(m_.cc);
+        } else if (n == "bcc"sv) {
+            append(m_.bcc);
+        } else if (n == "return-path"sv) {
+            if (!m_.has_return_path) {
+                // "<>" is the null reverse path (bounces, auto-replies): present but empty.
+                m_.has_return_path = true;
+                if (f.value.find('<') != std::string::npos) {
                     auto ids = parse_msg_ids(f.value);
-                    m_.message_id = ids.empty() ? std::string() : ids.front();
+                    m_.return_path = ids.empty() ? std::string() : ids.front();
+                } else {
+                    m_.return_path = sanitize_utf8(trim(f.value));
                 }
-            } else if (n == "in-reply-to"sv) {
-                if (m_.in_reply_to.empty()) m_.in_reply_to = parse_msg_ids(f.value);
-            } else if (n == "references"sv) {
-                if (m_.references.empty()) m_.references = parse_msg_ids(f.value);
-            } else if (n == "date"sv) {
-                if (m_.date_raw.empty()) {
-                    m_.date_raw = sanitize_utf8(f.value);
-                    m_.date = parse_date(f.value);
-                    if (!m_.date) {
-                        // Cut at 80 bytes, never inside a UTF-8 sequence: warnings go to JSON
-                        // (found by fuzz/fuzz_parse).
-                        std::size_t cut = std::min<std::size_t>(80, m_.date_raw.size());
-                        while (cut > 0 && cut < m_.date_raw.size() &&
-                               (static_cast<unsigned char>(m_.date_raw[cut]) & 0xC0) == 0x80)
-                            --cut;
-                        warn("unreadable Date: " + m_.date_raw.substr(0, cut));
-                    }
+            }
+        } else if (n == "message-id"sv) {
+            if (m_.message_id.empty()) {
+                auto ids = parse_msg_ids(f.value);
+                m_.message_id = ids.empty() ? std::string() : ids.front();
+            }
+        } else if (n == "in-reply-to"sv) {
+            if (m_.in_reply_to.empty()) m_.in_reply_to = parse_msg_ids(f.value);
+        } else if (n == "references"sv) {
+            if (m_.references.empty()) m_.references = parse_msg_ids(f.value);
+        } else if (n == "date"sv) {
+            if (m_.date_raw.empty()) {
+                m_.date_raw = sanitize_utf8(f.value);
+                m_.date = parse_date(f.value);
+                if (!m_.date) {
+                    // Cut at 80 bytes, never inside a UTF-8 sequence: warnings go to JSON
+                    // (found by fuzz/fuzz_parse).
+                    std::size_t cut = std::min<std::size_t>(80, m_.date_raw.size());
+                    while (cut > 0 && cut < m_.date_raw.size() &&
+                           (static_cast<unsigned char>(m_.date_raw[cut]) & 0xC0) == 0x80)
+                        --cut;
+                    warn("unreadable Date: " + m_.date_raw.substr(0, cut));
                 }
             }
         }
