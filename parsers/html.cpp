@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "parsers/body.h"
+#include "parsers/html_text.h"
 
 namespace ticketd::parsers {
 namespace {
@@ -50,21 +51,6 @@ bool has_display_none(std::string_view style) {
     return false;
 }
 
-bool is_skipped(const GumboElement& e) {
-    switch (e.tag) {
-        case GUMBO_TAG_HEAD: case GUMBO_TAG_SCRIPT: case GUMBO_TAG_STYLE: case GUMBO_TAG_TEMPLATE:
-        case GUMBO_TAG_NOSCRIPT: case GUMBO_TAG_TITLE: case GUMBO_TAG_OBJECT: case GUMBO_TAG_SVG:
-        case GUMBO_TAG_MATH: case GUMBO_TAG_IFRAME: case GUMBO_TAG_TEXTAREA: case GUMBO_TAG_SELECT:
-        case GUMBO_TAG_BUTTON: case GUMBO_TAG_INPUT: case GUMBO_TAG_META: case GUMBO_TAG_LINK:
-            return true;
-        default:
-            break;
-    }
-    if (gumbo_get_attribute(&e.attributes, "hidden")) return true;
-    // Mail clients hide preheaders and tracking text with inline CSS; a reader never sees them.
-    return has_display_none(attr(e, "style"));
-}
-
 // Newlines an element asks for around itself: 2 = paragraph (blank line), 1 = own line.
 int block_weight(GumboTag t) {
     switch (t) {
@@ -84,111 +70,6 @@ int block_weight(GumboTag t) {
             return 0;
     }
 }
-
-// Accumulates text with whitespace collapsed; line breaks, list markers, quote prefixes and
-// cell separators are held pending and only written when real text follows, so empty
-// elements leave no trace.
-class Writer {
-public:
-    void text(std::string_view t, bool pre) {
-        for (std::size_t i = 0; i < t.size(); ++i) {
-            unsigned char c = static_cast<unsigned char>(t[i]);
-            bool nbsp = c == 0xC2 && i + 1 < t.size() && static_cast<unsigned char>(t[i + 1]) == 0xA0;
-            if (pre) {
-                if (c == '\r') continue;
-                if (c == '\n') {
-                    flush();
-                    out_ += '\n';
-                    line_start_ = true;
-                    continue;
-                }
-                if (nbsp) { ++i; put(' '); continue; }
-                put(static_cast<char>(c));
-                continue;
-            }
-            if (nbsp || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
-                if (nbsp) ++i;
-                if (!line_start_) space_ = true;
-                continue;
-            }
-            put(static_cast<char>(c));
-        }
-    }
-    void block(int n) {
-        if (out_.empty()) return;
-        newlines_ = std::max(newlines_, n);
-        space_ = false;
-        cell_sep_ = false;
-    }
-    void br() {
-        if (out_.empty() && newlines_ == 0) return;
-        newlines_ = std::min(newlines_ + 1, 2);
-        space_ = false;
-    }
-    void marker(std::string m) { marker_ = std::move(m); }
-    void cell() { cell_sep_ = newlines_ == 0 && !line_start_; }
-    // A link remembers where its text starts; separators written just before that text are
-    // not part of it.
-    void push_anchor() { anchors_.push_back(out_.size()); }
-    std::size_t pop_anchor() {
-        std::size_t a = anchors_.empty() ? out_.size() : anchors_.back();
-        if (!anchors_.empty()) anchors_.pop_back();
-        return a;
-    }
-    void quote(int delta) { quote_ += delta; }
-    std::size_t size() const { return out_.size(); }
-    std::string_view since(std::size_t pos) const {
-        return pos < out_.size() ? std::string_view(out_).substr(pos) : std::string_view();
-    }
-    std::string take() { return std::move(out_); }
-
-private:
-    void flush() {
-        std::size_t before = out_.size();
-        separate();
-        for (std::size_t& a : anchors_)
-            if (a == before) a = out_.size();
-    }
-    void separate() {
-        if (newlines_ > 0) {
-            if (!out_.empty()) out_.append(static_cast<std::size_t>(newlines_), '\n');
-            newlines_ = 0;
-            line_start_ = true;
-            space_ = false;
-            cell_sep_ = false;
-        }
-        if (line_start_) {
-            for (int q = 0; q < quote_; ++q) out_ += "> ";
-            out_ += marker_;
-            marker_.clear();
-            line_start_ = false;
-            space_ = false;
-            cell_sep_ = false;
-            return;
-        }
-        if (cell_sep_) {
-            out_ += " | ";
-            cell_sep_ = false;
-            space_ = false;
-        } else if (space_) {
-            out_ += ' ';
-            space_ = false;
-        }
-    }
-    void put(char c) {
-        flush();
-        out_ += c;
-    }
-
-    std::string out_;
-    int newlines_ = 0;
-    bool space_ = false;
-    bool line_start_ = true;
-    bool cell_sep_ = false;
-    int quote_ = 0;
-    std::string marker_;
-    std::vector<std::size_t> anchors_;
-};
 
 std::string trim(std::string_view s) {
     std::size_t b = 0, e = s.size();
@@ -321,92 +202,115 @@ std::string drop_deep_tags(std::string_view html, std::size_t limit) {
 
 }  // namespace
 
-std::string html_to_text(std::string_view html, const HtmlLimits& limits) {
+namespace html_internal {
+
+bool skipped_element(GumboTag tag, bool has_hidden, std::string_view style) {
+    switch (tag) {
+        case GUMBO_TAG_HEAD: case GUMBO_TAG_SCRIPT: case GUMBO_TAG_STYLE: case GUMBO_TAG_TEMPLATE:
+        case GUMBO_TAG_NOSCRIPT: case GUMBO_TAG_TITLE: case GUMBO_TAG_OBJECT: case GUMBO_TAG_SVG:
+        case GUMBO_TAG_MATH: case GUMBO_TAG_IFRAME: case GUMBO_TAG_TEXTAREA: case GUMBO_TAG_SELECT:
+        case GUMBO_TAG_BUTTON: case GUMBO_TAG_INPUT: case GUMBO_TAG_META: case GUMBO_TAG_LINK:
+            return true;
+        default:
+            break;
+    }
+    if (has_hidden) return true;
+    // Mail clients hide preheaders and tracking text with inline CSS; a reader never sees them.
+    return has_display_none(style);
+}
+
+void TextBuilder::enter(GumboTag tag, std::string_view href, std::string_view alt) {
+    Frame& f = frames_.emplace_back();
+    f.tag = tag;
+    // The document node counts as a level, as in the walk over gumbo's tree.
+    f.structural = frames_.size() + 1 <= max_depth_;
+    if (tag == GUMBO_TAG_A) {
+        w_.push_anchor();
+        f.href.assign(href);
+    }
+    if (!f.structural) return;
+    int b = block_weight(tag);
+    if (b) w_.block(b);
+    switch (tag) {
+        case GUMBO_TAG_BR: w_.br(); break;
+        case GUMBO_TAG_HR: w_.text("---", false); w_.block(1); break;
+        case GUMBO_TAG_PRE: ++pre_depth_; break;
+        case GUMBO_TAG_BLOCKQUOTE: w_.quote(1); break;
+        case GUMBO_TAG_UL: case GUMBO_TAG_OL: ++list_depth_; break;
+        case GUMBO_TAG_TD: case GUMBO_TAG_TH: w_.cell(); break;
+        case GUMBO_TAG_IMG: {
+            std::string a = trim(alt);
+            // Marked as an image: Apple Mail's alt is the file name, which alone reads oddly.
+            if (!a.empty()) w_.text("[image: " + a + "]", false);
+            break;
+        }
+        case GUMBO_TAG_LI: {
+            std::string indent(static_cast<std::size_t>(std::max(list_depth_ - 1, 0)) * 2, ' ');
+            // The nearest list decides the marker: numbers for <ol>, a dash otherwise.
+            for (auto it = frames_.rbegin() + 1; it != frames_.rend(); ++it) {
+                if (it->tag == GUMBO_TAG_OL) {
+                    w_.marker(indent + std::to_string(++it->ol_counter) + ". ");
+                    return;
+                }
+                if (it->tag == GUMBO_TAG_UL) break;
+            }
+            w_.marker(indent + "- ");
+            break;
+        }
+        default: break;
+    }
+}
+
+void TextBuilder::leave() {
+    Frame& f = frames_.back();
+    if (f.tag == GUMBO_TAG_A) {
+        std::string text = trim(w_.since(w_.pop_anchor()));
+        if (!text.empty() && link_worth_showing(f.href, text)) {
+            w_.text(" (", false);
+            w_.text(trim(f.href), false);
+            w_.text(")", false);
+        }
+    }
+    if (f.structural) {
+        switch (f.tag) {
+            case GUMBO_TAG_PRE: --pre_depth_; break;
+            case GUMBO_TAG_BLOCKQUOTE: w_.quote(-1); break;
+            case GUMBO_TAG_UL: case GUMBO_TAG_OL: --list_depth_; break;
+            default: break;
+        }
+        int b = block_weight(f.tag);
+        if (b) w_.block(b);
+    }
+    frames_.pop_back();
+}
+
+std::string TextBuilder::finish() { return tidy(w_.take()); }
+
+}  // namespace html_internal
+
+namespace html_detail {
+
+std::string gumbo_to_text(std::string_view html, const HtmlLimits& limits) {
     if (html.size() > limits.max_input_bytes) html = html.substr(0, limits.max_input_bytes);
     std::string flattened = drop_deep_tags(html, limits.max_nesting);
     if (!flattened.empty()) html = flattened;
     GumboOutputPtr doc(gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size()));
     if (!doc) return {};
 
+    html_internal::TextBuilder b(limits.max_depth);
     struct Frame {
         const GumboNode* node;
         unsigned next = 0;
-        bool structural = false;    // within the depth bound: shapes the output
-        int ol_counter = 0;         // for <ol>: the next item number
     };
-    Writer w;
     std::vector<Frame> stack;
     stack.push_back({doc->root});
-    int pre_depth = 0;
-    int list_depth = 0;
-
-    auto enter = [&](Frame& f) {
-        const GumboElement& e = f.node->v.element;
-        f.structural = stack.size() <= limits.max_depth;
-        if (e.tag == GUMBO_TAG_A) w.push_anchor();
-        if (!f.structural) return;
-        int b = block_weight(e.tag);
-        if (b) w.block(b);
-        switch (e.tag) {
-            case GUMBO_TAG_BR: w.br(); break;
-            case GUMBO_TAG_HR: w.text("---", false); w.block(1); break;
-            case GUMBO_TAG_PRE: ++pre_depth; break;
-            case GUMBO_TAG_BLOCKQUOTE: w.quote(1); break;
-            case GUMBO_TAG_UL: case GUMBO_TAG_OL: ++list_depth; break;
-            case GUMBO_TAG_TD: case GUMBO_TAG_TH: w.cell(); break;
-            case GUMBO_TAG_IMG: {
-                std::string alt = trim(attr(e, "alt"));
-                // Marked as an image: Apple Mail's alt is the file name, which alone reads oddly.
-                if (!alt.empty()) w.text("[image: " + alt + "]", false);
-                break;
-            }
-            case GUMBO_TAG_LI: {
-                std::string indent(static_cast<std::size_t>(std::max(list_depth - 1, 0)) * 2, ' ');
-                // The nearest list decides the marker: numbers for <ol>, a dash otherwise.
-                for (auto it = stack.rbegin() + 1; it != stack.rend(); ++it) {
-                    if (it->node->type != GUMBO_NODE_ELEMENT) continue;
-                    GumboTag t = it->node->v.element.tag;
-                    if (t == GUMBO_TAG_OL) {
-                        w.marker(indent + std::to_string(++it->ol_counter) + ". ");
-                        return;
-                    }
-                    if (t == GUMBO_TAG_UL) break;
-                }
-                w.marker(indent + "- ");
-                break;
-            }
-            default: break;
-        }
-    };
-    auto leave = [&](Frame& f) {
-        const GumboElement& e = f.node->v.element;
-        if (e.tag == GUMBO_TAG_A) {
-            std::string_view href = attr(e, "href");
-            std::string text = trim(w.since(w.pop_anchor()));
-            if (!text.empty() && link_worth_showing(href, text)) {
-                w.text(" (", false);
-                w.text(trim(href), false);
-                w.text(")", false);
-            }
-        }
-        if (!f.structural) return;
-        switch (e.tag) {
-            case GUMBO_TAG_PRE: --pre_depth; break;
-            case GUMBO_TAG_BLOCKQUOTE: w.quote(-1); break;
-            case GUMBO_TAG_UL: case GUMBO_TAG_OL: --list_depth; break;
-            default: break;
-        }
-        int b = block_weight(e.tag);
-        if (b) w.block(b);
-    };
-
     // Iterative walk: gumbo trees of hostile mail can be far deeper than the call stack.
     while (!stack.empty()) {
         Frame& f = stack.back();
         const GumboNode* n = f.node;
         if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE ||
             n->type == GUMBO_NODE_CDATA) {
-            w.text(n->v.text.text, pre_depth > 0);
+            b.text(n->v.text.text);
             stack.pop_back();
             continue;
         }
@@ -417,21 +321,37 @@ std::string html_to_text(std::string_view html, const HtmlLimits& limits) {
         const GumboVector& children =
             n->type == GUMBO_NODE_DOCUMENT ? n->v.document.children : n->v.element.children;
         if (f.next == 0 && n->type == GUMBO_NODE_ELEMENT) {
-            if (is_skipped(n->v.element)) {
+            const GumboElement& e = n->v.element;
+            if (html_internal::skipped_element(e.tag, gumbo_get_attribute(&e.attributes, "hidden") != nullptr,
+                                               attr(e, "style"))) {
                 stack.pop_back();
                 continue;
             }
-            enter(f);
+            b.enter(e.tag, e.tag == GUMBO_TAG_A ? attr(e, "href") : std::string_view(),
+                    e.tag == GUMBO_TAG_IMG ? attr(e, "alt") : std::string_view());
         }
         if (f.next < children.length) {
             const auto* child = static_cast<const GumboNode*>(children.data[f.next++]);
             stack.push_back({child});
             continue;
         }
-        if (n->type == GUMBO_NODE_ELEMENT) leave(stack.back());
+        if (n->type == GUMBO_NODE_ELEMENT) b.leave();
         stack.pop_back();
     }
-    return tidy(w.take());
+    return b.finish();
+}
+
+bool would_drop_deep_tags(std::string_view html, std::size_t limit) {
+    return !drop_deep_tags(html, limit).empty();
+}
+
+}  // namespace html_detail
+
+std::string html_to_text(std::string_view html, const HtmlLimits& limits) {
+    // Most mail HTML is converted while it is tokenized, without building gumbo's tree; the
+    // stream gives up (nullopt) wherever it could not be sure to build the same tree.
+    if (auto text = html_detail::stream_to_text(html, limits)) return std::move(*text);
+    return html_detail::gumbo_to_text(html, limits);
 }
 
 std::string html_to_text(std::string_view html) {

@@ -3,6 +3,7 @@
 // parsers::html_to_text in body.h; this header adds the knobs tests and callers may need.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,5 +23,18 @@ struct HtmlLimits {
 /// become line breaks, list items "- " (or "N. " in <ol>), links "text (url)" when the two
 /// differ, table cells " | "-separated per row, <blockquote> lines prefixed with "> ".
 std::string html_to_text(std::string_view html, const HtmlLimits& limits);
+
+/// The two paths html_to_text takes, apart, for the differential tests and the fuzzer.
+namespace html_detail {
+/// The reference: gumbo's HTML5 tree, walked.
+std::string gumbo_to_text(std::string_view html, const HtmlLimits& limits);
+/// The fast path (parsers/html_stream.cpp): one pass that tokenizes and emulates HTML5 tree
+/// building for the markup mail is made of; nullopt wherever the stream alone could not be sure
+/// to build gumbo's tree (then html_to_text uses gumbo_to_text). When it gives text, the text
+/// is gumbo_to_text's.
+std::optional<std::string> stream_to_text(std::string_view html, const HtmlLimits& limits);
+/// Whether gumbo_to_text's pre-pass would drop opening tags nested past limits.max_nesting.
+bool would_drop_deep_tags(std::string_view html, std::size_t limit);
+}  // namespace html_detail
 
 }  // namespace ticketd::parsers
