@@ -872,7 +872,10 @@ private:
                         tag == GUMBO_TAG_THEAD || tag == GUMBO_TAG_TFOOT || tag == GUMBO_TAG_TR ||
                         tag == GUMBO_TAG_TD || tag == GUMBO_TAG_TH)
                         return;  // ignored
-                    throw NotSure{};  // in body with foster parenting
+                    // Else as in body, with foster parenting: only </p> and </br> insert an
+                    // element; the rest only close what is in scope (nothing below the table).
+                    if (tag == GUMBO_TAG_P || tag == GUMBO_TAG_BR) throw NotSure{};
+                    return end_in_body(tag, k);
                 }
                 case Mode::InCell:
                     if (tag == GUMBO_TAG_TD || tag == GUMBO_TAG_TH) {
