@@ -26,7 +26,7 @@ jobs=${FUZZ_JOBS:-1}
 timeout=${FUZZ_TIMEOUT:-10}
 shared=${TICKETD_SHARED_DIR:-$root/../shared}
 all=(fuzz_parse fuzz_classify fuzz_threading fuzz_imap fuzz_imap_fetch fuzz_config fuzz_rules fuzz_sla
-     fuzz_agent_commands fuzz_auth_results)
+     fuzz_agent_commands fuzz_auth_results fuzz_html)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 
@@ -53,6 +53,7 @@ args_for() {
     fuzz_sla) echo "-max_len=16384 -dict=$seeds/yaml.dict $seeds/sla" ;;
     fuzz_agent_commands) echo "-max_len=4096 $seeds/agent_commands" ;;
     fuzz_auth_results) echo "-max_len=4096 $seeds/auth_results" ;;
+    fuzz_html) echo "-max_len=65536 -dict=$seeds/html.dict $seeds/html" ;;
     *) echo "unknown target $1" >&2; return 1 ;;
   esac
 }
