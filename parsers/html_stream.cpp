@@ -573,8 +573,9 @@ private:
                     const GumboTag cur = current();
                     const bool table_node = cur == GUMBO_TAG_TABLE || cur == GUMBO_TAG_TBODY ||
                                             cur == GUMBO_TAG_THEAD || cur == GUMBO_TAG_TFOOT || cur == GUMBO_TAG_TR;
-                    if (!table_node || !all_space(t)) throw NotSure{};  // foster parenting
-                    insert_text(t);
+                    if (!all_space(t)) throw NotSure{};  // foster parenting
+                    if (!table_node && (fostered_ != stack_.size() - 1 || !reconstruct_is_noop())) throw NotSure{};
+                    insert_text(t);  // (nothing, in a fostered element)
                     return;
                 }
                 case Mode::AfterBody: case Mode::AfterAfterBody:
@@ -604,6 +605,8 @@ private:
     void on_start(const Tag& t) {
         const Kind k = kind_of(t.tag);
         if (k == Kind::Unsupported) throw NotSure{};
+        // In a fostered element, only what the table modes place themselves (rows, cells).
+        if (fostered_ != npos && k != Kind::TableOnly) throw NotSure{};
         for (;;) {
             switch (mode_) {
                 case Mode::Initial:
@@ -668,7 +671,7 @@ private:
                         continue;
                     }
                     if (t.tag == GUMBO_TAG_STYLE || t.tag == GUMBO_TAG_SCRIPT) return insert_raw(t);
-                    throw NotSure{};  // foster parenting, nested tables, captions, columns, forms
+                    return foster(t, k);  // nested tables, captions, columns, forms: NotSure
                 case Mode::InTableBody:
                     if (t.tag == GUMBO_TAG_TR) {
                         clear_to({GUMBO_TAG_TBODY, GUMBO_TAG_THEAD, GUMBO_TAG_TFOOT});
@@ -691,7 +694,7 @@ private:
                     }
                     // The rest as in a table: style and script; else foster parenting.
                     if (t.tag == GUMBO_TAG_STYLE || t.tag == GUMBO_TAG_SCRIPT) return insert_raw(t);
-                    throw NotSure{};
+                    return foster(t, k);
                 case Mode::InRow:
                     if (t.tag == GUMBO_TAG_TD || t.tag == GUMBO_TAG_TH) {
                         clear_to({GUMBO_TAG_TR});
@@ -709,7 +712,7 @@ private:
                         continue;
                     }
                     if (t.tag == GUMBO_TAG_STYLE || t.tag == GUMBO_TAG_SCRIPT) return insert_raw(t);
-                    throw NotSure{};
+                    return foster(t, k);
                 case Mode::InCell:
                     if (t.tag == GUMBO_TAG_TD || t.tag == GUMBO_TAG_TH || t.tag == GUMBO_TAG_TR ||
                         t.tag == GUMBO_TAG_TBODY || t.tag == GUMBO_TAG_THEAD || t.tag == GUMBO_TAG_TFOOT) {
@@ -724,6 +727,21 @@ private:
                     continue;
             }
         }
+    }
+
+    // Foster parenting (an element directly in a table goes before the table), followed only
+    // where it cannot show: an element with no text of its own (white space aside) and no
+    // element in it, that asks for at most a line break. Its events would come just before the
+    // table's own, whose line break covers theirs; so it is kept on the stack, silent.
+    void foster(const Tag& t, Kind k) {
+        const bool quiet_kind = k == Kind::Ordinary || (k == Kind::Block && t.tag != GUMBO_TAG_P && t.tag != GUMBO_TAG_BLOCKQUOTE);
+        if (!quiet_kind || fostered_ != npos || !reconstruct_is_noop()) throw NotSure{};
+        push(t.tag, t.attrs, true);
+        fostered_ = stack_.size() - 1;
+    }
+
+    bool reconstruct_is_noop() const {
+        return active_.empty() || active_.back().id == 0 || index_of(active_.back().id) != npos;
     }
 
     void start_in_body(const Tag& t, Kind k) {
@@ -1213,14 +1231,15 @@ private:
         raw_name_ = t.name;
     }
 
-    void push(GumboTag tag, const Attrs& attrs) {
+    // `silent`: the element and what it holds give no events (a fostered element).
+    void push(GumboTag tag, const Attrs& attrs, bool silent = false) {
         if (stack_.size() + 2 > depth_bound_) throw NotSure{};
         text_pending_ = false;
         Node& n = stack_.emplace_back();
         n.tag = tag;
         n.id = ++next_id_;
         if (skip_from_ != npos) return;
-        if (hidden(tag, attrs)) {
+        if (silent || hidden(tag, attrs)) {
             skip_from_ = stack_.size() - 1;
             return;
         }
@@ -1233,6 +1252,7 @@ private:
         const std::size_t i = stack_.size() - 1;
         if (skip_from_ == npos) out_.leave();
         else if (skip_from_ == i) skip_from_ = npos;
+        if (fostered_ == i) fostered_ = npos;
         stack_.pop_back();
         // A raw text element's end tag pops it; the tokenizer is back in data already.
     }
@@ -1248,6 +1268,7 @@ private:
     std::vector<Active> active_;
     std::uint32_t next_id_ = 0;
     std::size_t skip_from_ = npos;  // index in stack_ of the outermost element left out
+    std::size_t fostered_ = npos;   // index in stack_ of an open fostered element
     bool ignore_lf_ = false;        // the LF right after <pre>/<textarea> is not content
     bool raw_ = false;              // the last start tag opened a raw text element
     std::string raw_name_;

@@ -111,7 +111,9 @@ private:
                 if (chance(40)) piece(d, depth + 1);
                 if (chance(70)) d += pick({"</td>", "</th>", "</td>\n"});
             }
-            if (chance(10)) d += pick({"stray", "<div>x</div>", "<b>", "&nbsp;", "</span>", "</p>", " "});
+            if (chance(15)) d += pick({"stray", "<div>x</div>", "<b>", "&nbsp;", "</span>", "</p>", " ", "<center>\n  ",
+                                       "<div> </div>", "<span>", "<p>", "<center></center>", "<o:p> ", "<div hidden>",
+                                       "<blockquote>", "<ul>\n", "<span><b>"});
             if (chance(70)) d += pick({"</tr>", "</tr>\n"});
         }
         if (chance(40)) d += pick({"</tbody>", "</thead>"});
@@ -242,7 +244,10 @@ TEST(HtmlStream, HandWrittenCasesMatchGumbo) {
              // the adoption agency moving a formatting element out of a block
              "<font>a<li>b</font>c", "<b>x<p>y</b>z</p>", "<table><tr><td><font>t<li>u<nobr>v</nobr>\n</font></td></tr></table>",
              "<ol><li>1<b><li>2</b>3</ol>", "<b><i>x<div>y</i>z</b>w", "<a href=u>x<div>y</a>z", "<b>x<span><div>y</b>z",
-             "<b style=\"display:none\">x<p>y</b>z", "<b><form>x</b>y</form>z", "<i>a<blockquote>b<i>c</i>d</i>e</blockquote>"}) {
+             "<b style=\"display:none\">x<p>y</b>z", "<b><form>x</b>y</form>z", "<i>a<blockquote>b<i>c</i>d</i>e</blockquote>",
+             // foster parenting of an element with nothing to show
+             "a<table><tr><td>x</td></tr>\n<center>\n<tr><td>y</td></tr></table>z", "a<table><div> </div><tr><td>x</table>",
+             "<table><center><tr><td>x</td></tr></center></table>y", "<b>a<table><span> <tr><td>x</table>", "<table><p> <tr><td>x</table>"}) {
         compare(html, HtmlLimits{}, tally, html);
     }
     EXPECT_EQ(tally.differ, 0u);
