@@ -471,8 +471,10 @@ private:
     // The first of each attribute wins, as in the tokenizer.
     void keep(Attrs& a, std::string_view name, std::string_view value) {
         auto decoded = [&](std::string& into) {
-            into.clear();
-            for (std::size_t i = 0; i < value.size();) {
+            std::size_t amp = value.find('&');
+            into.assign(value.substr(0, amp));
+            if (amp == std::string_view::npos) return;
+            for (std::size_t i = amp; i < value.size();) {
                 if (value[i] != '&') { into += value[i++]; continue; }
                 i = char_ref(value, i, true, into);
             }
