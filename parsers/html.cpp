@@ -357,7 +357,7 @@ std::string html_to_text(std::string_view html, const HtmlLimits& limits) {
 std::string html_to_text(std::string_view html) {
     // parse() converts the same part twice: for the body, then for the bounce check (which
     // reads the first 128 KiB of the first text part). The result depends on the bytes only,
-    // so each thread keeps its last small conversion; gumbo's parse dwarfs the comparison.
+    // so each thread keeps its last small conversion; the conversion dwarfs the comparison.
     constexpr std::size_t kMemoBytes = 128 * 1024;
     struct Memo {
         std::string html, text;

@@ -393,8 +393,8 @@ private:
                 // "-->" searched from the opening dashes also ends "<!-->" and "<!--->".
                 std::size_t e = s_.find("-->", lt + 2);
                 if (e == std::string_view::npos) throw NotSure{};
-                std::size_t bang = s_.find("--!>", lt + 2);
-                if (bang != std::string_view::npos && bang < e) throw NotSure{};
+                // "--!>" also ends a comment: looked for within this one only (linear overall).
+                if (s_.substr(lt + 2, e + 3 - (lt + 2)).find("--!>") != std::string_view::npos) throw NotSure{};
                 return e + 3;
             }
             if (lt + 9 <= n && ieq(s_.substr(lt + 2, 7), "doctype")) {

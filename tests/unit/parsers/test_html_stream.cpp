@@ -253,6 +253,21 @@ TEST(HtmlStream, HandWrittenCasesMatchGumbo) {
     EXPECT_EQ(tally.differ, 0u);
 }
 
+// Large inputs of one repeated piece (many comments, unclosed elements, references, attributes):
+// the stream's searches stay within the piece at hand (a quadratic scan would not finish), and
+// what it gives is gumbo's text.
+TEST(HtmlStream, LargeRepetitiveInputsFinishAndMatchGumbo) {
+    for (const char* unit : {"<!-- c -->x", "<p>x", "<a href=u>x</a>", "&amp;&#169;&notit;", "<span style=\"a:b\" hidden>",
+                             "<table><tr><td>", "<b><i><u>x", "</div></b>"}) {
+        std::string html;
+        while (html.size() < (1u << 20)) html += unit;
+        const auto fast = stream_to_text(html, HtmlLimits{});
+        if (fast) {
+            EXPECT_EQ(*fast, gumbo_to_text(html, HtmlLimits{})) << unit;
+        }
+    }
+}
+
 // Every text/html part of the shared corpus, whole and cut at a few places.
 TEST(HtmlStream, CorpusHtmlMatchesGumbo) {
     const auto corpus = ticketd::testing::corpus_dir();
