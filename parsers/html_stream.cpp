@@ -400,7 +400,7 @@ private:
             if (lt + 9 <= n && ieq(s_.substr(lt + 2, 7), "doctype")) {
                 std::size_t e = s_.find('>', lt + 9);
                 if (e == std::string_view::npos) throw NotSure{};
-                on_doctype();
+                on_doctype(s_.substr(lt + 9, e - (lt + 9)));
                 return e + 1;
             }
             return bogus_comment(lt + 2);
@@ -536,9 +536,16 @@ private:
         return true;
     }
 
-    void on_doctype() {
-        if (mode_ == Mode::Initial) mode_ = Mode::BeforeHtml;
-        // Elsewhere a DOCTYPE is ignored.
+    // `rest`: what follows "<!DOCTYPE" up to '>'. Only the quirks mode matters here (whether a
+    // <table> closes an open <p>): no DOCTYPE means quirks; "<!DOCTYPE html>" means no quirks;
+    // any other (public or system identifiers, other names) is left undecided.
+    void on_doctype(std::string_view rest) {
+        if (mode_ != Mode::Initial) return;  // elsewhere a DOCTYPE is ignored
+        mode_ = Mode::BeforeHtml;
+        std::size_t b = 0, e = rest.size();
+        while (b < e && is_space(rest[b])) ++b;
+        while (e > b && is_space(rest[e - 1])) --e;
+        doc_mode_ = b > 0 && ieq(rest.substr(b, e - b), "html") ? DocMode::NoQuirks : DocMode::Unknown;
     }
 
     void on_text(std::string_view t) {
@@ -796,8 +803,11 @@ private:
                 return;
             }
             case Kind::Table:
-                // Whether an open <p> closes depends on quirks mode (the DOCTYPE): not followed.
-                if (in_scope(GUMBO_TAG_P, Scope::Button)) throw NotSure{};
+                // An open <p> closes unless the document is in quirks mode.
+                if (in_scope(GUMBO_TAG_P, Scope::Button)) {
+                    if (doc_mode_ == DocMode::Unknown) throw NotSure{};
+                    if (doc_mode_ == DocMode::NoQuirks) close_p_in_button_scope();
+                }
                 push(t.tag, t.attrs);
                 mode_ = Mode::InTable;
                 return;
@@ -1266,6 +1276,7 @@ private:
     TextBuilder out_;
     std::size_t depth_bound_;
     Mode mode_ = Mode::Initial;
+    enum class DocMode { Quirks, NoQuirks, Unknown } doc_mode_ = DocMode::Quirks;
     std::vector<Node> stack_;
     std::vector<Active> active_;
     std::uint32_t next_id_ = 0;

@@ -31,7 +31,7 @@ public:
 
     std::string document() {
         std::string d;
-        if (chance(30)) d += pick({"<!DOCTYPE html>", "<!doctype html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\">",
+        if (chance(40)) d += pick({"<!DOCTYPE html>", "<!doctype html>\n", "<!DOCTYPE html >", "<!DOCTYPE html5>", "<!doctype html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\">",
                                    "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"x.dtd\">\n"});
         if (chance(40)) d += pick({"<html>", "<html lang=\"en\">\n", "<HTML>", "<html hidden>"});
         if (chance(40)) {
@@ -247,7 +247,12 @@ TEST(HtmlStream, HandWrittenCasesMatchGumbo) {
              "<b style=\"display:none\">x<p>y</b>z", "<b><form>x</b>y</form>z", "<i>a<blockquote>b<i>c</i>d</i>e</blockquote>",
              // foster parenting of an element with nothing to show
              "a<table><tr><td>x</td></tr>\n<center>\n<tr><td>y</td></tr></table>z", "a<table><div> </div><tr><td>x</table>",
-             "<table><center><tr><td>x</td></tr></center></table>y", "<b>a<table><span> <tr><td>x</table>", "<table><p> <tr><td>x</table>"}) {
+             "<table><center><tr><td>x</td></tr></center></table>y", "<b>a<table><span> <tr><td>x</table>", "<table><p> <tr><td>x</table>",
+             // a table in an open <p>: closes it or not by the quirks mode
+             "<p>a<table><tr><td>b</table>c</p>d", "<!DOCTYPE html><p>a<table><tr><td>b</table>c</p>d",
+             "<!doctype HTML ><p>a<table><tr><td>b</table>c</p>d", "<!DOCTYPE htm><p>a<table><tr><td>b</table>c</p>d",
+             "<!DOCTYPE html SYSTEM \"about:legacy-compat\"><p>a<table><tr><td>b</table>c</p>d",
+             "<!--x--><!DOCTYPE html><p>a<table><tr><td>b</table>c", "x<!DOCTYPE html><p>a<table><tr><td>b</table>c"}) {
         compare(html, HtmlLimits{}, tally, html);
     }
     EXPECT_EQ(tally.differ, 0u);
