@@ -204,7 +204,7 @@ std::size_t char_ref(std::string_view s, std::size_t p, bool in_attribute, std::
     return p + 1;
 }
 
-enum class Mode { Initial, BeforeHtml, BeforeHead, InHead, AfterHead, InBody, InTable, InTableBody, InRow, InCell, AfterBody, AfterAfterBody };
+enum class Mode { Initial, BeforeHtml, BeforeHead, InHead, AfterHead, InBody, InTable, InColumnGroup, InTableBody, InRow, InCell, AfterBody, AfterAfterBody };
 
 // What tree building does with a start tag in body; anything not listed is NotSure.
 enum class Kind {
@@ -219,7 +219,7 @@ enum class Kind {
     HeadVoid,      // base, basefont, bgsound, link, meta: insert, pop
     RawText,       // script, style, iframe (skipped; text up to the end tag)
     RcData,        // title, textarea (skipped; text up to the end tag)
-    Hr, Pre, Li, DdDt, Table, Form, Button, Input, TableOnly, Head, Body, Html,
+    Hr, Pre, Li, DdDt, Table, Form, Button, Input, TableOnly, Column, Head, Body, Html,
     Unsupported,
 };
 
@@ -265,6 +265,7 @@ Kind kind_of(GumboTag t) {
         case GUMBO_TAG_TBODY: case GUMBO_TAG_THEAD: case GUMBO_TAG_TFOOT: case GUMBO_TAG_TR:
         case GUMBO_TAG_TD: case GUMBO_TAG_TH:
             return Kind::TableOnly;
+        case GUMBO_TAG_COL: case GUMBO_TAG_COLGROUP: return Kind::Column;
         case GUMBO_TAG_HEAD: return Kind::Head;
         case GUMBO_TAG_BODY: return Kind::Body;
         case GUMBO_TAG_HTML: return Kind::Html;
@@ -278,6 +279,7 @@ bool is_special(GumboTag t) {
         case GUMBO_TAG_ADDRESS: case GUMBO_TAG_AREA: case GUMBO_TAG_ARTICLE: case GUMBO_TAG_ASIDE:
         case GUMBO_TAG_BASE: case GUMBO_TAG_BASEFONT: case GUMBO_TAG_BGSOUND: case GUMBO_TAG_BLOCKQUOTE:
         case GUMBO_TAG_BODY: case GUMBO_TAG_BR: case GUMBO_TAG_BUTTON: case GUMBO_TAG_CENTER:
+        case GUMBO_TAG_COL: case GUMBO_TAG_COLGROUP:
         case GUMBO_TAG_DD: case GUMBO_TAG_DIR: case GUMBO_TAG_DIV: case GUMBO_TAG_DL: case GUMBO_TAG_DT:
         case GUMBO_TAG_EMBED: case GUMBO_TAG_FIELDSET: case GUMBO_TAG_FIGCAPTION: case GUMBO_TAG_FIGURE:
         case GUMBO_TAG_FOOTER: case GUMBO_TAG_FORM: case GUMBO_TAG_H1: case GUMBO_TAG_H2: case GUMBO_TAG_H3:
@@ -587,6 +589,10 @@ private:
                     insert_text(t);  // (nothing, in a fostered element)
                     return;
                 }
+                case Mode::InColumnGroup:
+                    if (!all_space(t)) throw NotSure{};  // closes the group, then foster parenting
+                    insert_text(t);
+                    return;
                 case Mode::AfterBody: case Mode::AfterAfterBody:
                     if (all_space(t)) {
                         reconstruct();
@@ -615,7 +621,7 @@ private:
         const Kind k = kind_of(t.tag);
         if (k == Kind::Unsupported) throw NotSure{};
         // In a fostered element, only what the table modes place themselves (rows, cells).
-        if (fostered_ != npos && k != Kind::TableOnly) throw NotSure{};
+        if (fostered_ != npos && k != Kind::TableOnly && k != Kind::Column) throw NotSure{};
         for (;;) {
             switch (mode_) {
                 case Mode::Initial:
@@ -679,8 +685,27 @@ private:
                         mode_ = Mode::InTableBody;
                         continue;
                     }
+                    if (t.tag == GUMBO_TAG_COLGROUP) {
+                        clear_to({GUMBO_TAG_TABLE});
+                        push(t.tag, t.attrs);
+                        mode_ = Mode::InColumnGroup;
+                        return;
+                    }
+                    if (t.tag == GUMBO_TAG_COL) {
+                        clear_to({GUMBO_TAG_TABLE});
+                        push(GUMBO_TAG_COLGROUP, {});
+                        mode_ = Mode::InColumnGroup;
+                        continue;
+                    }
                     if (t.tag == GUMBO_TAG_STYLE || t.tag == GUMBO_TAG_SCRIPT) return insert_raw(t);
-                    return foster(t, k);  // nested tables, captions, columns, forms: NotSure
+                    return foster(t, k);  // nested tables, captions, forms: NotSure
+                case Mode::InColumnGroup:
+                    if (k == Kind::Html) throw NotSure{};
+                    if (t.tag == GUMBO_TAG_COL) return insert_void(t);
+                    if (current() != GUMBO_TAG_COLGROUP) throw NotSure{};
+                    pop();  // anything else closes the group
+                    mode_ = Mode::InTable;
+                    continue;
                 case Mode::InTableBody:
                     if (t.tag == GUMBO_TAG_TR) {
                         clear_to({GUMBO_TAG_TBODY, GUMBO_TAG_THEAD, GUMBO_TAG_TFOOT});
@@ -694,7 +719,7 @@ private:
                         mode_ = Mode::InRow;
                         continue;
                     }
-                    if (t.tag == GUMBO_TAG_TBODY || t.tag == GUMBO_TAG_THEAD || t.tag == GUMBO_TAG_TFOOT) {
+                    if (t.tag == GUMBO_TAG_TBODY || t.tag == GUMBO_TAG_THEAD || t.tag == GUMBO_TAG_TFOOT || k == Kind::Column) {
                         if (!in_scope_any({GUMBO_TAG_TBODY, GUMBO_TAG_THEAD, GUMBO_TAG_TFOOT}, Scope::Table)) return;
                         clear_to({GUMBO_TAG_TBODY, GUMBO_TAG_THEAD, GUMBO_TAG_TFOOT});
                         pop();
@@ -713,7 +738,7 @@ private:
                         return;
                     }
                     if (t.tag == GUMBO_TAG_TR || t.tag == GUMBO_TAG_TBODY || t.tag == GUMBO_TAG_THEAD ||
-                        t.tag == GUMBO_TAG_TFOOT) {
+                        t.tag == GUMBO_TAG_TFOOT || k == Kind::Column) {
                         if (!in_scope(GUMBO_TAG_TR, Scope::Table)) return;
                         clear_to({GUMBO_TAG_TR});
                         pop();
@@ -724,7 +749,8 @@ private:
                     return foster(t, k);
                 case Mode::InCell:
                     if (t.tag == GUMBO_TAG_TD || t.tag == GUMBO_TAG_TH || t.tag == GUMBO_TAG_TR ||
-                        t.tag == GUMBO_TAG_TBODY || t.tag == GUMBO_TAG_THEAD || t.tag == GUMBO_TAG_TFOOT) {
+                        t.tag == GUMBO_TAG_TBODY || t.tag == GUMBO_TAG_THEAD || t.tag == GUMBO_TAG_TFOOT ||
+                        k == Kind::Column) {
                         if (!in_scope_any({GUMBO_TAG_TD, GUMBO_TAG_TH}, Scope::Table)) throw NotSure{};
                         close_cell();
                         continue;
@@ -759,8 +785,8 @@ private:
                 throw NotSure{};  // a second <html>/<body> adds its attributes to the first
             case Kind::Head:
                 return;  // ignored
-            case Kind::TableOnly:
-                return;  // a cell or row outside a table is ignored
+            case Kind::TableOnly: case Kind::Column:
+                return;  // a cell, row or column outside a table is ignored
             case Kind::HeadVoid:
                 return insert_void(t);
             case Kind::RawText: case Kind::RcData:
@@ -917,13 +943,20 @@ private:
                     }
                     if (tag == GUMBO_TAG_BODY || tag == GUMBO_TAG_HTML || tag == GUMBO_TAG_TBODY ||
                         tag == GUMBO_TAG_THEAD || tag == GUMBO_TAG_TFOOT || tag == GUMBO_TAG_TR ||
-                        tag == GUMBO_TAG_TD || tag == GUMBO_TAG_TH)
+                        tag == GUMBO_TAG_TD || tag == GUMBO_TAG_TH || k == Kind::Column)
                         return;  // ignored
                     // Else as in body, with foster parenting: only </p> and </br> insert an
                     // element; the rest only close what is in scope (nothing below the table).
                     if (tag == GUMBO_TAG_P || tag == GUMBO_TAG_BR) throw NotSure{};
                     return end_in_body(tag, k);
                 }
+                case Mode::InColumnGroup:
+                    if (tag == GUMBO_TAG_COL) return;  // ignored
+                    if (current() != GUMBO_TAG_COLGROUP) throw NotSure{};
+                    pop();
+                    mode_ = Mode::InTable;
+                    if (tag == GUMBO_TAG_COLGROUP) return;
+                    continue;  // anything else closes the group and is seen again in the table
                 case Mode::InCell:
                     if (tag == GUMBO_TAG_TD || tag == GUMBO_TAG_TH) {
                         if (!in_scope(tag, Scope::Table)) return;
@@ -933,7 +966,7 @@ private:
                         mode_ = Mode::InRow;
                         return;
                     }
-                    if (tag == GUMBO_TAG_BODY || tag == GUMBO_TAG_HTML) return;
+                    if (tag == GUMBO_TAG_BODY || tag == GUMBO_TAG_HTML || k == Kind::Column) return;
                     if (tag == GUMBO_TAG_TABLE || tag == GUMBO_TAG_TBODY || tag == GUMBO_TAG_THEAD ||
                         tag == GUMBO_TAG_TFOOT || tag == GUMBO_TAG_TR) {
                         if (!in_scope(tag, Scope::Table)) return;
@@ -1165,6 +1198,7 @@ private:
             if ((t == GUMBO_TAG_TD || t == GUMBO_TAG_TH) && !last) { mode_ = Mode::InCell; return; }
             if (t == GUMBO_TAG_TR) { mode_ = Mode::InRow; return; }
             if (t == GUMBO_TAG_TBODY || t == GUMBO_TAG_THEAD || t == GUMBO_TAG_TFOOT) { mode_ = Mode::InTableBody; return; }
+            if (t == GUMBO_TAG_COLGROUP) { mode_ = Mode::InColumnGroup; return; }
             if (t == GUMBO_TAG_TABLE) { mode_ = Mode::InTable; return; }
             if (t == GUMBO_TAG_BODY) { mode_ = Mode::InBody; return; }
             if (t == GUMBO_TAG_HTML || t == GUMBO_TAG_HEAD) throw NotSure{};

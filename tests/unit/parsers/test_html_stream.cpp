@@ -102,6 +102,7 @@ private:
     }
 
     void table_body(std::string& d, int depth) {
+        if (chance(20)) d += pick({"<col width=10>", "<colgroup><col><col></colgroup>", "<colgroup span=2>\n", "<col/>\n", "</colgroup>", "</col>"});
         if (chance(50)) d += pick({"<tbody>", "\n<tbody>\n", "<thead>"});
         for (int r = 1 + below(3); r > 0; --r) {
             if (chance(85)) d += pick({"<tr>", "\n <tr>", "<tr style=\"display:none\">", "<tr >"});
@@ -252,7 +253,11 @@ TEST(HtmlStream, HandWrittenCasesMatchGumbo) {
              "<p>a<table><tr><td>b</table>c</p>d", "<!DOCTYPE html><p>a<table><tr><td>b</table>c</p>d",
              "<!doctype HTML ><p>a<table><tr><td>b</table>c</p>d", "<!DOCTYPE htm><p>a<table><tr><td>b</table>c</p>d",
              "<!DOCTYPE html SYSTEM \"about:legacy-compat\"><p>a<table><tr><td>b</table>c</p>d",
-             "<!--x--><!DOCTYPE html><p>a<table><tr><td>b</table>c", "x<!DOCTYPE html><p>a<table><tr><td>b</table>c"}) {
+             "<!--x--><!DOCTYPE html><p>a<table><tr><td>b</table>c", "x<!DOCTYPE html><p>a<table><tr><td>b</table>c",
+             // columns
+             "<table><col width=1><col><tr><td>a</td></tr></table>", "<table><colgroup> <col> </colgroup><tbody><tr><td>a</table>",
+             "<table><colgroup><tr><td>a</table>", "<table><colgroup>x<tr><td>a</table>", "<table><tr><td>a<col>b</table>",
+             "<col>a<colgroup>b", "<table><tr><col><td>a</table>"}) {
         compare(html, HtmlLimits{}, tally, html);
     }
     EXPECT_EQ(tally.differ, 0u);
