@@ -236,6 +236,7 @@ Kind kind_of(GumboTag t) {
         case GUMBO_TAG_FIELDSET: case GUMBO_TAG_FIGCAPTION: case GUMBO_TAG_FIGURE: case GUMBO_TAG_FOOTER:
         case GUMBO_TAG_HEADER: case GUMBO_TAG_HGROUP: case GUMBO_TAG_NAV: case GUMBO_TAG_OL:
         case GUMBO_TAG_P: case GUMBO_TAG_SECTION: case GUMBO_TAG_UL:
+        case GUMBO_TAG_MAIN:  // a block for gumbo 0.10.1, but not "special" (tests)
             return Kind::Block;
         case GUMBO_TAG_H1: case GUMBO_TAG_H2: case GUMBO_TAG_H3: case GUMBO_TAG_H4: case GUMBO_TAG_H5:
         case GUMBO_TAG_H6:
@@ -766,11 +767,16 @@ private:
 
     // Foster parenting (an element directly in a table goes before the table), followed only
     // where it cannot show: an element with no text of its own (white space aside) and no
-    // element in it, that asks for at most a line break. Its events would come just before the
-    // table's own, whose line break covers theirs; so it is kept on the stack, silent.
+    // element in it, that asks for at most a line break, before a table that is shown. Its
+    // events would come just before the table's own, whose line break covers theirs; so it is
+    // kept on the stack, silent.
     void foster(const Tag& t, Kind k) {
         const bool quiet_kind = k == Kind::Ordinary || (k == Kind::Block && t.tag != GUMBO_TAG_P && t.tag != GUMBO_TAG_BLOCKQUOTE);
         if (!quiet_kind || fostered_ != npos || !reconstruct_is_noop()) throw NotSure{};
+        // The table's line break covers it only if the table is shown.
+        std::size_t table = stack_.size();
+        while (table-- > 0 && stack_[table].tag != GUMBO_TAG_TABLE) {}
+        if (table == npos || (skip_from_ != npos && skip_from_ <= table)) throw NotSure{};
         push(t.tag, t.attrs, true);
         fostered_ = stack_.size() - 1;
     }

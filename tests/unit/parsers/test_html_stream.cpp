@@ -70,11 +70,11 @@ private:
             "div", "p", "span", "a", "b", "i", "u", "em", "strong", "font", "small", "center", "blockquote",
             "pre", "ul", "ol", "li", "dl", "dt", "dd", "table", "tbody", "thead", "tr", "td", "th", "h1",
             "h2", "h3", "script", "style", "title", "form", "button", "textarea", "nobr", "o:p", "x-y",
-            "section", "header", "code", "tt", "s", "strike", "sub", "sup", "label", "iframe",
+            "section", "header", "code", "tt", "s", "strike", "sub", "sup", "label", "iframe", "main",
             "article", "address", "big", "map", "area"};
         // Elements the stream leaves to gumbo, now and then.
         static const std::vector<std::string> rare = {"select", "option", "noscript", "caption", "colgroup",
-                                                       "col", "template", "svg", "xmp", "math", "object", "frameset", "main"};
+                                                       "col", "template", "svg", "xmp", "math", "object", "frameset"};
         std::string tag = hostile_ && chance(3) ? rare[below(static_cast<int>(rare.size()))] : tags[below(static_cast<int>(tags.size()))];
         if (chance(8)) tag[0] = static_cast<char>(tag[0] - 32);
         d += '<' + tag + attributes(tag) + (chance(5) ? "/>" : ">");
@@ -203,13 +203,13 @@ void compare(const std::string& html, const HtmlLimits& limits, Tally& tally, co
 
 TEST(HtmlStream, GeneratedDocumentsMatchGumbo) {
     Tally tally;
-    for (std::uint32_t seed = 1; seed <= 6000; ++seed) {
+    for (std::uint32_t seed = 1; seed <= 20000; ++seed) {
         HtmlGenerator g(seed, seed % 4 == 0);
         compare(g.document(), HtmlLimits{}, tally, "seed " + std::to_string(seed));
     }
     EXPECT_EQ(tally.differ, 0u);
     // The comparison means something only if the stream takes a good share of the documents.
-    EXPECT_GT(tally.streamed, tally.documents / 3) << tally.streamed << " of " << tally.documents;
+    EXPECT_GT(tally.streamed, tally.documents / 4) << tally.streamed << " of " << tally.documents;
     std::printf("generated: %zu documents, %zu streamed, %zu differ\n", tally.documents, tally.streamed, tally.differ);
 }
 
@@ -249,6 +249,7 @@ TEST(HtmlStream, HandWrittenCasesMatchGumbo) {
              // foster parenting of an element with nothing to show
              "a<table><tr><td>x</td></tr>\n<center>\n<tr><td>y</td></tr></table>z", "a<table><div> </div><tr><td>x</table>",
              "<table><center><tr><td>x</td></tr></center></table>y", "<b>a<table><span> <tr><td>x</table>", "<table><p> <tr><td>x</table>",
+             "a<table hidden><tr><td>x</td></tr><center> <tr><td>y</table>z", "a<table><tr hidden><td>x</td></tr><center> <tr><td>y</table>z",
              // a table in an open <p>: closes it or not by the quirks mode
              "<p>a<table><tr><td>b</table>c</p>d", "<!DOCTYPE html><p>a<table><tr><td>b</table>c</p>d",
              "<!doctype HTML ><p>a<table><tr><td>b</table>c</p>d", "<!DOCTYPE htm><p>a<table><tr><td>b</table>c</p>d",
@@ -257,7 +258,9 @@ TEST(HtmlStream, HandWrittenCasesMatchGumbo) {
              // columns
              "<table><col width=1><col><tr><td>a</td></tr></table>", "<table><colgroup> <col> </colgroup><tbody><tr><td>a</table>",
              "<table><colgroup><tr><td>a</table>", "<table><colgroup>x<tr><td>a</table>", "<table><tr><td>a<col>b</table>",
-             "<col>a<colgroup>b", "<table><tr><col><td>a</table>"}) {
+             "<col>a<colgroup>b", "<table><tr><col><td>a</table>",
+             // <main>: closes a <p>, its end tag pops to it, yet it is no boundary for other end tags
+             "<p>a<main>b</main>c", "<span>a<main>b</span>c</main>d", "<b>x<main>y</b>z", "<main><div>x</main>y</div>z"}) {
         compare(html, HtmlLimits{}, tally, html);
     }
     EXPECT_EQ(tally.differ, 0u);
