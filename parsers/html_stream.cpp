@@ -2,22 +2,24 @@
 // uses, and an emulation of HTML5 tree building for the elements mail is made of, feeding the
 // same TextBuilder events as the walk over gumbo's tree (parsers/html_text.h).
 //
-// The emulation keeps the stack of open elements, the insertion mode (body, head, the table
-// modes) and the list of active formatting elements, as the WHATWG parsing algorithm does. It
-// gives up (NotSure, then html_to_text uses gumbo) wherever the tree would not simply follow the
-// stream: foster parenting (text or elements directly in a table), the adoption agency beyond
-// closing the current node, reconstructing a link or a hidden formatting element, <template>,
-// <select>, <svg>/<math>, frames, quirks-mode tables, script escapes, a second <html>/<body>,
-// control characters, invalid UTF-8, input the depth pre-pass would cut, and any tag not
-// listed below. tests/unit/parsers/test_html_stream.cpp holds it to gumbo's output on
-// generated documents and on the corpus.
+// The emulation keeps the stack of open elements, the insertion mode (head, body, the table
+// modes, column groups) and the list of active formatting elements, as the WHATWG parsing
+// algorithm does (and as gumbo 0.10.1 does where the two differ: unknown end tags, <main>,
+// </form>). It gives up (NotSure, then html_to_text uses gumbo) wherever the tree would not
+// simply follow the stream: foster parenting of anything that shows, the adoption agency moving
+// more than an inert formatting element, reconstructing a link or a hidden formatting element,
+// <template>, <select>, <svg>/<math>, <caption>, frames, a DOCTYPE that leaves the quirks mode
+// open, script escapes, a second <html>/<body>, control characters, invalid UTF-8, input the
+// depth pre-pass would cut, and any tag not listed below. tests/unit/parsers/test_html_stream.cpp
+// and fuzz/fuzz_html.cpp hold it to gumbo's output.
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <utility>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "parsers/html.h"
