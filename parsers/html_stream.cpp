@@ -640,7 +640,7 @@ private:
                     mode_ = Mode::BeforeHead;
                     continue;
                 case Mode::BeforeHead:
-                    if (k == Kind::Html) throw NotSure{};
+                    if (k == Kind::Html) return merge_into_open(t);
                     if (k == Kind::Head) {
                         push(t.tag, t.attrs);
                         mode_ = Mode::InHead;
@@ -650,7 +650,7 @@ private:
                     mode_ = Mode::InHead;
                     continue;
                 case Mode::InHead:
-                    if (k == Kind::Html) throw NotSure{};
+                    if (k == Kind::Html) return merge_into_open(t);
                     if (k == Kind::HeadVoid) return insert_void(t);
                     if (t.tag == GUMBO_TAG_TITLE || t.tag == GUMBO_TAG_STYLE || t.tag == GUMBO_TAG_SCRIPT)
                         return insert_raw(t);
@@ -659,7 +659,7 @@ private:
                     mode_ = Mode::AfterHead;
                     continue;
                 case Mode::AfterHead:
-                    if (k == Kind::Html) throw NotSure{};
+                    if (k == Kind::Html) return merge_into_open(t);
                     if (k == Kind::Body) {
                         push(t.tag, t.attrs);
                         mode_ = Mode::InBody;
@@ -703,7 +703,7 @@ private:
                     if (t.tag == GUMBO_TAG_STYLE || t.tag == GUMBO_TAG_SCRIPT) return insert_raw(t);
                     return foster(t, k);  // nested tables, captions, forms: NotSure
                 case Mode::InColumnGroup:
-                    if (k == Kind::Html) throw NotSure{};
+                    if (k == Kind::Html) return merge_into_open(t);
                     if (t.tag == GUMBO_TAG_COL) return insert_void(t);
                     if (current() != GUMBO_TAG_COLGROUP) throw NotSure{};
                     pop();  // anything else closes the group
@@ -760,7 +760,7 @@ private:
                     }
                     return start_in_body(t, k);
                 case Mode::AfterBody: case Mode::AfterAfterBody:
-                    if (k == Kind::Html) throw NotSure{};
+                    if (k == Kind::Html) return merge_into_open(t);
                     mode_ = Mode::InBody;
                     continue;
             }
@@ -783,14 +783,23 @@ private:
         fostered_ = stack_.size() - 1;
     }
 
+    // A second <html> or <body> adds its attributes to the open one; the walk reads them once
+    // the tree is whole, so one that hides would hide what the stream has already given.
+    // Other attributes change nothing in the text.
+    void merge_into_open(const Tag& t) {
+        if (hidden(t.tag, t.attrs)) throw NotSure{};
+    }
+
     bool reconstruct_is_noop() const {
         return active_.empty() || active_.back().id == 0 || index_of(active_.back().id) != npos;
     }
 
     void start_in_body(const Tag& t, Kind k) {
         switch (k) {
-            case Kind::Html: case Kind::Body: case Kind::Unsupported:
-                throw NotSure{};  // a second <html>/<body> adds its attributes to the first
+            case Kind::Html: case Kind::Body:
+                return merge_into_open(t);
+            case Kind::Unsupported:
+                throw NotSure{};
             case Kind::Head:
                 return;  // ignored
             case Kind::TableOnly: case Kind::Column:

@@ -261,6 +261,9 @@ TEST(HtmlStream, HandWrittenCasesMatchGumbo) {
              "<table><colgroup><tr><td>a</table>", "<table><colgroup>x<tr><td>a</table>", "<table><tr><td>a<col>b</table>",
              "<col>a<colgroup>b", "<table><tr><col><td>a</table>",
              // <main>: closes a <p>, its end tag pops to it, yet it is no boundary for other end tags
+             // a second <html>/<body>: its attributes merge into the open one
+             "<body>a<body bgcolor=red>b", "<body>a<body hidden>b", "<html><body>a</body></html><html lang=en>b",
+             "a<html style=\"display:none\">b", "<head><html class=x><title>t</title></head>x", "<body style=\"color:red\">a<body style=\"display:none\">b",
              "<p>a<main>b</main>c", "<span>a<main>b</span>c</main>d", "<b>x<main>y</b>z", "<main><div>x</main>y</div>z"}) {
         compare(html, HtmlLimits{}, tally, html);
     }
