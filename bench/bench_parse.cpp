@@ -79,6 +79,33 @@ double json_number(const std::string& json, const std::string& key) {
     return std::strtod(json.c_str() + json.find(':', k) + 1, nullptr);
 }
 
+/// The numbers of a flat JSON array field, e.g. "key": [0.1, 0.2]; empty if there is none.
+std::vector<double> json_numbers(const std::string& json, const std::string& key) {
+    std::vector<double> out;
+    const auto k = json.find("\"" + key + "\"");
+    if (k == std::string::npos) return out;
+    auto i = json.find('[', k);
+    const auto end = json.find(']', k);
+    if (i == std::string::npos || end == std::string::npos || i > end) return out;
+    const char* p = json.c_str() + i + 1;
+    const char* stop = json.c_str() + end;
+    while (p < stop) {
+        char* next = nullptr;
+        const double v = std::strtod(p, &next);
+        if (next == p) break;
+        out.push_back(v);
+        p = next;
+        while (p < stop && (*p == ',' || *p == ' ')) ++p;
+    }
+    return out;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /// A message with an attachment of `mb` MB of pseudo-random bytes, base64 in 76-column lines.
 std::string big_message(std::size_t mb) {
     static const char* b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -194,14 +221,18 @@ int main(int argc, char** argv) {
         return 0;
     }
     std::size_t errors = 0, leaves = 0;
+    std::vector<double> round_cpu;  // per round: the median round is what a stray burst of load moves least
     const auto t0 = std::chrono::steady_clock::now();
     const double c0 = cpu_seconds();
-    for (int r = 0; r < rounds; ++r)
+    for (int r = 0; r < rounds; ++r) {
+        const double r0 = cpu_seconds();
         for (const auto& raw : blobs) {
             auto res = tp::parse(raw);
             if (auto* m = std::get_if<tp::Message>(&res)) leaves += m->leaves.size();
             else ++errors;
         }
+        round_cpu.push_back(cpu_seconds() - r0);
+    }
     const double ours = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double ours_cpu = cpu_seconds() - c0;
     if (parse_only) {
@@ -253,6 +284,15 @@ int main(int argc, char** argv) {
             std::printf("  CPU time: parse() %.3f s, MIME layer %.3f s, python %.3f s: ratio parse() %.1fx, "
                         "MIME layer %.1fx\n",
                         ours_cpu, mime_cpu, py_cpu, py_cpu / ours_cpu, py_cpu / mime_cpu);
+        const auto py_rounds = json_numbers(py_json, "round_cpu_seconds");
+        if (!py_rounds.empty() && !round_cpu.empty())
+            std::printf("  median round (CPU): parse() %.1f ms, python %.1f ms: ratio parse() %.1fx "
+                        "(rounds: parse() %.1f to %.1f ms, python %.1f to %.1f ms)\n",
+                        1e3 * median(round_cpu), 1e3 * median(py_rounds), median(py_rounds) / median(round_cpu),
+                        1e3 * *std::min_element(round_cpu.begin(), round_cpu.end()),
+                        1e3 * *std::max_element(round_cpu.begin(), round_cpu.end()),
+                        1e3 * *std::min_element(py_rounds.begin(), py_rounds.end()),
+                        1e3 * *std::max_element(py_rounds.begin(), py_rounds.end()));
     } else {
         std::printf("  python peer did not run (%s)\n", py_json.c_str());
     }
