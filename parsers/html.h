@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ticketd::parsers {
 
@@ -35,6 +36,11 @@ std::string gumbo_to_text(std::string_view html, const HtmlLimits& limits);
 std::optional<std::string> stream_to_text(std::string_view html, const HtmlLimits& limits);
 /// Whether gumbo_to_text's pre-pass would drop opening tags nested past limits.max_nesting.
 bool would_drop_deep_tags(std::string_view html, std::size_t limit);
+/// Documents that show whether the installed libgumbo builds the trees the stream copies.
+const std::vector<std::string_view>& canary_documents();
+/// Whether the stream gives gumbo's text on every canary (checked once per process); if not,
+/// html_to_text uses gumbo alone.
+bool stream_agrees_with_gumbo();
 }  // namespace html_detail
 
 }  // namespace ticketd::parsers

@@ -387,9 +387,11 @@ private:
         }
         if (c == '/') {
             if (lt + 2 >= n) throw NotSure{};
+            // "</>" makes no token, and gumbo forgets the line feed after <pre> only when a
+            // token comes: "<pre></>\nx" still drops that line feed.
+            if (s_[lt + 2] == '>') return lt + 3;
             ignore_lf_ = false;
             if (is_alpha(s_[lt + 2])) return end_tag(lt + 2);
-            if (s_[lt + 2] == '>') return lt + 3;  // "</>": nothing
             return bogus_comment(lt + 2);
         }
         if (c == '!') {

@@ -595,24 +595,32 @@ MimeLoad build_message(std::string_view bytes, Prescan& ps, const Limits& limits
                                                                : false;
     if (try_skeleton) {
         if (auto sk = make_skeleton(bytes, ps); sk && !sk->blanks.empty()) {
-            const std::string_view text = sk->text;
             SkeletonBodies bodies(bytes, std::move(sk->blanks));
+            // Constructed, then loaded: see below.
+            mimetic::MimeEntity top;
+            bool loaded = false;
             try {
-                // Constructed, then loaded: see below.
-                mimetic::MimeEntity top;
-                top.load(text.begin(), text.end());
-                if (bodies.verify(top)) {
-                    Message before = m;  // warnings so far: restored if the walk must start over
-                    try {
-                        Walker w(m, limits, slices(bytes, ps), &bodies);
-                        w.top(top);
-                        return MimeLoad::skeleton;
-                    } catch (const NeedPlainParse&) {
-                        m = std::move(before);
-                    }
-                }
+                top.load(sk->text.cbegin(), sk->text.cend());
+                loaded = bodies.verify(top);
             } catch (const std::exception&) {
                 // mimetic threw on the skeleton: the plain parse below says what the input does.
+            }
+            // mimetic holds its own copy of what it keeps: the skeleton is not read again.
+            sk->text = std::string();
+            if (loaded) {
+                // Only the walk's own "start over" is caught here: any other error it throws
+                // (out of memory, mimetic on a nested message) would throw again on the plain
+                // path, after `m` had been filled once already.
+                Message before = m;  // warnings so far: restored if the walk must start over
+                try {
+                    Walker w(m, limits, slices(bytes, ps), &bodies);
+                    w.top(top);
+                    // The leaves are decoded: the mended copy is not read again either.
+                    if (ps.changed) ps.mended = std::string();
+                    return MimeLoad::skeleton;
+                } catch (const NeedPlainParse&) {
+                    m = std::move(before);
+                }
             }
         }
     }

@@ -264,10 +264,25 @@ TEST(HtmlStream, HandWrittenCasesMatchGumbo) {
              // a second <html>/<body>: its attributes merge into the open one
              "<body>a<body bgcolor=red>b", "<body>a<body hidden>b", "<html><body>a</body></html><html lang=en>b",
              "a<html style=\"display:none\">b", "<head><html class=x><title>t</title></head>x", "<body style=\"color:red\">a<body style=\"display:none\">b",
-             "<p>a<main>b</main>c", "<span>a<main>b</span>c</main>d", "<b>x<main>y</b>z", "<main><div>x</main>y</div>z"}) {
+             "<p>a<main>b</main>c", "<span>a<main>b</span>c</main>d", "<b>x<main>y</b>z", "<main><div>x</main>y</div>z",
+             // "</>" makes no token: the line feed after <pre> is still dropped
+             "<pre></>\nx</pre>", "<ul><li><pre></>\nx</pre></ul>", "<li><pre></>\n", "<pre></></>\nx", "<pre></><b>\nx</b>"}) {
         compare(html, HtmlLimits{}, tally, html);
     }
     EXPECT_EQ(tally.differ, 0u);
+}
+
+// The canaries html_to_text checks once per process must each take the fast path (else they
+// check nothing) and agree with this gumbo; and they do, so the stream is in use.
+TEST(HtmlStream, CanaryDocumentsStreamAndAgreeWithGumbo) {
+    for (const auto doc : ticketd::parsers::html_detail::canary_documents()) {
+        const auto fast = stream_to_text(doc, HtmlLimits{});
+        EXPECT_TRUE(fast.has_value()) << doc;
+        if (fast) {
+            EXPECT_EQ(*fast, gumbo_to_text(doc, HtmlLimits{})) << doc;
+        }
+    }
+    EXPECT_TRUE(ticketd::parsers::html_detail::stream_agrees_with_gumbo());
 }
 
 // Every named character reference of the WHATWG table, with and without its ';', followed by a
