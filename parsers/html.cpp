@@ -142,7 +142,9 @@ bool flat_element(std::string_view n) {
 // A linear pre-pass that mirrors how HTML nests (a close tag pops to the nearest open element
 // of its name, stray close tags are ignored) and drops opening tags that would nest deeper than
 // `limit`. Returns "" when nothing needs dropping, so ordinary mail is not copied.
-std::string drop_deep_tags(std::string_view html, std::size_t limit) {
+// `only_whether`: the caller wants to know whether anything would be dropped, not the text: the
+// first drop answers it (returned as a non-empty string) without copying the document.
+std::string drop_deep_tags(std::string_view html, std::size_t limit, bool only_whether = false) {
     std::vector<std::string> open;
     std::string out;
     bool dropped = false;
@@ -186,6 +188,7 @@ std::string drop_deep_tags(std::string_view html, std::size_t limit) {
             continue;
         }
         if (open.size() >= limit) {
+            if (only_whether) return "dropped";
             if (!dropped) out.reserve(html.size());
             dropped = true;
             out.append(html.substr(copied, i - copied));
@@ -342,7 +345,7 @@ std::string gumbo_to_text(std::string_view html, const HtmlLimits& limits) {
 }
 
 bool would_drop_deep_tags(std::string_view html, std::size_t limit) {
-    return !drop_deep_tags(html, limit).empty();
+    return !drop_deep_tags(html, limit, true).empty();
 }
 
 }  // namespace html_detail
