@@ -170,6 +170,22 @@ std::string clean_param_value(std::string_view v) {
     return std::string(v);
 }
 
+/// A list without RFC 2231 pieces (no '*' in a name): each name's first value, in first-seen
+/// order, RFC 2047-decoded, without fold_params's maps (they were most of the cost of reading a
+/// Content-Type, which happens for every part). `unquoted(item)` is the item's value as meant.
+template <class Item, class NameOf, class Unquoted>
+Params first_value_of_each(const std::vector<Item>& items, NameOf name_of, Unquoted unquoted) {
+    Params out;
+    out.reserve(items.size());
+    for (const auto& item : items) {
+        std::string name = ascii_lower(trim(name_of(item)));
+        if (name.empty()) continue;
+        if (std::any_of(out.begin(), out.end(), [&](const auto& kv) { return kv.first == name; })) continue;
+        out.emplace_back(std::move(name), decode_rfc2047(unquoted(item)));
+    }
+    return out;
+}
+
 }  // namespace
 
 Params fold_params(const std::vector<std::pair<std::string, std::string>>& raw) {
@@ -178,20 +194,11 @@ Params fold_params(const std::vector<std::pair<std::string, std::string>>& raw) 
         bool encoded;
         std::string value;
     };
-    // Most parameter lists have no RFC 2231 piece (no '*' in a name): then each name's first
-    // value is kept, in first-seen order, without the maps below (they were most of the cost
-    // of reading a Content-Type, which happens for every part).
-    if (std::none_of(raw.begin(), raw.end(), [](const auto& p) { return p.first.find('*') != std::string::npos; })) {
-        Params out;
-        out.reserve(raw.size());
-        for (const auto& [rawname, rawvalue] : raw) {
-            std::string name = ascii_lower(trim(rawname));
-            if (name.empty()) continue;
-            if (std::any_of(out.begin(), out.end(), [&](const auto& kv) { return kv.first == name; })) continue;
-            out.emplace_back(std::move(name), decode_rfc2047(clean_param_value(rawvalue)));
-        }
-        return out;
-    }
+    // Most parameter lists have no RFC 2231 piece.
+    if (std::none_of(raw.begin(), raw.end(), [](const auto& p) { return p.first.find('*') != std::string::npos; }))
+        return first_value_of_each(
+            raw, [](const auto& p) -> std::string_view { return p.first; },
+            [](const auto& p) { return clean_param_value(p.second); });
     // Keep first-seen order of names; 2231 pieces grouped by their base name.
     std::vector<std::string> order;
     std::map<std::string, std::string> plain;
@@ -297,18 +304,18 @@ Params parse_params(std::string_view s) {
         items.push_back(std::move(item));
     }
     if (!any_star) {
-        // No RFC 2231 piece: what fold_params does with such a list (first value of each name,
-        // in first-seen order), without re-quoting each quoted value to unquote it again.
-        Params out;
-        out.reserve(items.size());
-        for (auto& item : items) {
-            std::string name = ascii_lower(item.name);
-            if (name.empty()) continue;
-            if (std::any_of(out.begin(), out.end(), [&](const auto& kv) { return kv.first == name; })) continue;
-            out.emplace_back(std::move(name),
-                             decode_rfc2047(item.quoted ? item.value : clean_param_value(item.value)));
-        }
-        return out;
+        // What fold_params does with such a list, without re-quoting each quoted value to
+        // unquote it again. That second reading dropped every CR and LF, including one that
+        // followed a backslash (which read_quoted keeps): dropped here too, so a folded
+        // "C:\<LF> x.doc" stays "C:x.doc".
+        return first_value_of_each(
+            items, [](const Item& item) { return item.name; },
+            [](const Item& item) {
+                if (!item.quoted) return clean_param_value(item.value);
+                std::string v = item.value;
+                std::erase_if(v, [](char c) { return c == '\r' || c == '\n'; });
+                return v;
+            });
     }
     std::vector<std::pair<std::string, std::string>> raw;
     raw.reserve(items.size());
