@@ -221,18 +221,20 @@ std::string find_status(std::string_view t) {
     return {};
 }
 
-bool has_smtp_reply_code(std::string_view l) {
-    // "4xy " / "5xy-" not inside a word: visit each class digit (memchr), not every byte.
-    for (const char d : {'4', '5'}) {
-        for (std::size_t i = l.find(d); i != std::string_view::npos && i + 3 < l.size(); i = l.find(d, i + 1)) {
-            const auto digit = [&](std::size_t k) { return std::isdigit(static_cast<unsigned char>(l[k])) != 0; };
-            if (digit(i + 1) && digit(i + 2) && (l[i + 3] == ' ' || l[i + 3] == '-') &&
-                (i == 0 || !std::isalnum(static_cast<unsigned char>(l[i - 1]))))
-                return true;
-        }
+/// The class ('4' or '5') of the first SMTP reply code in `l` ("4xy " / "5xy-" not inside a
+/// word), or 0: visits each class digit, not every byte.
+char smtp_reply_class(std::string_view l) {
+    const auto digit = [&](std::size_t k) { return std::isdigit(static_cast<unsigned char>(l[k])) != 0; };
+    for (std::size_t i = l.find_first_of("45"); i != std::string_view::npos && i + 3 < l.size();
+         i = l.find_first_of("45", i + 1)) {
+        if (digit(i + 1) && digit(i + 2) && (l[i + 3] == ' ' || l[i + 3] == '-') &&
+            (i == 0 || !std::isalnum(static_cast<unsigned char>(l[i - 1]))))
+            return l[i];
     }
-    return false;
+    return 0;
 }
+
+bool has_smtp_reply_code(std::string_view l) { return smtp_reply_class(l) != 0; }
 
 // Drops a UTF-8 sequence cut short at the end of `s` by a byte limit: what is cut here goes to
 // JSON and the store, which need valid UTF-8 (found by fuzz_parse).
@@ -632,16 +634,7 @@ BounceInfo read_bounce(const Message& m, BounceReport& r) {
     info.diagnostic = !dsn.diagnostic.empty() ? dsn.diagnostic : body_diag;
     std::string subject = lower(m.subject);
     // The SMTP reply code of the diagnostic ("421 ... Deferred") when no RFC 3463 status.
-    char reply_class = 0;
-    for (std::size_t i = 0; i + 3 < info.diagnostic.size(); ++i) {
-        const std::string& d = info.diagnostic;
-        if ((d[i] == '4' || d[i] == '5') && std::isdigit(static_cast<unsigned char>(d[i + 1])) &&
-            std::isdigit(static_cast<unsigned char>(d[i + 2])) && (d[i + 3] == ' ' || d[i + 3] == '-') &&
-            (i == 0 || !std::isalnum(static_cast<unsigned char>(d[i - 1])))) {
-            reply_class = d[i];
-            break;
-        }
-    }
+    const char reply_class = smtp_reply_class(info.diagnostic);
     if (!info.status.empty()) {
         info.permanent = info.status[0] != '4' && info.status[0] != '2';
     } else if (reply_class) {

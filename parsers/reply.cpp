@@ -442,6 +442,9 @@ public:
              (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(e - p)))) != nullptr; ++p)
             ++count;
         lines_.reserve(count);
+        // prefix() hands out views into buf_: reserved to its bound (each prefix is at most
+        // min(line, kPrefixCap) bytes), buf_ never moves while a view is held.
+        buf_.reserve(std::min(text.size(), count * kPrefixCap));
         std::size_t pos = 0;
         while (pos <= text.size()) {
             std::size_t nl = text.find('\n', pos);
