@@ -73,31 +73,10 @@ std::string run_capture(const std::string& cmd) {
     return out;
 }
 
-double json_number(const std::string& json, const std::string& key) {
-    const auto k = json.find("\"" + key + "\"");
-    if (k == std::string::npos) return -1;
-    return std::strtod(json.c_str() + json.find(':', k) + 1, nullptr);
-}
-
-/// The numbers of a flat JSON array field, e.g. "key": [0.1, 0.2]; empty if there is none.
-std::vector<double> json_numbers(const std::string& json, const std::string& key) {
-    std::vector<double> out;
-    const auto k = json.find("\"" + key + "\"");
-    if (k == std::string::npos) return out;
-    auto i = json.find('[', k);
-    const auto end = json.find(']', k);
-    if (i == std::string::npos || end == std::string::npos || i > end) return out;
-    const char* p = json.c_str() + i + 1;
-    const char* stop = json.c_str() + end;
-    while (p < stop) {
-        char* next = nullptr;
-        const double v = std::strtod(p, &next);
-        if (next == p) break;
-        out.push_back(v);
-        p = next;
-        while (p < stop && (*p == ',' || *p == ' ')) ++p;
-    }
-    return out;
+/// A number of the peer's one-line JSON report, or -1 when the peer did not report it.
+double peer_number(const nlohmann::json& report, const char* key) {
+    const auto it = report.find(key);
+    return it != report.end() && it->is_number() ? it->get<double>() : -1;
 }
 
 double median(std::vector<double> v) {
@@ -267,8 +246,10 @@ int main(int argc, char** argv) {
     const std::string py_json =
         run_capture(python + " '" + peer.string() + "' --rounds " + std::to_string(rounds) + " '" + list.string() + "'");
     fs::remove(list);
-    const double py_seconds = json_number(py_json, "seconds");
-    const double py_cpu = json_number(py_json, "cpu_seconds");
+    // An empty or broken report (the peer did not run) parses as a discarded value: no keys.
+    const auto report = nlohmann::json::parse(py_json, nullptr, false);
+    const double py_seconds = peer_number(report, "seconds");
+    const double py_cpu = peer_number(report, "cpu_seconds");
 
     std::printf("parse throughput (%zu files, %.1f MB, %d rounds)\n", blobs.size(), total_bytes / 1e6, rounds);
     std::printf("  ticketd parse():      %8.3f s  %9.0f msg/s  %7.1f MB/s  (%zu rejected by limits)\n", ours,
@@ -284,7 +265,10 @@ int main(int argc, char** argv) {
             std::printf("  CPU time: parse() %.3f s, MIME layer %.3f s, python %.3f s: ratio parse() %.1fx, "
                         "MIME layer %.1fx\n",
                         ours_cpu, mime_cpu, py_cpu, py_cpu / ours_cpu, py_cpu / mime_cpu);
-        const auto py_rounds = json_numbers(py_json, "round_cpu_seconds");
+        std::vector<double> py_rounds;
+        if (const auto it = report.find("round_cpu_seconds"); it != report.end() && it->is_array())
+            for (const auto& v : *it)
+                if (v.is_number()) py_rounds.push_back(v.get<double>());
         if (!py_rounds.empty() && !round_cpu.empty())
             std::printf("  median round (CPU): parse() %.1f ms, python %.1f ms: ratio parse() %.1fx "
                         "(rounds: parse() %.1f to %.1f ms, python %.1f to %.1f ms)\n",
