@@ -1,5 +1,6 @@
 #include "tests/support/paths.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -22,6 +23,24 @@ fs::path corpus_dir() {
     fs::path s = shared_dir();
     if (s.empty() || !fs::is_directory(s / "corpus")) return {};
     return s / "corpus";
+}
+
+std::vector<fs::path> corpus_message_files() {
+    std::vector<fs::path> files;
+    const fs::path corpus = corpus_dir();
+    if (corpus.empty()) return files;
+    for (const char* sub : {"parse", "robust", "bounces"}) {
+        const auto dir = corpus / sub;
+        if (!fs::exists(dir)) continue;
+        for (const auto& e : fs::recursive_directory_iterator(dir)) {
+            if (!e.is_regular_file()) continue;
+            const auto ext = e.path().extension().string();
+            if (ext == ".json" || ext == ".txt" || ext == ".md") continue;
+            files.push_back(e.path());
+        }
+    }
+    std::sort(files.begin(), files.end());
+    return files;
 }
 
 fs::path data_dir() { return fs::path(TICKETD_SOURCE_DIR) / "tests" / "data"; }

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace ticketd::testing {
 
@@ -10,6 +11,9 @@ namespace ticketd::testing {
 std::filesystem::path shared_dir();
 /// ../shared/corpus, or "" when absent. Tests that need it: GTEST_SKIP() when empty.
 std::filesystem::path corpus_dir();
+/// Every message file of the corpus's parse/, robust/ and bounces/ (expected-result files
+/// aside), sorted; empty when the corpus is absent.
+std::vector<std::filesystem::path> corpus_message_files();
 /// tests/data in the source tree (messages we wrote ourselves).
 std::filesystem::path data_dir();
 std::filesystem::path source_dir();

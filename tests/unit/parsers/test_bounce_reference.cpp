@@ -172,24 +172,13 @@ TEST(BounceFastPath, EqualsReferenceOnGeneratedMessages) {
 }
 
 TEST(BounceFastPath, EqualsReferenceOnCorpus) {
-    namespace fs = std::filesystem;
-    const auto corpus = ticketd::testing::corpus_dir();
-    if (corpus.empty()) GTEST_SKIP() << "no ../shared corpus";
+    if (ticketd::testing::corpus_dir().empty()) GTEST_SKIP() << "no ../shared corpus";
     std::size_t messages = 0;
-    for (const char* sub : {"parse", "robust", "bounces"}) {
-        if (!fs::exists(corpus / sub)) continue;
-        for (const auto& e : fs::recursive_directory_iterator(corpus / sub)) {
-            if (!e.is_regular_file()) continue;
-            const auto ext = e.path().extension().string();
-            if (ext == ".json" || ext == ".txt" || ext == ".md") continue;
-            std::ifstream in(e.path(), std::ios::binary);
-            std::stringstream ss;
-            ss << in.rdbuf();
-            auto r = tp::parse(ss.str());
-            if (auto* m = std::get_if<tp::Message>(&r)) {
-                expect_same(*m, e.path().string());
-                ++messages;
-            }
+    for (const auto& path : ticketd::testing::corpus_message_files()) {
+        auto r = tp::parse(ticketd::testing::read_file(path));
+        if (auto* m = std::get_if<tp::Message>(&r)) {
+            expect_same(*m, path.string());
+            ++messages;
         }
     }
     EXPECT_GT(messages, 500u);

@@ -11,34 +11,13 @@
 #include "parsers/summary.h"
 #include "tests/support/paths.h"
 
-namespace fs = std::filesystem;
 namespace tp = ticketd::parsers;
-
-namespace {
-
-/// Every message file of the corpus's parse/, robust/ and bounces/ (expected-result files aside).
-std::vector<fs::path> corpus_message_files(const fs::path& corpus) {
-    std::vector<fs::path> files;
-    for (const char* sub : {"parse", "robust", "bounces"}) {
-        const auto dir = corpus / sub;
-        if (!fs::exists(dir)) continue;
-        for (const auto& e : fs::recursive_directory_iterator(dir)) {
-            if (!e.is_regular_file()) continue;
-            const auto ext = e.path().extension().string();
-            if (ext == ".json" || ext == ".txt" || ext == ".md") continue;
-            files.push_back(e.path());
-        }
-    }
-    return files;
-}
-
-}  // namespace
 
 TEST(ParseCorpus, EveryFileParsesWithoutThrowing) {
     const auto corpus = ticketd::testing::corpus_dir();
     if (corpus.empty()) GTEST_SKIP() << "no ../shared corpus";
     std::size_t files = 0, messages = 0;
-    for (const auto& path : corpus_message_files(corpus)) {
+    for (const auto& path : ticketd::testing::corpus_message_files()) {
         const std::string raw = ticketd::testing::read_file(path);
         ++files;
         tp::ParseResult r;
@@ -58,7 +37,7 @@ TEST(ParseCorpus, TextHeldOnceEqualsEagerConversion) {
     const auto corpus = ticketd::testing::corpus_dir();
     if (corpus.empty()) GTEST_SKIP() << "no ../shared corpus";
     std::size_t once = 0, converted = 0;
-    for (const auto& path : corpus_message_files(corpus)) {
+    for (const auto& path : ticketd::testing::corpus_message_files()) {
         auto r = tp::parse(ticketd::testing::read_file(path));
         const auto* m = std::get_if<tp::Message>(&r);
         if (!m) continue;

@@ -151,25 +151,14 @@ TEST(SplitReplyFastPath, RecognisersEqualReferenceOnGeneratedLines) {
 }
 
 TEST(SplitReplyFastPath, EqualsReferenceOnCorpusBodies) {
-    namespace fs = std::filesystem;
-    const auto corpus = ticketd::testing::corpus_dir();
-    if (corpus.empty()) GTEST_SKIP() << "no ../shared corpus";
+    if (ticketd::testing::corpus_dir().empty()) GTEST_SKIP() << "no ../shared corpus";
     std::size_t bodies = 0;
-    for (const char* sub : {"parse", "robust", "bounces"}) {
-        if (!fs::exists(corpus / sub)) continue;
-        for (const auto& e : fs::recursive_directory_iterator(corpus / sub)) {
-            if (!e.is_regular_file()) continue;
-            const auto ext = e.path().extension().string();
-            if (ext == ".json" || ext == ".txt" || ext == ".md") continue;
-            std::ifstream in(e.path(), std::ios::binary);
-            std::stringstream ss;
-            ss << in.rdbuf();
-            auto r = tp::parse(ss.str());
-            auto* m = std::get_if<tp::Message>(&r);
-            if (!m) continue;
-            expect_same_split(m->body, e.path().string());
-            ++bodies;
-        }
+    for (const auto& path : ticketd::testing::corpus_message_files()) {
+        auto r = tp::parse(ticketd::testing::read_file(path));
+        auto* m = std::get_if<tp::Message>(&r);
+        if (!m) continue;
+        expect_same_split(m->body, path.string());
+        ++bodies;
     }
     EXPECT_GT(bodies, 500u);
 }
