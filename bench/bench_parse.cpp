@@ -217,6 +217,9 @@ int main(int argc, char** argv) {
     if (parse_only) {
         std::printf("parse(): %zu files, %.1f MB, %d rounds, %.3f s, %zu leaves, %zu rejected\n", blobs.size(),
                     total_bytes / 1e6, rounds, ours, leaves, errors);
+        // For A/B runs of two builds on a busy machine: the fastest round moves least.
+        std::printf("  rounds (CPU): fastest %.2f ms, median %.2f ms\n",
+                    1e3 * *std::min_element(round_cpu.begin(), round_cpu.end()), 1e3 * median(round_cpu));
         return 0;
     }
     // The MIME layer alone (pre-scan, mimetic, headers, transfer decoding, charsets): what

@@ -7,6 +7,7 @@
 
 #include <mimetic/contenttype.h>
 
+#include "parsers/content_type.h"
 #include "parsers/headers.h"
 
 namespace ticketd::parsers {
@@ -57,7 +58,7 @@ public:
         if (raw_.size() > lim_.max_message_bytes)
             return ParseError{"too_large", "message is " + std::to_string(raw_.size()) + " bytes, the limit is " +
                                                std::to_string(lim_.max_message_bytes)};
-        if (auto err = start_header_block(false)) return *err;
+        if (auto err = start_header_block(false, 0)) return *err;
         std::size_t pos = 0;
         while (pos < raw_.size()) {
             if (!in_header_ && !every_line_) {
@@ -84,6 +85,7 @@ public:
             // mimetic drops the last field of a header block that ends the input without a
             // blank line (and without a line end): end the block properly.
             mend_at(raw_.size(), 0, raw_.back() == '\n' ? "\r\n" : "\r\n\r\n");
+            end_block_record(raw_.size());
         }
         const std::size_t eof = out_pos(raw_.size());
         if (open_leaf_ != npos) result_.leaf_bodies[open_leaf_].second = eof;
@@ -142,9 +144,16 @@ private:
         copied_ = p + len;
     }
 
-    std::optional<ParseError> start_header_block(bool nested) {
+    /// `at`: where the block starts (raw position).
+    std::optional<ParseError> start_header_block(bool nested, std::size_t at) {
         if (++result_.parts > lim_.max_parts)
             return ParseError{"too_many_parts", "more than " + std::to_string(lim_.max_parts) + " MIME parts"};
+        // A block inside a message mimetic keeps as one body is body text to mimetic.
+        block_record_ = npos;
+        if (std::none_of(frames_.begin(), frames_.end(), [](const Frame& g) { return g.opaque; })) {
+            block_record_ = result_.header_blocks.size();
+            result_.header_blocks.emplace_back(out_pos(at), npos);
+        }
         message_block_ = nested;
         in_header_ = true;
         header_bytes_ = 0;
@@ -192,6 +201,7 @@ private:
                 // is counted by other parsers). Take back the opening delimiter.
                 result_.mended.resize(last_delim_out_);
                 copied_ = pos;
+                drop_block_record();
                 in_header_ = false;
                 return body_line(pos, line);
             }
@@ -209,6 +219,7 @@ private:
                 if (ct.type == "multipart"sv && block_seen_.size() > 2) insert += block_seen_ + "--" + eol;
             }
             mend_at(pos, 0, insert);
+            end_block_record(pos);
             in_header_ = false;
             return body_line(pos, line);
         }
@@ -218,6 +229,7 @@ private:
         if (header_lines_ == 1 && message_block_ && !continuation && !is_field_line(content)) {
             // An attached "message" that does not start with a header field is not one:
             // mimetic reads it as body, and so do we.
+            drop_block_record();
             in_header_ = false;
             return std::nullopt;
         }
@@ -324,7 +336,20 @@ private:
         return s;
     }
 
+    /// The open header block ends at raw position p (after its empty line).
+    void end_block_record(std::size_t p) {
+        if (block_record_ != npos) result_.header_blocks[block_record_].second = out_pos(p);
+        block_record_ = npos;
+    }
+
+    /// The open header block was not one after all.
+    void drop_block_record() {
+        if (block_record_ != npos && block_record_ + 1 == result_.header_blocks.size()) result_.header_blocks.pop_back();
+        block_record_ = npos;
+    }
+
     std::optional<ParseError> end_header_block(std::size_t body_begin) {
+        end_block_record(body_begin);
         in_header_ = false;
         const auto& ct = block_content_type();
         bool parent_digest = !frames_.empty() && frames_.back().multipart && frames_.back().digest && !at_top_;
@@ -348,7 +373,7 @@ private:
             // An encoded message (base64 / QP, against RFC 2046) is decoded and parsed later
             // from its own bytes: here it is opaque body text.
             if (cte_ == "base64"sv || cte_ == "quoted-printable"sv) return std::nullopt;
-            return start_header_block(true);
+            return start_header_block(true, body_begin);
         }
         if (!in_opaque) {
             open_leaf_ = result_.leaf_bodies.size();
@@ -373,10 +398,10 @@ private:
         if (ct.type != "multipart"sv) return;
         const std::string boundary = param(ct.params, "boundary");
         block_ordinal_ = next_ordinal_++;
-        mimetic::ContentType mct{std::string(v)};
+        const std::string mimetic_boundary = boundary_as_mimetic_reads_it(v);
         if (!plan_) {
             // First pass: would mimetic see the same boundary, and only where we do?
-            bool conflict = boundary.empty() || mct.param("boundary") != boundary;
+            bool conflict = boundary.empty() || mimetic_boundary != boundary;
             for (const auto& g : frames_)
                 if (g.multipart && g.boundary.size() > 2 &&
                     (g.boundary.compare(0, boundary.size() + 2, "--" + boundary) == 0 ||
@@ -387,7 +412,7 @@ private:
         const bool rename = plan_ && block_ordinal_ < static_cast<int>(plan_->size()) && (*plan_)[block_ordinal_];
         if (!rename) {
             block_boundary_ = boundary.empty() ? std::string() : "--" + boundary;
-            block_seen_ = "--" + mct.param("boundary");
+            block_seen_ = "--" + mimetic_boundary;
             return;
         }
         if (ct_field_end_ > ct_field_begin_ && copied_ <= ct_field_begin_) {
@@ -407,8 +432,17 @@ private:
             block_seen_ = "--" + name;
         } else {
             // The field was cut (limits): leave it, and follow what mimetic will do with it.
-            block_boundary_ = block_seen_ = "--" + mct.param("boundary");
+            block_boundary_ = block_seen_ = "--" + mimetic_boundary;
         }
+    }
+
+    /// ContentType::param("boundary") of mimetic's reading of `v` (the value after the colon):
+    /// without mimetic's tokenizer when the value is in the plain form (content_type.h).
+    static std::string boundary_as_mimetic_reads_it(std::string_view v) {
+        const auto lead = v.find_first_not_of(" \t");
+        if (lead != std::string_view::npos)
+            if (const auto simple = read_simple_content_type(v.substr(lead))) return std::string(simple->boundary());
+        return mimetic::ContentType{std::string(v)}.param("boundary");
     }
 
     void need(int ordinal) {
@@ -485,7 +519,7 @@ private:
             frames_.resize(k);
             return std::nullopt;
         }
-        return start_header_block(false);
+        return start_header_block(false, pos + line.size());
     }
 
     /// Pop every frame above index k, ending open message bodies at `end` (raw position).
@@ -524,6 +558,7 @@ private:
     std::size_t last_delim_out_ = npos, last_delim_raw_end_ = npos;
     bool last_delim_mended_ = false;
     std::size_t open_leaf_ = npos;  ///< index into leaf_bodies of the leaf whose body is being read
+    std::size_t block_record_ = npos;  ///< index into header_blocks of the block being read
     const std::vector<char>* plan_ = nullptr;
     bool every_line_ = false;  ///< read every body line (the reference the skipping is tested against)
     std::vector<char> needs_;

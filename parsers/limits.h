@@ -29,6 +29,12 @@ struct Prescan {
     /// text (a digest part without Content-Type) are not listed. build_message hands mimetic
     /// the message without these bytes (mime.cpp, "skeleton").
     std::vector<std::pair<std::size_t, std::size_t>> leaf_bodies;
+    /// [begin, end) of every header block mimetic reads as one, in document order, in the bytes
+    /// to parse: from its first line to the first byte after the empty line that ends it (where
+    /// mimetic starts the body; the pre-scan adds that line where the input lacks it). Blocks
+    /// inside a body mimetic keeps as text are not listed. build_message reads these fields
+    /// itself and hands mimetic only their Content-Type (mime.cpp, "skeleton").
+    std::vector<std::pair<std::size_t, std::size_t>> header_blocks;
     std::size_t parts = 0;    ///< header blocks seen (the message itself counts)
     int depth = 0;            ///< deepest nesting seen
 

@@ -6,9 +6,12 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <unordered_map>
 #include <mimetic/mimetic.h>
 
 #include "parsers/charset.h"
+#include "parsers/content_type.h"
+#include "parsers/header_block.h"
 #include "parsers/headers.h"
 #include "parsers/transfer.h"
 
@@ -38,10 +41,12 @@ std::string sha256_hex(std::string_view data) {
 namespace {
 
 struct RawField {
-    std::string_view name;  // as written: a view of mimetic's field, which outlives the walk
+    std::string_view name;  // as written: a view of mimetic's field or of the input, which outlive the walk
     std::string lname;      // lower-case
     std::string value;      // unfolded, raw bytes (see fields_of: not always filled)
     const mimetic::Field* field = nullptr;
+    std::string_view raw;   // the value as read_header_block gave it (a field mimetic did not read)
+    bool simple_ct = false;  // the first Content-Type, in the plain form: split by read_simple_content_type
 };
 
 /// The fields whose values the walk reads in a part (the message itself reads every one).
@@ -78,9 +83,53 @@ std::vector<RawField> fields_of(const mimetic::MimeEntity& e, bool every_value) 
     return out;
 }
 
+/// How a header block's first Content-Type went into the skeleton.
+enum class BlockCt : char {
+    none,     ///< the block has none
+    mimetic,  ///< copied for mimetic to read (a multipart, a message, or not in the plain form)
+    simple,   ///< a leaf's, in the plain form: left out (mimetic reads the part as a leaf without it)
+};
+
+/// fields_of for a part whose header block was read by read_header_block: mimetic read at most
+/// its first Content-Type (the skeleton's entity `e` holds it after the marker field).
+std::vector<RawField> fields_of_block(const mimetic::MimeEntity& e, const HeaderBlock& hb, BlockCt ct_how,
+                                      bool every_value) {
+    std::vector<RawField> out;
+    out.reserve(hb.fields.size());
+    bool ct_seen = false;
+    for (const auto& f : hb.fields) {
+        RawField r;
+        r.name = f.name;
+        r.lname = ascii_lower(f.name);
+        if (!ct_seen && ct_how == BlockCt::simple && r.lname == "content-type"sv) {
+            // mimetic's value() would be its parse written out again: the same from ours.
+            ct_seen = true;
+            r.simple_ct = true;
+            r.raw = f.value;
+            r.value = read_simple_content_type(f.value)->str();
+        } else if (!ct_seen && r.lname == "content-type"sv) {
+            // mimetic parsed this one (the structure depends on it), and value() writes that
+            // parse out again: the plain path reads it so, and so does this one.
+            ct_seen = true;
+            r.field = &*std::next(e.header().begin());
+            if (every_value) {
+                r.value = r.field->value();
+                const std::string_view t = trim(r.value);
+                if (t.size() != r.value.size()) r.value = std::string(t);
+            }
+        } else {
+            r.raw = f.value;
+            if (every_value || value_read_in_part(r.lname)) r.value = std::string(trim(f.value));
+        }
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
 /// The field's value as fields_of(e, true) gives it.
 std::string field_value(const RawField& f) {
-    if (!f.value.empty() || !f.field) return f.value;
+    if (!f.value.empty()) return f.value;
+    if (!f.field) return std::string(trim(f.raw));
     std::string v = f.field->value();
     const std::string_view t = trim(v);
     return t.size() == v.size() ? v : std::string(t);
@@ -96,12 +145,22 @@ const RawField* first(const std::vector<RawField>& fs, std::string_view lname) {
 /// survive only in the parameter list), so type and parameters come from the parsed object.
 ContentTypeValue content_type_of(const mimetic::MimeEntity& e, const std::vector<RawField>& fs) {
     ContentTypeValue ct;
-    if (!first(fs, "content-type")) return ct;
-    const auto& mct = e.header().contentType();
-    ct.type = ascii_lower(trim(mct.type()));
-    ct.subtype = ascii_lower(trim(mct.subtype()));
+    const RawField* field = first(fs, "content-type");
+    if (!field) return ct;
     std::vector<std::pair<std::string, std::string>> raw;
-    for (const auto& p : mct.paramList()) raw.emplace_back(std::string(p.name()), p.value());
+    if (field->simple_ct) {
+        // Split as mimetic splits it (content_type.h): the same type, subtype and parameters.
+        const auto simple = read_simple_content_type(field->raw);
+        ct.type = ascii_lower(simple->type);
+        ct.subtype = ascii_lower(simple->subtype);
+        raw.reserve(simple->params.size());
+        for (const auto& [name, value] : simple->params) raw.emplace_back(name, value);
+    } else {
+        const auto& mct = e.header().contentType();
+        ct.type = ascii_lower(trim(mct.type()));
+        ct.subtype = ascii_lower(trim(mct.subtype()));
+        for (const auto& p : mct.paramList()) raw.emplace_back(std::string(p.name()), p.value());
+    }
     ct.params = fold_params(raw);
     if (const auto sp = ct.subtype.find_first_of(" \t("); sp != std::string::npos) ct.subtype.resize(sp);
     if (ct.type.find_first_of(" \t") != std::string::npos || ct.type.empty() || ct.subtype.empty()) {
@@ -155,14 +214,35 @@ struct Blank {
     bool kept_first = false;  ///< the body's first byte (CR or LF) stayed in front of the marker
 };
 
+// Header blocks go the same way: each block the pre-scan delimited (Prescan::header_blocks) is
+// read by read_header_block, and mimetic gets in its place a marker field naming the block and
+// the block's first Content-Type field, byte for byte (the only field mimetic's reading of the
+// structure depends on), then the block's own empty line. mimetic then builds the same
+// structure, and the walk takes every other field from the block as read. Checked as the
+// bodies are: every entity with a header must start with a marker field of its own, followed
+// by the Content-Type or nothing, and every marker must turn up. A block read_header_block
+// cannot vouch for, or one that does not end where the pre-scan says, leaves the headers to
+// mimetic for the whole message (the bodies may still be left out).
+
+constexpr std::string_view kBlockField = "X-Ticketd-Block";
+
 struct Skeleton {
     std::string text;
-    std::vector<Blank> blanks;  ///< by marker index
+    std::vector<Blank> blanks;       ///< by marker index
+    std::vector<HeaderBlock> blocks;  ///< by block marker index (the blocks replaced)
+    std::vector<BlockCt> ct_how;      ///< by block marker index
 };
 
-/// nullopt when the skeleton cannot stand for the input (the input holds a marker itself).
-std::optional<Skeleton> make_skeleton(std::string_view bytes, const Prescan& ps) {
+bool is_content_type(std::string_view name) {
+    if (name.size() != 12) return false;
+    return ascii_lower(name) == "content-type"sv;
+}
+
+/// nullopt when the skeleton cannot stand for the input (the input holds a marker itself), or,
+/// `with_headers`, when a header block cannot be left out (see above).
+std::optional<Skeleton> make_skeleton(std::string_view bytes, const Prescan& ps, bool with_headers) {
     Skeleton sk;
+    sk.text.reserve(bytes.size() < 4096 ? bytes.size() : 4096);
     std::size_t copied = 0;
     auto copy_to = [&](std::size_t to) {
         const std::string_view seg = bytes.substr(copied, to - copied);
@@ -172,7 +252,48 @@ std::optional<Skeleton> make_skeleton(std::string_view bytes, const Prescan& ps)
         copied = to;
         return true;
     };
+    auto next_block = ps.header_blocks.begin();
+    // The blocks before `upto` (they never overlap a body: a block ends where its body starts).
+    auto blocks_before = [&](std::size_t upto) {
+        for (; with_headers && next_block != ps.header_blocks.end() && next_block->first < upto; ++next_block) {
+            const auto [b, e] = *next_block;
+            if (e > bytes.size() || b < copied || e < b) return false;
+            auto hb = read_header_block(bytes, b);
+            if (!hb || hb->end != e) return false;
+            if (hb->fields.empty()) continue;  // an empty line: mimetic reads no field from it either
+            if (!copy_to(b)) return false;
+            sk.text.append(kBlockField);
+            sk.text.append(": ");
+            sk.text.append(kMarkerPrefix);
+            sk.text.push_back('h');
+            sk.text.append(std::to_string(sk.blocks.size()));
+            sk.text.push_back(kMarkerEnd);
+            sk.text.append("\r\n");
+            BlockCt ct_how = BlockCt::none;
+            for (const auto& f : hb->fields) {
+                if (!is_content_type(f.name)) continue;
+                // A leaf's Content-Type changes nothing in mimetic's reading of the structure
+                // (a part without one is a leaf too), and the walk splits it itself.
+                if (const auto simple = read_simple_content_type(f.value);
+                    simple && !simple->is_multipart() && !simple->is_message_rfc822()) {
+                    ct_how = BlockCt::simple;
+                    break;
+                }
+                const std::string_view lines = bytes.substr(f.begin, f.end - f.begin);
+                if (lines.find(kMarkerPrefix) != std::string_view::npos) return false;
+                sk.text.append(lines);
+                ct_how = BlockCt::mimetic;
+                break;
+            }
+            sk.text.append(bytes.substr(hb->blank_line, hb->end - hb->blank_line));
+            copied = e;
+            sk.blocks.push_back(std::move(*hb));
+            sk.ct_how.push_back(ct_how);
+        }
+        return true;
+    };
     for (const auto& [b, e] : ps.leaf_bodies) {
+        if (!blocks_before(b)) return std::nullopt;
         if (e > bytes.size() || b < copied || e < b + kMinBlanked) continue;
         Blank bl;
         bl.begin = b;
@@ -181,7 +302,6 @@ std::optional<Skeleton> make_skeleton(std::string_view bytes, const Prescan& ps)
             bl.begin = b + 1;
             bl.kept_first = true;
         }
-        if (sk.text.empty()) sk.text.reserve(bytes.size() < 4096 ? bytes.size() : 4096);
         if (!copy_to(bl.begin)) return std::nullopt;
         sk.text.append(kMarkerPrefix);
         sk.text.append(std::to_string(sk.blanks.size()));
@@ -189,7 +309,7 @@ std::optional<Skeleton> make_skeleton(std::string_view bytes, const Prescan& ps)
         copied = e;
         sk.blanks.push_back(bl);
     }
-    if (!copy_to(bytes.size())) return std::nullopt;
+    if (!blocks_before(bytes.size() + 1) || !copy_to(bytes.size())) return std::nullopt;
     return sk;
 }
 
@@ -211,17 +331,34 @@ long marker_index(std::string_view body) {
 /// Where each blanked body went in mimetic's tree: the part whose body is that marker.
 class SkeletonBodies {
 public:
-    SkeletonBodies(std::string_view bytes, std::vector<Blank> blanks) : bytes_(bytes), blanks_(std::move(blanks)) {}
+    SkeletonBodies(std::string_view bytes, Skeleton&& sk)
+        : bytes_(bytes), blanks_(std::move(sk.blanks)), blocks_(std::move(sk.blocks)), ct_how_(std::move(sk.ct_how)) {}
 
     /// Every marker is the whole body of exactly one part, with the kept first byte in front of
-    /// it or not (mimetic's choice, the same as on the input).
+    /// it or not (mimetic's choice, the same as on the input); every block marker is the first
+    /// field of exactly one part, followed by its Content-Type if it had one, and every part
+    /// with a header starts with one.
     bool verify(const mimetic::MimeEntity& top) {
         found_.assign(blanks_.size(), 0);
+        block_found_.assign(blocks_.size(), 0);
         if (!visit(top, 0)) return false;
         for (char f : found_)
             if (!f) return false;
+        for (char f : block_found_)
+            if (!f) return false;
         return true;
     }
+
+    /// The header block read in place of mimetic's reading of part `e`, or null (mimetic read it).
+    const HeaderBlock* block(const mimetic::MimeEntity& e, BlockCt& ct_how) const {
+        if (blocks_.empty()) return nullptr;
+        const auto it = block_of_.find(&e);
+        if (it == block_of_.end()) return nullptr;
+        ct_how = ct_how_[it->second];
+        return &blocks_[it->second];
+    }
+
+    bool with_headers() const { return !blocks_.empty(); }
 
     /// The part's body as mimetic would have read it from the input: a view of the input for a
     /// blanked body, else mimetic's own string.
@@ -238,8 +375,41 @@ public:
     bool empty() const { return blanks_.empty(); }
 
 private:
+    /// The block index a marker field's value names, or -1.
+    static long block_index(std::string_view v) {
+        if (v.size() < kMarkerPrefix.size() + 3 || v.compare(0, kMarkerPrefix.size(), kMarkerPrefix) != 0 ||
+            v[kMarkerPrefix.size()] != 'h' || v.back() != kMarkerEnd)
+            return -1;
+        long n = 0;
+        for (std::size_t i = kMarkerPrefix.size() + 1; i + 1 < v.size(); ++i) {
+            if (v[i] < '0' || v[i] > '9' || n > 100000000) return -1;
+            n = n * 10 + (v[i] - '0');
+        }
+        return n;
+    }
+
+    bool visit_header(const mimetic::MimeEntity& e) {
+        const auto& h = e.header();
+        if (h.empty()) return true;
+        const auto& first_field = *h.begin();
+        if (std::string_view(first_field.name()) != kBlockField) return false;
+        const long n = block_index(first_field.value());
+        if (n < 0 || static_cast<std::size_t>(n) >= blocks_.size() || block_found_[n]) return false;
+        if (h.size() != (ct_how_[n] == BlockCt::mimetic ? 2u : 1u)) return false;
+        block_found_[n] = 1;
+        block_of_.emplace(&e, static_cast<std::size_t>(n));
+        return true;
+    }
+
     bool visit(const mimetic::MimeEntity& e, int depth) {
         if (depth > 10000) return false;
+        if (!blocks_.empty()) {
+            if (!visit_header(e)) return false;
+            // A block marker anywhere else: mimetic saw another structure than the pre-scan.
+            if (e.body().preamble().find(kMarkerPrefix) != std::string::npos ||
+                e.body().epilogue().find(kMarkerPrefix) != std::string::npos)
+                return false;
+        }
         const std::string& s = e.body();
         if (s.find(kMarkerPrefix) != std::string::npos) {
             const long n = marker_index(s);
@@ -256,6 +426,10 @@ private:
     std::string_view bytes_;
     std::vector<Blank> blanks_;
     std::vector<char> found_;
+    std::vector<HeaderBlock> blocks_;
+    std::vector<BlockCt> ct_how_;
+    std::vector<char> block_found_;
+    std::unordered_map<const mimetic::MimeEntity*, std::size_t> block_of_;
 };
 
 /// Thrown by the walk when it meets something the skeleton cannot answer: parse plainly.
@@ -269,12 +443,20 @@ public:
         : m_(m), lim_(limits), rfc822_raw_(std::move(rfc822_raw)), bodies_(bodies) {}
 
     void top(mimetic::MimeEntity& e) {
-        auto fs = fields_of(e, true);
+        auto fs = fields(e, true);
         fill_message_headers(fs);
         walk(e, fs, 0, false, false);
     }
 
 private:
+    /// The part's fields: from its header block when the skeleton left it out, else mimetic's.
+    std::vector<RawField> fields(const mimetic::MimeEntity& e, bool every_value) const {
+        BlockCt ct_how = BlockCt::none;
+        if (bodies_)
+            if (const HeaderBlock* hb = bodies_->block(e, ct_how)) return fields_of_block(e, *hb, ct_how, every_value);
+        return fields_of(e, every_value);
+    }
+
     /// `fs`: the values of fields the walk does not read again are moved into m_.headers.
     void fill_message_headers(std::vector<RawField>& fs) {
         m_.headers.reserve(m_.headers.size() + fs.size());
@@ -381,7 +563,7 @@ private:
         if (ct.type == "multipart"sv && !body.parts().empty()) {
             const bool digest = ct.subtype == "digest"sv;
             for (auto* child : e.body().parts()) {
-                const auto cfs = fields_of(*child, false);
+                const auto cfs = fields(*child, false);
                 walk(*child, cfs, depth + 1, in_rfc822, digest);
             }
             return;
@@ -398,7 +580,7 @@ private:
                 }
             } else if (!body.parts().empty() && !body.parts().front()->header().empty()) {
                 auto& child = *e.body().parts().front();
-                const auto cfs = fields_of(child, false);
+                const auto cfs = fields(child, false);
                 add_forwarded(child, cfs);
                 walk(child, cfs, depth + 1, true, false);
                 return;
@@ -470,7 +652,7 @@ private:
             raw = std::move(rfc822_raw_[rfc822_index_]);
         } else {
             // mimetic writes the message out again: from a skeleton it would write markers.
-            if (bodies_ && !bodies_->empty()) throw NeedPlainParse{};
+            if (bodies_ && (!bodies_->empty() || bodies_->with_headers())) throw NeedPlainParse{};
             std::ostringstream os;
             os << child;
             raw = os.str();
@@ -585,42 +767,46 @@ private:
 }  // namespace
 
 MimeLoad build_message(std::string_view bytes, Prescan& ps, const Limits& limits, Message& m, MimeLoad how) {
-    // The skeleton costs a copy of the bytes it keeps and saves mimetic's copy of (and boundary
-    // search over) the bytes it leaves out: worth it only when these are the larger share.
-    std::size_t blankable = 0;
-    for (const auto& [b, e] : ps.leaf_bodies)
-        if (e >= b + kMinBlanked) blankable += e - b;
-    const bool try_skeleton = how == MimeLoad::skeleton_always ? blankable > 0
-                              : how == MimeLoad::skeleton      ? blankable > bytes.size() / 3
-                                                               : false;
-    if (try_skeleton) {
-        if (auto sk = make_skeleton(bytes, ps); sk && !sk->blanks.empty()) {
-            SkeletonBodies bodies(bytes, std::move(sk->blanks));
-            // Constructed, then loaded: see below.
-            mimetic::MimeEntity top;
-            bool loaded = false;
+    std::optional<Skeleton> sk;
+    // Header blocks left out: mimetic then reads each field once less (every message has them).
+    if (how == MimeLoad::skeleton || how == MimeLoad::skeleton_always) sk = make_skeleton(bytes, ps, true);
+    if (!sk && how != MimeLoad::plain) {
+        // Bodies alone: the skeleton costs a copy of the bytes it keeps and saves mimetic's copy
+        // of (and boundary search over) the bytes it leaves out: worth it only when these are
+        // the larger share.
+        std::size_t blankable = 0;
+        for (const auto& [b, e] : ps.leaf_bodies)
+            if (e >= b + kMinBlanked) blankable += e - b;
+        if (how == MimeLoad::skeleton ? blankable > bytes.size() / 3 : blankable > 0) sk = make_skeleton(bytes, ps, false);
+    }
+    if (sk && (!sk->blanks.empty() || !sk->blocks.empty())) {
+        const MimeLoad used = sk->blocks.empty() ? MimeLoad::skeleton_bodies : MimeLoad::skeleton;
+        std::string text = std::move(sk->text);
+        SkeletonBodies bodies(bytes, std::move(*sk));
+        // Constructed, then loaded: see below.
+        mimetic::MimeEntity top;
+        bool loaded = false;
+        try {
+            top.load(text.cbegin(), text.cend());
+            loaded = bodies.verify(top);
+        } catch (const std::exception&) {
+            // mimetic threw on the skeleton: the plain parse below says what the input does.
+        }
+        // mimetic holds its own copy of what it keeps: the skeleton is not read again.
+        text = std::string();
+        if (loaded) {
+            // Only the walk's own "start over" is caught here: any other error it throws
+            // (out of memory, mimetic on a nested message) would throw again on the plain
+            // path, after `m` had been filled once already.
+            Message before = m;  // warnings so far: restored if the walk must start over
             try {
-                top.load(sk->text.cbegin(), sk->text.cend());
-                loaded = bodies.verify(top);
-            } catch (const std::exception&) {
-                // mimetic threw on the skeleton: the plain parse below says what the input does.
-            }
-            // mimetic holds its own copy of what it keeps: the skeleton is not read again.
-            sk->text = std::string();
-            if (loaded) {
-                // Only the walk's own "start over" is caught here: any other error it throws
-                // (out of memory, mimetic on a nested message) would throw again on the plain
-                // path, after `m` had been filled once already.
-                Message before = m;  // warnings so far: restored if the walk must start over
-                try {
-                    Walker w(m, limits, slices(bytes, ps), &bodies);
-                    w.top(top);
-                    // The leaves are decoded: the mended copy is not read again either.
-                    if (ps.changed) ps.mended = std::string();
-                    return MimeLoad::skeleton;
-                } catch (const NeedPlainParse&) {
-                    m = std::move(before);
-                }
+                Walker w(m, limits, slices(bytes, ps), &bodies);
+                w.top(top);
+                // The leaves are decoded: the mended copy is not read again either.
+                if (ps.changed) ps.mended = std::string();
+                return used;
+            } catch (const NeedPlainParse&) {
+                m = std::move(before);
             }
         }
     }

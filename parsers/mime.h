@@ -11,13 +11,16 @@
 
 namespace ticketd::parsers {
 
-/// How mimetic reads the message: `skeleton`, without the leaf bodies the pre-scan delimited
-/// (each leaf takes its bytes from `bytes`), when those are over a third of the bytes;
-/// `skeleton_always` (for tests), whenever there is one such body; or `plain`, the whole input
-/// (mimetic copies every body). All give the same Message; the skeleton falls back on plain
-/// whenever mimetic's reading of it does not show that (see mime.cpp). build_message returns
-/// `skeleton` or `plain`: the way it was read.
-enum class MimeLoad { skeleton, skeleton_always, plain };
+/// How mimetic reads the message. `skeleton`: without the header fields and the leaf bodies the
+/// pre-scan delimited (mimetic reads only each part's Content-Type; the fields are read in
+/// place, each leaf takes its bytes from `bytes`); when the header blocks cannot be left out,
+/// without the bodies alone if those are over a third of the bytes. `skeleton_always` (for
+/// tests): the same, the bodies alone whenever there is one. `skeleton_bodies` (tests, bench):
+/// the bodies alone, whenever there is one. `plain`: the whole input (mimetic copies every
+/// body). All give the same Message; a skeleton falls back on plain whenever mimetic's reading
+/// of it does not show that (see mime.cpp). build_message returns `skeleton`, `skeleton_bodies`
+/// or `plain`: the way it was read.
+enum class MimeLoad { skeleton, skeleton_always, skeleton_bodies, plain };
 
 /// Fill headers, addresses, ids, date, leaves and forwarded of `m` from `bytes` (already
 /// pre-scanned: `ps` describes them). Never throws on bad input. Returns the way it was read.

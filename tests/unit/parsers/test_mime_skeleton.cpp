@@ -1,5 +1,6 @@
-// build_message hands mimetic a skeleton of the message (its leaf bodies replaced by markers,
-// mime.cpp) and takes each leaf's bytes from the input. The result must be exactly what mimetic
+// build_message hands mimetic a skeleton of the message (its header blocks replaced by a marker
+// field and the Content-Type mimetic needs, its leaf bodies by markers, mime.cpp), reads the
+// fields in place and takes each leaf's bytes from the input. The result must be exactly what mimetic
 // reading the whole input gives: on the corpus, the test data and generated MIME structures
 // (odd blank lines, bodies starting with line ends, digests, encoded and fake messages, markers
 // written by the sender). The tests also count how often the skeleton was used, so that a
@@ -54,13 +55,14 @@ std::string describe(const tp::Message& m) {
 }
 
 struct Both {
-    std::string skeleton, plain;
-    tp::MimeLoad used = tp::MimeLoad::plain;
+    std::string skeleton, bodies, plain;
+    tp::MimeLoad used = tp::MimeLoad::plain;         ///< by the skeleton with header blocks
+    tp::MimeLoad bodies_used = tp::MimeLoad::plain;  ///< by the skeleton of bodies alone
     bool parsed = false;
 };
 
-/// build_message both ways over the pre-scanned input (as parse() calls it); the skeleton
-/// whenever the message has a body to leave out, not only when that pays.
+/// build_message every way over the pre-scanned input (as parse() calls it); the skeletons
+/// whenever the message has a header block or body to leave out, not only when that pays.
 Both build_both(const std::string& raw, const tp::Limits& limits = {}) {
     Both out;
     auto run = [&](tp::MimeLoad how, std::string& into) {
@@ -70,7 +72,8 @@ Both build_both(const std::string& raw, const tp::Limits& limits = {}) {
         tp::Message m;
         try {
             const auto used = tp::build_message(ps->bytes(raw), *ps, limits, m, how);
-            if (how != tp::MimeLoad::plain) out.used = used;
+            if (how == tp::MimeLoad::skeleton_always) out.used = used;
+            if (how == tp::MimeLoad::skeleton_bodies) out.bodies_used = used;
         } catch (const std::exception& e) {
             into = std::string("threw: ") + e.what();
             return true;
@@ -79,6 +82,7 @@ Both build_both(const std::string& raw, const tp::Limits& limits = {}) {
         return true;
     };
     out.parsed = run(tp::MimeLoad::skeleton_always, out.skeleton);
+    run(tp::MimeLoad::skeleton_bodies, out.bodies);
     run(tp::MimeLoad::plain, out.plain);
     return out;
 }
@@ -86,19 +90,22 @@ Both build_both(const std::string& raw, const tp::Limits& limits = {}) {
 }  // namespace
 
 TEST(MimeSkeleton, SameMessageAsPlainOnGeneratedMime) {
-    std::size_t used = 0, total = 0;
+    std::size_t used = 0, bodies_used = 0, total = 0;
     for (std::uint32_t seed = 1; seed <= 4000; ++seed) {
         const std::string raw = Generator(seed, true).message();
         const auto both = build_both(raw);
         if (!both.parsed) continue;
         ++total;
         if (both.used == tp::MimeLoad::skeleton) ++used;
+        if (both.bodies_used == tp::MimeLoad::skeleton_bodies) ++bodies_used;
         ASSERT_EQ(both.skeleton, both.plain) << "seed " << seed << "\n" << raw;
+        ASSERT_EQ(both.bodies, both.plain) << "seed " << seed << "\n" << raw;
     }
     // Many are cut off in a header or have only short bodies, and many are built to make the
-    // skeleton fall back (markers of their own, bare CRs in fields); a sixth use it.
+    // skeleton fall back (markers of their own, bare CRs in fields).
     EXPECT_GT(total, 3500u);
-    EXPECT_GT(used, total / 8) << used << " of " << total;
+    EXPECT_GT(used, total / 5) << used << " of " << total;
+    EXPECT_GT(bodies_used, total / 8) << bodies_used << " of " << total;
 }
 
 TEST(MimeSkeleton, SameMessageAsPlainOnPlainGeneratedMimeUnderTightLimits) {
@@ -112,6 +119,7 @@ TEST(MimeSkeleton, SameMessageAsPlainOnPlainGeneratedMimeUnderTightLimits) {
             const std::string raw = Generator(seed, rich).message();
             const auto both = build_both(raw, tight);
             ASSERT_EQ(both.skeleton, both.plain) << "seed " << seed << " rich " << rich << "\n" << raw;
+            ASSERT_EQ(both.bodies, both.plain) << "seed " << seed << " rich " << rich << "\n" << raw;
         }
     }
 }
@@ -129,6 +137,7 @@ TEST(MimeSkeleton, SameMessageAsPlainOnCorpusAndTestData) {
             if (!e.is_regular_file()) continue;
             const auto both = build_both(ticketd::testing::read_file(e.path()));
             ASSERT_EQ(both.skeleton, both.plain) << e.path();
+            ASSERT_EQ(both.bodies, both.plain) << e.path();
             ++files;
             if (both.used == tp::MimeLoad::skeleton) ++used;
         }
@@ -150,25 +159,49 @@ TEST(MimeSkeleton, AttachmentBytesComeFromTheInput) {
     EXPECT_NE(both.skeleton.find("data hello, this body is longer than a marker would be\n"), std::string::npos);
 }
 
-TEST(MimeSkeleton, SkeletonOnlyWhenTheBodiesLeftOutAreTheLargerShare) {
-    std::string raw = "From: a@example.com\r\nSubject: small body\r\n";
-    for (int i = 0; i < 20; ++i) raw += "X-Field-" + std::to_string(i) + ": a header field of some length\r\n";
-    raw += "\r\na body of forty bytes or so, not more...\r\n";
-    auto scanned = tp::prescan(raw, {});
-    auto& ps = std::get<tp::Prescan>(scanned);
-    tp::Message m;
-    EXPECT_EQ(tp::build_message(raw, ps, {}, m), tp::MimeLoad::plain);
-    EXPECT_EQ(build_both(raw).used, tp::MimeLoad::skeleton);
+TEST(MimeSkeleton, HeaderBlocksAlwaysLeftOutBodiesAloneOnlyWhenTheLargerShare) {
+    std::string head = "From: a@example.com\nSubject: small body\n";
+    for (int i = 0; i < 20; ++i) head += "X-Field-" + std::to_string(i) + ": a header field of some length\n";
+    auto build = [](const std::string& raw) {
+        auto scanned = tp::prescan(raw, {});
+        auto& ps = std::get<tp::Prescan>(scanned);
+        tp::Message m;
+        return tp::build_message(raw, ps, {}, m);
+    };
+    // Fields read in place pay for any message.
+    EXPECT_EQ(build(head + "\na body of forty bytes or so, not more...\n"), tp::MimeLoad::skeleton);
+    // A LF line end followed by a CR is one line end to mimetic: the header blocks stay with it,
+    // and the bodies alone are left out only when they are the larger share.
+    EXPECT_EQ(build(head + "\n\ra body of forty bytes or so, not more...\n"), tp::MimeLoad::plain);
+    EXPECT_EQ(build(head + "\n\r" + std::string(4000, 'x') + "\n"), tp::MimeLoad::skeleton_bodies);
+    const auto both = build_both(head + "\n\ra body of forty bytes or so, not more...\n");
+    EXPECT_EQ(both.used, tp::MimeLoad::skeleton_bodies);
+    EXPECT_EQ(both.skeleton, both.plain);
 }
 
 TEST(MimeSkeleton, MarkerWrittenBySenderMeansPlainParse) {
+    // In a body too short to leave out, so mimetic would read it.
+    for (const char* marker : {"\x01\x02ticketd-leaf:0\x02", "\x01\x02ticketd-leaf:h1\x02"}) {
+        const std::string raw =
+            "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
+            "Content-Type: text/plain\r\n\r\nhello, this body is longer than a marker would be\r\n--b\r\n"
+            "Content-Type: text/plain\r\n\r\n" + std::string(marker) + "\r\n--b--\r\n";
+        const auto both = build_both(raw);
+        EXPECT_EQ(both.used, tp::MimeLoad::plain);
+        EXPECT_EQ(both.skeleton, both.plain);
+    }
+}
+
+TEST(MimeSkeleton, MarkerWrittenBySenderInAHeaderLeftOutIsHarmless) {
     const std::string raw =
-        "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
+        "From: a@example.com\r\nX-Ticketd-Block: \x01\x02ticketd-leaf:h0\x02\r\n"
+        "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
         "Content-Type: text/plain\r\n\r\nhello, this body is longer than a marker would be\r\n--b\r\n"
         "Content-Type: text/plain\r\nSubject: \x01\x02ticketd-leaf:0\x02\r\n\r\nshort\r\n--b--\r\n";
     const auto both = build_both(raw);
-    EXPECT_EQ(both.used, tp::MimeLoad::plain);
+    EXPECT_EQ(both.used, tp::MimeLoad::skeleton);
     EXPECT_EQ(both.skeleton, both.plain);
+    EXPECT_NE(both.skeleton.find("H X-Ticketd-Block: \x01\x02ticketd-leaf:h0\x02\n"), std::string::npos);
 }
 
 TEST(MimeSkeleton, HeaderEndMimeticReadsOtherwiseMeansPlainParse) {

@@ -1,0 +1,43 @@
+#pragma once
+// One header block read the way mimetic reads it (IteratorParser::loadHeader), from the bytes
+// in place: no copy of a field unless it is folded. build_message reads the header fields of
+// every part here and hands mimetic only what decides the structure (mime.cpp, "skeleton"), so
+// the fields are read once, with a line search, instead of byte by byte into mimetic's buffers.
+//
+// Only blocks whose reading is beyond doubt are read: each line a field ("name: value", the
+// name printable ASCII, blanks allowed before the colon) or a fold of the field above, every
+// line ending CR LF or a lone LF, no NUL, ended by an empty line. Anything else (a bare CR,
+// a LF followed by a CR, a line that is not a field, which mimetic takes for the first body
+// line) gives nullopt, and the caller lets mimetic read the block itself.
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ticketd::parsers {
+
+struct BlockField {
+    std::string_view name;   ///< as mimetic keeps it: blanks before the colon cut
+    std::string_view value;  ///< as mimetic's Field::value() gives a plain field (not trimmed at the end)
+    std::size_t begin = 0;   ///< the field's first byte in the bytes read
+    std::size_t end = 0;     ///< after its last line (and line end), folds included
+};
+
+struct HeaderBlock {
+    std::vector<BlockField> fields;
+    std::size_t blank_line = 0;  ///< where the empty line that ends the block starts
+    std::size_t end = 0;         ///< the first byte after it: where mimetic starts the body
+    /// The values of folded fields (mimetic joins the lines with one blank per line end), each
+    /// on the heap, so that the views in `fields` stay put when the block is moved. (It cannot
+    /// be copied: a copy's views would point into the original.)
+    std::vector<std::unique_ptr<std::string>> folded;
+};
+
+/// The header block starting at `begin` in `bytes`, or nullopt when mimetic might read it in
+/// any other way than described above (then nothing is known about it).
+std::optional<HeaderBlock> read_header_block(std::string_view bytes, std::size_t begin);
+
+}  // namespace ticketd::parsers
