@@ -5,6 +5,8 @@
 //                    [--parse-only 1] [--dump FILE] [--top N] [--only SUBDIRS]
 // --only parse,bounces restricts the run (and the peer) to those folders of the corpus (default:
 // parse, robust, bounces): robust/ holds non-mail files (TNEF, JPEG, PDF) that weigh heavily.
+// --mail-only 1 keeps (for both sides) only the files that start like a message: a header field
+// line, after an optional mbox "From " line. The default run keeps every file.
 // --parse-only 1 runs parse() over the corpus and nothing else: the run to profile
 // (valgrind --tool=callgrind bench_parse --rounds 1 --parse-only 1), whose instruction count
 // is stable on a loaded machine where wall-clock time is not.
@@ -79,6 +81,19 @@ double peer_number(const nlohmann::json& report, const char* key) {
     return it != report.end() && it->is_number() ? it->get<double>() : -1;
 }
 
+/// A header field line first ("Name: ..."), after an optional mbox "From " line.
+bool starts_like_a_message(std::string_view raw) {
+    if (raw.substr(0, 5) == "From ") {
+        const auto eol = raw.find('\n');
+        raw = eol == std::string_view::npos ? std::string_view() : raw.substr(eol + 1);
+    }
+    std::size_t i = 0;
+    while (i < raw.size() && static_cast<unsigned char>(raw[i]) > 32 && static_cast<unsigned char>(raw[i]) < 127 &&
+           raw[i] != ':')
+        ++i;
+    return i > 0 && i < raw.size() && raw[i] == ':';
+}
+
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     const std::size_t n = v.size();
@@ -124,6 +139,7 @@ int main(int argc, char** argv) {
     std::string dump;
     std::size_t top = 0;
     std::vector<std::string> subdirs{"parse", "robust", "bounces"};
+    bool mail_only = false;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
         if (a == "--corpus") corpus = argv[i + 1];
@@ -134,6 +150,7 @@ int main(int argc, char** argv) {
         else if (a == "--parse-only") parse_only = std::string_view(argv[i + 1]) != "0";
         else if (a == "--dump") dump = argv[i + 1];
         else if (a == "--top") top = std::strtoul(argv[i + 1], nullptr, 10);
+        else if (a == "--mail-only") mail_only = std::string_view(argv[i + 1]) != "0";
         else if (a == "--only") {
             subdirs.clear();
             std::stringstream list(argv[i + 1]);
@@ -159,10 +176,15 @@ int main(int argc, char** argv) {
     std::sort(paths.begin(), paths.end());
     std::vector<std::string> blobs;
     std::size_t total_bytes = 0;
+    std::vector<fs::path> kept;
     for (const auto& p : paths) {
-        blobs.push_back(slurp(p));
-        total_bytes += blobs.back().size();
+        std::string raw = slurp(p);
+        if (mail_only && !starts_like_a_message(raw)) continue;
+        kept.push_back(p);
+        total_bytes += raw.size();
+        blobs.push_back(std::move(raw));
     }
+    paths = std::move(kept);
     if (!dump.empty()) {
         std::ofstream out(dump, std::ios::binary);
         for (std::size_t i = 0; i < blobs.size(); ++i) {

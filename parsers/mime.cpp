@@ -40,9 +40,49 @@ std::string sha256_hex(std::string_view data) {
 
 namespace {
 
+/// The fields the walk looks up by name (compared without regard to case); `other`: the rest.
+enum class Name : unsigned char {
+    other, from, sender, reply_to, to, cc, bcc, return_path, message_id, in_reply_to, references, date, subject,
+    content_type, content_id, content_disposition, content_transfer_encoding,
+};
+
+/// `lower` is lower-case and as long as `n`.
+bool is_name(std::string_view n, std::string_view lower) {
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        char c = n[i];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+        if (c != lower[i]) return false;
+    }
+    return true;
+}
+
+/// Which of the walk's names `n` is: by length first, so most fields take one comparison or none
+/// (no lower-case copy of every name).
+Name name_of(std::string_view n) {
+    switch (n.size()) {
+        case 2: return is_name(n, "to") ? Name::to : is_name(n, "cc") ? Name::cc : Name::other;
+        case 3: return is_name(n, "bcc") ? Name::bcc : Name::other;
+        case 4: return is_name(n, "from") ? Name::from : is_name(n, "date") ? Name::date : Name::other;
+        case 6: return is_name(n, "sender") ? Name::sender : Name::other;
+        case 7: return is_name(n, "subject") ? Name::subject : Name::other;
+        case 8: return is_name(n, "reply-to") ? Name::reply_to : Name::other;
+        case 10:
+            return is_name(n, "message-id")   ? Name::message_id
+                   : is_name(n, "references") ? Name::references
+                   : is_name(n, "content-id") ? Name::content_id
+                                              : Name::other;
+        case 11:
+            return is_name(n, "in-reply-to") ? Name::in_reply_to : is_name(n, "return-path") ? Name::return_path : Name::other;
+        case 12: return is_name(n, "content-type") ? Name::content_type : Name::other;
+        case 19: return is_name(n, "content-disposition") ? Name::content_disposition : Name::other;
+        case 25: return is_name(n, "content-transfer-encoding") ? Name::content_transfer_encoding : Name::other;
+        default: return Name::other;
+    }
+}
+
 struct RawField {
     std::string_view name;  // as written: a view of mimetic's field or of the input, which outlive the walk
-    std::string lname;      // lower-case
+    Name kind = Name::other;
     std::string value;      // unfolded, raw bytes (see fields_of: not always filled)
     const mimetic::Field* field = nullptr;
     std::string_view raw;   // the value as read_header_block gave it (a field mimetic did not read)
@@ -50,14 +90,13 @@ struct RawField {
 };
 
 /// The fields whose values the walk reads in a part (the message itself reads every one).
-bool value_read_in_part(std::string_view lname) {
-    switch (lname.size()) {
-        case 4: return lname == "from"sv;
-        case 7: return lname == "subject"sv;
-        case 10: return lname == "content-id"sv || lname == "message-id"sv;
-        case 19: return lname == "content-disposition"sv;
-        case 25: return lname == "content-transfer-encoding"sv;
-        default: return false;
+bool value_read_in_part(Name n) {
+    switch (n) {
+        case Name::from: case Name::subject: case Name::content_id: case Name::message_id:
+        case Name::content_disposition: case Name::content_transfer_encoding:
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -70,9 +109,9 @@ std::vector<RawField> fields_of(const mimetic::MimeEntity& e, bool every_value) 
     for (const auto& f : e.header()) {
         RawField r;
         r.name = std::string_view(f.name());
-        r.lname = ascii_lower(r.name);
+        r.kind = name_of(r.name);
         r.field = &f;
-        if (every_value || value_read_in_part(r.lname)) {
+        if (every_value || value_read_in_part(r.kind)) {
             // value() is a fresh string: trimmed in place when it needs it, not copied again.
             r.value = f.value();
             const std::string_view t = trim(r.value);
@@ -100,14 +139,14 @@ std::vector<RawField> fields_of_block(const mimetic::MimeEntity& e, const Header
     for (const auto& f : hb.fields) {
         RawField r;
         r.name = f.name;
-        r.lname = ascii_lower(f.name);
-        if (!ct_seen && ct_how == BlockCt::simple && r.lname == "content-type"sv) {
+        r.kind = name_of(f.name);
+        if (!ct_seen && ct_how == BlockCt::simple && r.kind == Name::content_type) {
             // mimetic's value() would be its parse written out again: the same from ours.
             ct_seen = true;
             r.simple_ct = true;
             r.raw = f.value;
             r.value = read_simple_content_type(f.value)->str();
-        } else if (!ct_seen && r.lname == "content-type"sv) {
+        } else if (!ct_seen && r.kind == Name::content_type) {
             // mimetic parsed this one (the structure depends on it), and value() writes that
             // parse out again: the plain path reads it so, and so does this one.
             ct_seen = true;
@@ -119,7 +158,7 @@ std::vector<RawField> fields_of_block(const mimetic::MimeEntity& e, const Header
             }
         } else {
             r.raw = f.value;
-            if (every_value || value_read_in_part(r.lname)) r.value = std::string(trim(f.value));
+            if (every_value || value_read_in_part(r.kind)) r.value = std::string(trim(f.value));
         }
         out.push_back(std::move(r));
     }
@@ -135,9 +174,9 @@ std::string field_value(const RawField& f) {
     return t.size() == v.size() ? v : std::string(t);
 }
 
-const RawField* first(const std::vector<RawField>& fs, std::string_view lname) {
+const RawField* first(const std::vector<RawField>& fs, Name name) {
     for (const auto& f : fs)
-        if (f.lname == lname) return &f;
+        if (f.kind == name) return &f;
     return nullptr;
 }
 
@@ -145,7 +184,7 @@ const RawField* first(const std::vector<RawField>& fs, std::string_view lname) {
 /// survive only in the parameter list), so type and parameters come from the parsed object.
 ContentTypeValue content_type_of(const mimetic::MimeEntity& e, const std::vector<RawField>& fs) {
     ContentTypeValue ct;
-    const RawField* field = first(fs, "content-type");
+    const RawField* field = first(fs, Name::content_type);
     if (!field) return ct;
     std::vector<std::pair<std::string, std::string>> raw;
     if (field->simple_ct) {
@@ -165,7 +204,7 @@ ContentTypeValue content_type_of(const mimetic::MimeEntity& e, const std::vector
     if (const auto sp = ct.subtype.find_first_of(" \t("); sp != std::string::npos) ct.subtype.resize(sp);
     if (ct.type.find_first_of(" \t") != std::string::npos || ct.type.empty() || ct.subtype.empty()) {
         // mimetic could not read it: fall back on our own reading of the value
-        ct = parse_content_type(field_value(*first(fs, "content-type")));
+        ct = parse_content_type(field_value(*first(fs, Name::content_type)));
     }
     // A MIME type is ASCII (RFC 2045 token). Other bytes would reach the summary JSON and the
     // store as invalid UTF-8 (nlohmann::json throws on them: found by fuzz/fuzz_parse), so such
@@ -233,10 +272,7 @@ struct Skeleton {
     std::vector<BlockCt> ct_how;      ///< by block marker index
 };
 
-bool is_content_type(std::string_view name) {
-    if (name.size() != 12) return false;
-    return ascii_lower(name) == "content-type"sv;
-}
+bool is_content_type(std::string_view name) { return name_of(name) == Name::content_type; }
 
 /// nullopt when the skeleton cannot stand for the input (the input holds a marker itself), or,
 /// `with_headers`, when a header block cannot be left out (see above).
@@ -468,10 +504,10 @@ private:
             // (decode_rfc2047 would copy it): taken as is when the walk does not read it again.
             const bool decoded_already = f.value.find("=?") == std::string::npos && !looks_like_iso2022jp(f.value) &&
                                          is_valid_utf8(f.value);
-            std::string value = decoded_already && !value_read_in_part(f.lname) && f.lname != "content-type"sv
+            std::string value = decoded_already && !value_read_in_part(f.kind) && f.kind != Name::content_type
                                     ? std::move(f.value)
                                     : decoded_already ? f.value : decode_rfc2047(f.value);
-            if (f.lname == "subject"sv) {
+            if (f.kind == Name::subject) {
                 if (!seen_subject_) m_.subject = value;
                 seen_subject_ = true;
             }
@@ -486,21 +522,20 @@ private:
             if (to.empty()) to = std::move(a);
             else to.insert(to.end(), std::make_move_iterator(a.begin()), std::make_move_iterator(a.end()));
         };
-        // Views against views: a length check, then memcmp (not strlen and compare per name).
-        const std::string_view n = f.lname;
-        if (n == "from"sv) {
+        const Name n = f.kind;
+        if (n == Name::from) {
             if (m_.from.empty()) append(m_.from);
-        } else if (n == "sender"sv) {
+        } else if (n == Name::sender) {
             if (m_.sender.empty()) append(m_.sender);
-        } else if (n == "reply-to"sv) {
+        } else if (n == Name::reply_to) {
             if (m_.reply_to.empty()) append(m_.reply_to);
-        } else if (n == "to"sv) {
+        } else if (n == Name::to) {
             append(m_.to);
-        } else if (n == "cc"sv) {
+        } else if (n == Name::cc) {
             append(m_.cc);
-        } else if (n == "bcc"sv) {
+        } else if (n == Name::bcc) {
             append(m_.bcc);
-        } else if (n == "return-path"sv) {
+        } else if (n == Name::return_path) {
             if (!m_.has_return_path) {
                 // "<>" is the null reverse path (bounces, auto-replies): present but empty.
                 m_.has_return_path = true;
@@ -511,16 +546,16 @@ private:
                     m_.return_path = sanitize_utf8(trim(f.value));
                 }
             }
-        } else if (n == "message-id"sv) {
+        } else if (n == Name::message_id) {
             if (m_.message_id.empty()) {
                 auto ids = parse_msg_ids(f.value);
                 m_.message_id = ids.empty() ? std::string() : ids.front();
             }
-        } else if (n == "in-reply-to"sv) {
+        } else if (n == Name::in_reply_to) {
             if (m_.in_reply_to.empty()) m_.in_reply_to = parse_msg_ids(f.value);
-        } else if (n == "references"sv) {
+        } else if (n == Name::references) {
             if (m_.references.empty()) m_.references = parse_msg_ids(f.value);
-        } else if (n == "date"sv) {
+        } else if (n == Name::date) {
             if (m_.date_raw.empty()) {
                 m_.date_raw = sanitize_utf8(f.value);
                 m_.date = parse_date(f.value);
@@ -612,7 +647,7 @@ private:
 
     static std::string transfer_encoding(const std::vector<RawField>& fs) {
         std::string cte;
-        if (const auto* f = first(fs, "content-transfer-encoding")) {
+        if (const auto* f = first(fs, Name::content_transfer_encoding)) {
             cte = ascii_lower(trim(f->value));
             if (const auto sp = cte.find_first_of(" \t(;"); sp != std::string::npos) cte.resize(sp);
         }
@@ -663,9 +698,9 @@ private:
 
     void add_forwarded_raw(const mimetic::MimeEntity&, const std::vector<RawField>& cfs, std::string raw) {
         Forwarded f;
-        if (const auto* s = first(cfs, "subject")) f.subject = decode_rfc2047(s->value);
-        if (const auto* s = first(cfs, "from")) f.from = parse_address_list(s->value);
-        if (const auto* s = first(cfs, "message-id")) {
+        if (const auto* s = first(cfs, Name::subject)) f.subject = decode_rfc2047(s->value);
+        if (const auto* s = first(cfs, Name::from)) f.from = parse_address_list(s->value);
+        if (const auto* s = first(cfs, Name::message_id)) {
             auto ids = parse_msg_ids(s->value);
             if (!ids.empty()) f.message_id = ids.front();
         }
@@ -697,14 +732,14 @@ private:
         leaf.depth = depth;
         leaf.in_rfc822 = in_rfc822;
         Params disp;
-        if (const auto* d = first(fs, "content-disposition")) {
+        if (const auto* d = first(fs, Name::content_disposition)) {
             const auto semi = d->value.find(';');
             leaf.disposition = ascii_lower(trim(std::string_view(d->value).substr(0, semi)));
             if (semi != std::string::npos) disp = parse_params(std::string_view(d->value).substr(semi + 1));
         }
         leaf.filename = param(disp, "filename");
         if (leaf.filename.empty()) leaf.filename = param(ct.params, "name");
-        if (const auto* cid = first(fs, "content-id")) {
+        if (const auto* cid = first(fs, Name::content_id)) {
             auto ids = parse_msg_ids(cid->value);
             leaf.content_id = ids.empty() ? sanitize_utf8(trim(cid->value)) : ids.front();
         }
