@@ -315,9 +315,15 @@ std::optional<Skeleton> make_skeleton(std::string_view bytes, const Prescan& ps,
                     ct_how = BlockCt::simple;
                     break;
                 }
-                const std::string_view lines = bytes.substr(f.begin, f.end - f.begin);
+                std::string_view lines = bytes.substr(f.begin, f.end - f.begin);
                 if (lines.find(kMarkerPrefix) != std::string_view::npos) return false;
+                // Its line end now comes right before the empty line: a lone LF there, with a
+                // CR next, would be one line end to mimetic (LF CR) and change where the body
+                // starts. CR LF cannot pair with what follows.
+                const bool lone_lf = lines.size() >= 2 && lines[lines.size() - 2] != '\r';
+                if (lone_lf) lines.remove_suffix(1);
                 sk.text.append(lines);
+                if (lone_lf) sk.text.append("\r\n");
                 ct_how = BlockCt::mimetic;
                 break;
             }

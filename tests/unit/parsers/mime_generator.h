@@ -80,7 +80,7 @@ private:
     void extra_fields(std::string& out) {
         if (!rich_) return;
         for (std::size_t n = rng_.below(4); n > 0; --n) {
-            switch (rng_.below(16)) {
+            switch (rng_.below(18)) {
                 case 0: out += "Received: from a.example (a.example [192.0.2.1])" + eol() + "\tby b.example; Sun, 6 Dec 2026"; break;
                 case 1: out += "X-Note: with a bare\rCR inside"; break;
                 case 2: out += "MIME-Version: 1.0 (and a comment long enough for the field to be left out)"; break;
@@ -89,6 +89,12 @@ private:
                 case 5: out += "Content-Description: a part \x01\x02ticketd-leaf:1\x02"; break;
                 case 6: out += "X-Cr-End: value\r\r"; break;
                 case 7: out += "Subject: a part's subject"; break;
+                case 8: out += std::string("X-Nul: a\0b, a NUL the pre-scan turns into a blank", 48); break;
+                case 9: out += "X-Stray: a boundary in a header --" + (open_.empty() ? std::string("zz") : open_.back()); break;
+                case 11: out += "CONTENT-type: text/x-second; charset=latin1"; break;  // a second one
+                case 12: out += "Content-Type \t : text/x-blanks; name=\"a b\""; break;
+                case 13: out += "Content-Type: application/x-folded;" + eol() + "\tname=\"f.bin\""; break;
+                case 10: out += "X-Dashes: " + std::string(rng_.below(40), 'a') + "-" + std::string(rng_.below(3), '-') + "x"; break;
                 default:
                     out += "DKIM-Signature: v=1; a=rsa-sha256; d=example.com;" + eol() + "\tb=" +
                            std::string(20 + rng_.below(100), 'Q');
