@@ -157,9 +157,19 @@ private:
             if (const auto colon = v.find(':'); colon != std::string_view::npos) v = v.substr(colon + 1);
             else v = {};
             // Only a multipart's parameters are read here (its boundary): the others are not
-            // decoded at all.
-            ct_parsed_ = parse_content_type(v, false);
-            if (ct_parsed_->type == "multipart"sv) ct_parsed_ = parse_content_type(v);
+            // decoded at all. Type and subtype of the plain form, split without a tokenizer,
+            // are parse_content_type's (test_content_type.cpp holds them together).
+            const auto lead = v.find_first_not_of(" \t");
+            const auto simple = lead == std::string_view::npos ? std::nullopt : read_simple_content_type(v.substr(lead));
+            if (simple && !simple->is_multipart()) {
+                ContentTypeValue ct;
+                ct.type = ascii_lower(simple->type);
+                ct.subtype = ascii_lower(simple->subtype);
+                ct_parsed_ = std::move(ct);
+            } else {
+                ct_parsed_ = parse_content_type(v, false);
+                if (ct_parsed_->type == "multipart"sv) ct_parsed_ = parse_content_type(v);
+            }
         }
         return *ct_parsed_;
     }

@@ -86,7 +86,8 @@ struct RawField {
     std::string value;      // unfolded, raw bytes (see fields_of: not always filled)
     const mimetic::Field* field = nullptr;
     std::string_view raw;   // the value as read_header_block gave it (a field mimetic did not read)
-    bool simple_ct = false;  // the first Content-Type, in the plain form: split by read_simple_content_type
+    /// The first Content-Type, in the plain form: as read_simple_content_type split it (else null).
+    const SimpleContentType* simple_ct = nullptr;
 };
 
 /// The fields whose values the walk reads in a part (the message itself reads every one).
@@ -131,8 +132,9 @@ enum class BlockCt : char {
 
 /// fields_of for a part whose header block was read by read_header_block: mimetic read at most
 /// its first Content-Type (the skeleton's entity `e` holds it after the marker field).
+/// `simple`: the first Content-Type's split when it went the BlockCt::simple way.
 std::vector<RawField> fields_of_block(const mimetic::MimeEntity& e, const HeaderBlock& hb, BlockCt ct_how,
-                                      bool every_value) {
+                                      const SimpleContentType* simple, bool every_value) {
     std::vector<RawField> out;
     out.reserve(hb.fields.size());
     bool ct_seen = false;
@@ -143,9 +145,9 @@ std::vector<RawField> fields_of_block(const mimetic::MimeEntity& e, const Header
         if (!ct_seen && ct_how == BlockCt::simple && r.kind == Name::content_type) {
             // mimetic's value() would be its parse written out again: the same from ours.
             ct_seen = true;
-            r.simple_ct = true;
+            r.simple_ct = simple;
             r.raw = f.value;
-            r.value = read_simple_content_type(f.value)->str();
+            r.value = simple->str();
         } else if (!ct_seen && r.kind == Name::content_type) {
             // mimetic parsed this one (the structure depends on it), and value() writes that
             // parse out again: the plain path reads it so, and so does this one.
@@ -189,7 +191,7 @@ ContentTypeValue content_type_of(const mimetic::MimeEntity& e, const std::vector
     std::vector<std::pair<std::string, std::string>> raw;
     if (field->simple_ct) {
         // Split as mimetic splits it (content_type.h): the same type, subtype and parameters.
-        const auto simple = read_simple_content_type(field->raw);
+        const SimpleContentType* simple = field->simple_ct;
         ct.type = ascii_lower(simple->type);
         ct.subtype = ascii_lower(simple->subtype);
         raw.reserve(simple->params.size());
@@ -270,6 +272,8 @@ struct Skeleton {
     std::vector<Blank> blanks;       ///< by marker index
     std::vector<HeaderBlock> blocks;  ///< by block marker index (the blocks replaced)
     std::vector<BlockCt> ct_how;      ///< by block marker index
+    /// By block marker index: the first Content-Type's split, for BlockCt::simple.
+    std::vector<std::optional<SimpleContentType>> simple_ct;
 };
 
 bool is_content_type(std::string_view name) { return name_of(name) == Name::content_type; }
@@ -306,15 +310,17 @@ std::optional<Skeleton> make_skeleton(std::string_view bytes, const Prescan& ps,
             sk.text.push_back(kMarkerEnd);
             sk.text.append("\r\n");
             BlockCt ct_how = BlockCt::none;
+            std::optional<SimpleContentType> simple;
             for (const auto& f : hb->fields) {
                 if (!is_content_type(f.name)) continue;
                 // A leaf's Content-Type changes nothing in mimetic's reading of the structure
                 // (a part without one is a leaf too), and the walk splits it itself.
-                if (const auto simple = read_simple_content_type(f.value);
-                    simple && !simple->is_multipart() && !simple->is_message_rfc822()) {
+                simple = read_simple_content_type(f.value);
+                if (simple && !simple->is_multipart() && !simple->is_message_rfc822()) {
                     ct_how = BlockCt::simple;
                     break;
                 }
+                simple.reset();
                 std::string_view lines = bytes.substr(f.begin, f.end - f.begin);
                 if (lines.find(kMarkerPrefix) != std::string_view::npos) return false;
                 // Its line end now comes right before the empty line: a lone LF there, with a
@@ -331,6 +337,7 @@ std::optional<Skeleton> make_skeleton(std::string_view bytes, const Prescan& ps,
             copied = e;
             sk.blocks.push_back(std::move(*hb));
             sk.ct_how.push_back(ct_how);
+            sk.simple_ct.push_back(std::move(simple));
         }
         return true;
     };
@@ -374,7 +381,11 @@ long marker_index(std::string_view body) {
 class SkeletonBodies {
 public:
     SkeletonBodies(std::string_view bytes, Skeleton&& sk)
-        : bytes_(bytes), blanks_(std::move(sk.blanks)), blocks_(std::move(sk.blocks)), ct_how_(std::move(sk.ct_how)) {}
+        : bytes_(bytes),
+          blanks_(std::move(sk.blanks)),
+          blocks_(std::move(sk.blocks)),
+          ct_how_(std::move(sk.ct_how)),
+          simple_ct_(std::move(sk.simple_ct)) {}
 
     /// Every marker is the whole body of exactly one part, with the kept first byte in front of
     /// it or not (mimetic's choice, the same as on the input); every block marker is the first
@@ -392,11 +403,12 @@ public:
     }
 
     /// The header block read in place of mimetic's reading of part `e`, or null (mimetic read it).
-    const HeaderBlock* block(const mimetic::MimeEntity& e, BlockCt& ct_how) const {
+    const HeaderBlock* block(const mimetic::MimeEntity& e, BlockCt& ct_how, const SimpleContentType*& simple) const {
         if (blocks_.empty()) return nullptr;
         const auto it = block_of_.find(&e);
         if (it == block_of_.end()) return nullptr;
         ct_how = ct_how_[it->second];
+        simple = simple_ct_[it->second] ? &*simple_ct_[it->second] : nullptr;
         return &blocks_[it->second];
     }
 
@@ -470,6 +482,7 @@ private:
     std::vector<char> found_;
     std::vector<HeaderBlock> blocks_;
     std::vector<BlockCt> ct_how_;
+    std::vector<std::optional<SimpleContentType>> simple_ct_;
     std::vector<char> block_found_;
     std::unordered_map<const mimetic::MimeEntity*, std::size_t> block_of_;
 };
@@ -494,8 +507,10 @@ private:
     /// The part's fields: from its header block when the skeleton left it out, else mimetic's.
     std::vector<RawField> fields(const mimetic::MimeEntity& e, bool every_value) const {
         BlockCt ct_how = BlockCt::none;
+        const SimpleContentType* simple = nullptr;
         if (bodies_)
-            if (const HeaderBlock* hb = bodies_->block(e, ct_how)) return fields_of_block(e, *hb, ct_how, every_value);
+            if (const HeaderBlock* hb = bodies_->block(e, ct_how, simple))
+                return fields_of_block(e, *hb, ct_how, simple, every_value);
         return fields_of(e, every_value);
     }
 
