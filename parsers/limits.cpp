@@ -4,9 +4,6 @@
 #include <cctype>
 #include <cstring>
 #include <optional>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include <mimetic/contenttype.h>
 
@@ -30,48 +27,6 @@ struct Frame {
     /// inside it is a leaf mimetic copies on its own.
     bool opaque = false;
 };
-
-/// One header line from `p`: where it ends (after its LF, or `end`), and whether it holds a NUL
-/// or "--" before that. Header lines are short: one pass instead of three memchr calls.
-struct HeaderLineScan {
-    const char* end;
-    bool nul = false;
-    bool dashes = false;
-};
-
-HeaderLineScan scan_header_line(const char* p, const char* const end) {
-    HeaderLineScan out{end};
-    bool dash_before = false;  // the byte before the chunk was '-'
-#if defined(__SSE2__)
-    const __m128i lf = _mm_set1_epi8('\n'), dash = _mm_set1_epi8('-'), nul = _mm_setzero_si128();
-    while (end - p >= 16) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        const unsigned nl_mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)));
-        // Only the bytes before the line end count.
-        const unsigned keep = nl_mask ? (nl_mask & -nl_mask) - 1 : 0xffffu;
-        const unsigned dash_mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, dash))) & keep;
-        if (static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nul))) & keep) out.nul = true;
-        if ((dash_mask & (dash_mask >> 1)) || (dash_before && (dash_mask & 1u))) out.dashes = true;
-        if (nl_mask) {
-            out.end = p + __builtin_ctz(nl_mask) + 1;
-            return out;
-        }
-        dash_before = (dash_mask >> 15) & 1u;
-        p += 16;
-    }
-#endif
-    for (; p < end; ++p) {
-        const char c = *p;
-        if (c == '\n') {
-            out.end = p + 1;
-            return out;
-        }
-        if (c == '\0') out.nul = true;
-        if (c == '-' && dash_before) out.dashes = true;
-        dash_before = c == '-';
-    }
-    return out;
-}
 
 bool ieq_prefix(std::string_view line, std::string_view name) {
     if (line.size() < name.size()) return false;
@@ -115,21 +70,15 @@ public:
                 const void* before = memrchr(raw_.data() + pos, '\n', dash - pos);
                 if (before) pos = static_cast<std::size_t>(static_cast<const char*>(before) - raw_.data()) + 1;
             }
-            if (in_header_ && !every_line_) {
-                // (The reference reads header lines as it reads body lines: see below.)
-                const auto scan = scan_header_line(raw_.data() + pos, raw_.data() + raw_.size());
-                const std::size_t end = static_cast<std::size_t>(scan.end - raw_.data());
-                std::string_view line = raw_.substr(pos, end - pos);  // with its line end
-                if (!plan_ && scan.dashes) note_stray_boundaries(line);
-                if (auto err = header_line(pos, line, scan.nul)) return *err;
-                pos = end;
-                continue;
-            }
             const void* nl = std::memchr(raw_.data() + pos, '\n', raw_.size() - pos);
             const std::size_t end = nl ? static_cast<const char*>(nl) - raw_.data() + 1 : raw_.size();
             std::string_view line = raw_.substr(pos, end - pos);  // with its line end
             if (!plan_) note_stray_boundaries(line);
-            if (auto err = in_header_ ? header_line(pos, line, true) : body_line(pos, line)) return *err;
+            if (in_header_) {
+                if (auto err = header_line(pos, line)) return *err;
+            } else {
+                if (auto err = body_line(pos, line)) return *err;
+            }
             pos = end;
         }
         if (in_header_ && !raw_.empty()) {
@@ -157,19 +106,9 @@ private:
             if (const auto colon = v.find(':'); colon != std::string_view::npos) v = v.substr(colon + 1);
             else v = {};
             // Only a multipart's parameters are read here (its boundary): the others are not
-            // decoded at all. Type and subtype of the plain form, split without a tokenizer,
-            // are parse_content_type's (test_content_type.cpp holds them together).
-            const auto lead = v.find_first_not_of(" \t");
-            const auto simple = lead == std::string_view::npos ? std::nullopt : read_simple_content_type(v.substr(lead));
-            if (simple && !simple->is_multipart()) {
-                ContentTypeValue ct;
-                ct.type = ascii_lower(simple->type);
-                ct.subtype = ascii_lower(simple->subtype);
-                ct_parsed_ = std::move(ct);
-            } else {
-                ct_parsed_ = parse_content_type(v, false);
-                if (ct_parsed_->type == "multipart"sv) ct_parsed_ = parse_content_type(v);
-            }
+            // decoded at all.
+            ct_parsed_ = parse_content_type(v, false);
+            if (ct_parsed_->type == "multipart"sv) ct_parsed_ = parse_content_type(v);
         }
         return *ct_parsed_;
     }
@@ -244,8 +183,7 @@ private:
         return std::nullopt;
     }
 
-    /// `nul`: the line holds a NUL (scan_header_line).
-    std::optional<ParseError> header_line(std::size_t pos, std::string_view line, bool nul) {
+    std::optional<ParseError> header_line(std::size_t pos, std::string_view line) {
         std::string_view content = line;
         while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.remove_suffix(1);
         if (content.empty()) {
@@ -370,7 +308,7 @@ private:
             content_type_.append(content.substr(0, 8192));
             ct_parsed_.reset();
         }
-        if (nul && content.find('\0') != std::string_view::npos) {
+        if (content.find('\0') != std::string_view::npos) {
             // mimetic cuts a header at a NUL: make it a blank instead, and say so.
             std::string fixed(line);
             for (auto& c : fixed)
