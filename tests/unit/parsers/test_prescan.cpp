@@ -1,8 +1,8 @@
 // The pre-scan jumps over body lines that hold no "--" (prescan); prescan_every_line reads every
-// line. Both must give the same
-// result (mended bytes, warnings, message/rfc822 bodies, leaf bodies, header blocks, part count,
-// depth, errors) on the corpus, the test data and generated MIME structures full of dashes,
-// delimiters, stray boundaries (in bodies and header fields), NULs and cut-off endings.
+// line. Both must give the same result (mended bytes, warnings, message/rfc822 bodies, leaf
+// bodies, header blocks, part count, depth, errors) on the corpus, the test data and generated
+// MIME structures full of dashes, delimiters, stray boundaries (in bodies and header fields),
+// NULs and cut-off endings.
 
 #include <gtest/gtest.h>
 
