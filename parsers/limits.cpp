@@ -106,9 +106,11 @@ private:
             if (const auto colon = v.find(':'); colon != std::string_view::npos) v = v.substr(colon + 1);
             else v = {};
             // Only a multipart's parameters are read here (its boundary): the others are not
-            // decoded at all.
-            ct_parsed_ = parse_content_type(v, false);
-            if (ct_parsed_->type == "multipart"sv) ct_parsed_ = parse_content_type(v);
+            // decoded at all. A value that starts like one is read with them at once.
+            const auto lead = v.find_first_not_of(" \t");
+            const bool looks_multipart = lead != std::string_view::npos && ieq_prefix(v.substr(lead), "multipart/");
+            ct_parsed_ = parse_content_type(v, looks_multipart);
+            if (!looks_multipart && ct_parsed_->type == "multipart"sv) ct_parsed_ = parse_content_type(v);
         }
         return *ct_parsed_;
     }
