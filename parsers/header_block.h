@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace ticketd::parsers {
@@ -34,7 +35,17 @@ struct HeaderBlock {
     /// on the heap, so that the views in `fields` stay put when the block is moved. (It cannot
     /// be copied: a copy's views would point into the original.)
     std::vector<std::unique_ptr<std::string>> folded;
+
+    HeaderBlock() = default;
+    HeaderBlock(HeaderBlock&&) noexcept = default;
+    HeaderBlock& operator=(HeaderBlock&&) noexcept = default;
+    HeaderBlock(const HeaderBlock&) = delete;
+    HeaderBlock& operator=(const HeaderBlock&) = delete;
 };
+
+// A copy's views would point into the original's folded values; moves keep them (vectors of
+// blocks grow by moving).
+static_assert(!std::is_copy_constructible_v<HeaderBlock> && std::is_nothrow_move_constructible_v<HeaderBlock>);
 
 /// The header block starting at `begin` in `bytes`, or nullopt when mimetic might read it in
 /// any other way than described above (then nothing is known about it).

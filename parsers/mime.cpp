@@ -482,6 +482,7 @@ private:
     std::vector<char> found_;
     std::vector<HeaderBlock> blocks_;
     std::vector<BlockCt> ct_how_;
+    /// Never resized after construction: RawField::simple_ct points into it during the walk.
     std::vector<std::optional<SimpleContentType>> simple_ct_;
     std::vector<char> block_found_;
     std::unordered_map<const mimetic::MimeEntity*, std::size_t> block_of_;
@@ -822,49 +823,65 @@ private:
 
 }  // namespace
 
+namespace {
+
+/// mimetic reads the skeleton; the walk fills `m` when that reading checks out. nullopt (and
+/// `m` as it was) when it does not.
+std::optional<MimeLoad> build_from_skeleton(std::string_view bytes, Prescan& ps, const Limits& limits, Message& m,
+                                            Skeleton&& sk) {
+    const MimeLoad used = sk.blocks.empty() ? MimeLoad::skeleton_bodies : MimeLoad::skeleton;
+    std::string text = std::move(sk.text);
+    SkeletonBodies bodies(bytes, std::move(sk));
+    // Constructed, then loaded: see build_message.
+    mimetic::MimeEntity top;
+    bool loaded = false;
+    try {
+        top.load(text.cbegin(), text.cend());
+        loaded = bodies.verify(top);
+    } catch (const std::exception&) {
+        // mimetic threw on the skeleton: the plain parse says what the input does.
+    }
+    // mimetic holds its own copy of what it keeps: the skeleton is not read again.
+    text = std::string();
+    if (!loaded) return std::nullopt;
+    // Only the walk's own "start over" is caught here: any other error it throws (out of
+    // memory, mimetic on a nested message) would throw again on the plain path, after `m` had
+    // been filled once already.
+    Message before = m;  // warnings so far: restored if the walk must start over
+    try {
+        Walker w(m, limits, slices(bytes, ps), &bodies);
+        w.top(top);
+        // The leaves are decoded: the mended copy is not read again either.
+        if (ps.changed) ps.mended = std::string();
+        return used;
+    } catch (const NeedPlainParse&) {
+        m = std::move(before);
+        return std::nullopt;
+    }
+}
+
+}  // namespace
+
 MimeLoad build_message(std::string_view bytes, Prescan& ps, const Limits& limits, Message& m, MimeLoad how) {
-    std::optional<Skeleton> sk;
     // Header blocks left out: mimetic then reads each field once less (every message has them).
-    if (how == MimeLoad::skeleton || how == MimeLoad::skeleton_always) sk = make_skeleton(bytes, ps, true);
-    if (!sk && how != MimeLoad::plain) {
-        // Bodies alone: the skeleton costs a copy of the bytes it keeps and saves mimetic's copy
-        // of (and boundary search over) the bytes it leaves out: worth it only when these are
-        // the larger share.
+    bool tried_bodies = false;
+    if (how == MimeLoad::skeleton || how == MimeLoad::skeleton_always) {
+        if (auto sk = make_skeleton(bytes, ps, true); sk && (!sk->blanks.empty() || !sk->blocks.empty())) {
+            tried_bodies = sk->blocks.empty();
+            if (auto used = build_from_skeleton(bytes, ps, limits, m, std::move(*sk))) return *used;
+        }
+    }
+    if (how != MimeLoad::plain && !tried_bodies) {
+        // Bodies alone (the header blocks could not be left out, or mimetic read them some other
+        // way, e.g. the fields of a quoted-printable message/rfc822): the skeleton costs a copy
+        // of the bytes it keeps and saves mimetic's copy of (and boundary search over) the bytes
+        // it leaves out: worth it only when these are the larger share.
         std::size_t blankable = 0;
         for (const auto& [b, e] : ps.leaf_bodies)
             if (e >= b + kMinBlanked) blankable += e - b;
-        if (how == MimeLoad::skeleton ? blankable > bytes.size() / 3 : blankable > 0) sk = make_skeleton(bytes, ps, false);
-    }
-    if (sk && (!sk->blanks.empty() || !sk->blocks.empty())) {
-        const MimeLoad used = sk->blocks.empty() ? MimeLoad::skeleton_bodies : MimeLoad::skeleton;
-        std::string text = std::move(sk->text);
-        SkeletonBodies bodies(bytes, std::move(*sk));
-        // Constructed, then loaded: see below.
-        mimetic::MimeEntity top;
-        bool loaded = false;
-        try {
-            top.load(text.cbegin(), text.cend());
-            loaded = bodies.verify(top);
-        } catch (const std::exception&) {
-            // mimetic threw on the skeleton: the plain parse below says what the input does.
-        }
-        // mimetic holds its own copy of what it keeps: the skeleton is not read again.
-        text = std::string();
-        if (loaded) {
-            // Only the walk's own "start over" is caught here: any other error it throws
-            // (out of memory, mimetic on a nested message) would throw again on the plain
-            // path, after `m` had been filled once already.
-            Message before = m;  // warnings so far: restored if the walk must start over
-            try {
-                Walker w(m, limits, slices(bytes, ps), &bodies);
-                w.top(top);
-                // The leaves are decoded: the mended copy is not read again either.
-                if (ps.changed) ps.mended = std::string();
-                return used;
-            } catch (const NeedPlainParse&) {
-                m = std::move(before);
-            }
-        }
+        if (how == MimeLoad::skeleton ? blankable > bytes.size() / 3 : blankable > 0)
+            if (auto sk = make_skeleton(bytes, ps, false); sk && !sk->blanks.empty())
+                if (auto used = build_from_skeleton(bytes, ps, limits, m, std::move(*sk))) return *used;
     }
     // Constructed, then loaded: mimetic's parser throws on some malformed input (a lone CR line
     // before a boundary: std::length_error), and a constructor that throws never runs

@@ -207,6 +207,29 @@ TEST(MimeSkeleton, MarkerWrittenBySenderInAHeaderLeftOutIsHarmless) {
     EXPECT_NE(both.skeleton.find("H X-Ticketd-Block: \x01\x02ticketd-leaf:h0\x02\n"), std::string::npos);
 }
 
+TEST(MimeSkeleton, ContentTypeCopiedWithALoneLfBeforeTheEmptyLine) {
+    // The first Content-Type goes to mimetic (not in the plain form, or a multipart) and ends in
+    // a lone LF; in the skeleton the block's CR LF empty line follows it, and the body starts
+    // with a CR. Were the copy left ending in LF, mimetic would read LF CR as one line end and
+    // start the body a byte late (found by review; the copy now ends CR LF).
+    const std::string leaf =
+        "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
+        "Content-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/octet-stream (x)\n"
+        "Content-Disposition: attachment; filename=\"a.bin\"\r\n\r\n\rHELLO and enough bytes to be left out\r\n--b--\r\n";
+    const std::string top =
+        "From: a@example.com\r\nContent-Type: text/plain; charset=\"utf-8\"; x=\"a;b\"\nSubject: s\r\n\r\n"
+        "\rHello there, this body is long enough to be blanked out.\r\n";
+    const std::string no_delimiter =
+        "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=\"zz\"\nX-A: y\r\n\r\n"
+        "\ra preamble and no delimiter line at all, long enough\r\n";
+    for (const std::string& raw : {leaf, top, no_delimiter}) {
+        const auto both = build_both(raw);
+        EXPECT_EQ(both.used, tp::MimeLoad::skeleton) << raw;
+        EXPECT_EQ(both.skeleton, both.plain) << raw;
+        EXPECT_EQ(both.bodies, both.plain) << raw;
+    }
+}
+
 TEST(MimeSkeleton, HeaderEndMimeticReadsOtherwiseMeansPlainParse) {
     // "\r\r\n" ends the header for mimetic (a CR line end, then an empty CRLF line), not for the
     // pre-scan: the marker does not come back as a whole body, and the plain parse decides.
