@@ -26,7 +26,7 @@ jobs=${FUZZ_JOBS:-1}
 timeout=${FUZZ_TIMEOUT:-10}
 shared=${TICKETD_SHARED_DIR:-$root/../shared}
 all=(fuzz_parse fuzz_classify fuzz_threading fuzz_imap fuzz_imap_fetch fuzz_config fuzz_rules fuzz_sla
-     fuzz_agent_commands fuzz_auth_results fuzz_html)
+     fuzz_agent_commands fuzz_auth_results fuzz_html fuzz_skeleton)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 
@@ -44,7 +44,7 @@ seeds="$root/fuzz/seeds"
 # attachments; YAML and protocol lines stay small so the fuzzer spends its time on structure.
 args_for() {
   case "$1" in
-    fuzz_parse|fuzz_classify) echo "-max_len=131072 -dict=$seeds/mail.dict ${mail_seeds[*]}" ;;
+    fuzz_parse|fuzz_classify|fuzz_skeleton) echo "-max_len=131072 -dict=$seeds/mail.dict ${mail_seeds[*]}" ;;
     fuzz_threading) echo "-max_len=65536 -dict=$seeds/mail.dict $seeds/threading ${mail_seeds[*]}" ;;
     fuzz_imap) echo "-max_len=4096 $seeds/imap" ;;
     fuzz_imap_fetch) echo "-max_len=8192 $seeds/imap_fetch" ;;
@@ -83,7 +83,10 @@ run_one() {
   if [ "${FUZZ_SEEDS:-}" = committed ]; then
     corpus="$cwd/found"  # this run's finds, dropped with $cwd
     mkdir -p "$corpus"
-    args="$(printf '%s\n' $args | grep '^-' | tr '\n' ' ') $root/fuzz/corpus/$t"
+    # fuzz_skeleton reads the same mail as fuzz_parse: it starts from that target's kept corpus.
+    local kept_seeds=$t
+    [ "$t" = fuzz_skeleton ] && kept_seeds=fuzz_parse
+    args="$(printf '%s\n' $args | grep '^-' | tr '\n' ' ') $root/fuzz/corpus/$kept_seeds"
   fi
   # shellcheck disable=SC2086
   (cd "$cwd" && "$root/$build/fuzz/$t" -max_total_time="$seconds" -timeout="$timeout" \

@@ -17,6 +17,7 @@
 #include "parsers/limits.h"
 #include "parsers/mime.h"
 #include "tests/support/paths.h"
+#include "tests/unit/parsers/describe_message.h"
 #include "tests/unit/parsers/mime_generator.h"
 
 namespace fs = std::filesystem;
@@ -24,35 +25,6 @@ namespace tp = ticketd::parsers;
 using ticketd::testing::Generator;
 
 namespace {
-
-std::string show(const std::vector<tp::Address>& as) {
-    std::string s;
-    for (const auto& a : as) s += "[" + a.name + "|" + a.address + "]";
-    return s;
-}
-
-/// Every field build_message fills, written out (binary bytes and all).
-std::string describe(const tp::Message& m) {
-    std::string s;
-    for (const auto& h : m.headers) s += "H " + h.name + ": " + h.value + "\n";
-    s += "subject " + m.subject + "\nfrom " + show(m.from) + "\nsender " + show(m.sender) + "\nreply-to " +
-         show(m.reply_to) + "\nto " + show(m.to) + "\ncc " + show(m.cc) + "\nbcc " + show(m.bcc) + "\n";
-    s += "return-path " + std::to_string(m.has_return_path) + " " + m.return_path + "\nmessage-id " + m.message_id + "\n";
-    for (const auto& id : m.in_reply_to) s += "irt " + id + "\n";
-    for (const auto& id : m.references) s += "ref " + id + "\n";
-    s += "date " + m.date_raw + " " + (m.date ? std::to_string(m.date->time_since_epoch().count()) : "-") + "\n";
-    for (const auto& l : m.leaves) {
-        s += "LEAF " + l.content_type + " cs=" + l.charset + " disp=" + l.disposition + " fn=" + l.filename +
-             " cid=" + l.content_id + " text=" + std::to_string(l.is_text) + std::to_string(l.text_is_data) +
-             " bin=" + std::to_string(l.binary) + " depth=" + std::to_string(l.depth) +
-             " rfc822=" + std::to_string(l.in_rfc822) + " sha=" + l.sha256 + "\ndata " + l.data +
-             "\nconverted " + l.converted + "\n";
-    }
-    for (const auto& f : m.forwarded)
-        s += "FWD " + f.subject + " " + show(f.from) + " " + f.message_id + "\n" + f.raw + "\n";
-    for (const auto& w : m.warnings) s += "W " + w.what + "\n";
-    return s;
-}
 
 struct Both {
     std::string skeleton, bodies, plain;
@@ -78,7 +50,7 @@ Both build_both(const std::string& raw, const tp::Limits& limits = {}) {
             into = std::string("threw: ") + e.what();
             return true;
         }
-        into = describe(m);
+        into = ticketd::testing::describe_message(m);
         return true;
     };
     out.parsed = run(tp::MimeLoad::skeleton_always, out.skeleton);
