@@ -5,15 +5,14 @@
 #include <map>
 
 #include "parsers/charset.h"
+#include "parsers/textutil.h"
 #include "parsers/transfer.h"
 
 namespace ticketd::parsers {
 
 std::string ascii_lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    return out;
+    // Eight bytes at a time (text::lower): every field name of every part is lower-cased.
+    return text::lower(s);
 }
 
 std::string_view trim(std::string_view s) {
