@@ -22,7 +22,7 @@ namespace {
 /// Length of the leading run of ASCII bytes: sixteen at a time with SSE2 (every x86-64 has it),
 /// eight at a time elsewhere. The valid-UTF-8 check and the pure-ASCII test run over every text
 /// part and nearly every header value, and most of their bytes are ASCII.
-std::size_t ascii_prefix(const unsigned char* p, std::size_t n) {
+inline std::size_t ascii_prefix(const unsigned char* p, std::size_t n) {
     std::size_t i = 0;
 #if defined(__SSE2__)
     for (; i + 16 <= n; i += 16) {
@@ -256,9 +256,12 @@ bool is_valid_utf8(std::string_view s) {
     const std::size_t n = s.size();
     std::size_t i = 0;
     while (i < n) {
-        // ASCII runs in bulk; `i` then stops on the first 8-bit byte (or the end).
-        i += ascii_prefix(p + i, n - i);
-        if (i >= n) break;
+        // ASCII runs in bulk; `i` then stops on the first 8-bit byte (or the end). Text in a
+        // non-Latin script goes from one multi-byte character straight to the next.
+        if (p[i] < 0x80) {
+            i += ascii_prefix(p + i, n - i);
+            if (i >= n) break;
+        }
         const unsigned c = p[i];
         if (c >= 0xC2 && c <= 0xDF) {
             if (i + 1 >= n || (p[i + 1] & 0xC0) != 0x80) return false;
