@@ -475,6 +475,11 @@ std::string collapse_spaces(std::string_view s) {
     return out;
 }
 
+/// sanitize_utf8 in place: it would copy a clean value as it is (nearly every id and address).
+void sanitize_in_place(std::string& s) {
+    if (looks_like_iso2022jp(s) || !is_valid_utf8(s)) s = sanitize_utf8(s);
+}
+
 std::string clean_addr_spec(std::string_view a) {
     std::string s;
     if (std::find_if(a.begin(), a.end(), [](char c) { return is_space(c); }) == a.end()) {
@@ -537,8 +542,7 @@ std::vector<Address> parse_address_list(std::string_view value) {
         a.name = collapse_spaces(decode_rfc2047(trim(name)));
         if (a.name.size() >= 2 && a.name.front() == '"' && a.name.back() == '"')
             a.name = a.name.substr(1, a.name.size() - 2);
-        // sanitize_utf8 would copy a clean address as it is (nearly all of them).
-        if (looks_like_iso2022jp(a.address) || !is_valid_utf8(a.address)) a.address = sanitize_utf8(a.address);
+        sanitize_in_place(a.address);
         if (!a.address.empty() || !a.name.empty()) out.push_back(std::move(a));
         phrase.clear();
         comments.clear();
@@ -604,10 +608,18 @@ std::vector<std::string> parse_msg_ids(std::string_view value) {
         while ((i = value.find('<', i)) != std::string_view::npos) {
             std::size_t e = value.find('>', i + 1);
             if (e == std::string_view::npos) e = value.size();
+            const std::string_view inside = value.substr(i + 1, e - i - 1);
             std::string id;
-            for (char c : value.substr(i + 1, e - i - 1))
-                if (!is_space(c)) id.push_back(c);
-            if (!id.empty()) ids.push_back(sanitize_utf8(id));
+            if (std::find_if(inside.begin(), inside.end(), [](char c) { return is_space(c); }) == inside.end()) {
+                id.assign(inside);  // nearly every id: copied whole
+            } else {
+                for (char c : inside)
+                    if (!is_space(c)) id.push_back(c);
+            }
+            if (!id.empty()) {
+                sanitize_in_place(id);
+                ids.push_back(std::move(id));
+            }
             i = e;
         }
         return ids;
@@ -626,13 +638,19 @@ std::vector<std::string> parse_msg_ids(std::string_view value) {
         }
         if (depth > 0) continue;
         if (is_space(c) || c == ',') {
-            if (!cur.empty()) ids.push_back(sanitize_utf8(cur));
+            if (!cur.empty()) {
+                sanitize_in_place(cur);
+                ids.push_back(std::move(cur));
+            }
             cur.clear();
         } else {
             cur.push_back(c);
         }
     }
-    if (!cur.empty()) ids.push_back(sanitize_utf8(cur));
+    if (!cur.empty()) {
+        sanitize_in_place(cur);
+        ids.push_back(std::move(cur));
+    }
     return ids;
 }
 
