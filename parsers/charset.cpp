@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cerrno>
 #include <map>
@@ -23,17 +24,29 @@ namespace {
 /// eight at a time elsewhere. The valid-UTF-8 check and the pure-ASCII test run over every text
 /// part and nearly every header value, and most of their bytes are ASCII.
 inline std::size_t ascii_prefix(const unsigned char* p, std::size_t n) {
+    constexpr std::uint64_t high = 0x8080808080808080ULL;
+    // The first byte whose high bit is set in a word of `high` bits (little-endian: lowest first).
+    auto first = [](std::uint64_t bits) { return static_cast<std::size_t>(__builtin_ctzll(bits)) / 8; };
     std::size_t i = 0;
 #if defined(__SSE2__)
     for (; i + 16 <= n; i += 16) {
-        const int high = _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)));
-        if (high) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(high)));
+        const int bits = _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)));
+        if (bits) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(bits)));
     }
 #endif
-    for (; i + 8 <= n; i += 8) {
+    if constexpr (std::endian::native == std::endian::little) {
         std::uint64_t w;
-        __builtin_memcpy(&w, p + i, 8);
-        if (w & 0x8080808080808080ULL) break;
+        for (; i + 8 <= n; i += 8) {
+            __builtin_memcpy(&w, p + i, 8);
+            if (w & high) return i + first(w & high);
+        }
+        if (i == n) return n;
+        // The last (fewer than eight) bytes as the word that ends at the end, not one at a time
+        // (its first bytes, before `i`, are ASCII).
+        if (n >= 8) {
+            __builtin_memcpy(&w, p + n - 8, 8);
+            return (w & high) ? n - 8 + first(w & high) : n;
+        }
     }
     while (i < n && p[i] < 0x80) ++i;
     return i;

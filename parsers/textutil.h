@@ -35,13 +35,24 @@ inline std::uint64_t lower_word(std::uint64_t w) {
 inline std::string lower(std::string_view s) {
     std::string r(s);
     char* p = r.data();
+    const char* src = s.data();  // words are read from the input, never from what was just written
     const std::size_t n = r.size();
     std::size_t i = 0;
+    std::uint64_t w;
     for (; i + 8 <= n; i += 8) {
-        std::uint64_t w;
-        std::memcpy(&w, p + i, 8);
+        std::memcpy(&w, src + i, 8);
         w = lower_word(w);
         std::memcpy(p + i, &w, 8);
+    }
+    if (i == n) return r;
+    if (n >= 8) {
+        // The last (fewer than eight) bytes as the word that ends at the end (lowering bytes
+        // lowered already changes nothing): header names, the most common input, are mostly
+        // 8 to 16 bytes long.
+        std::memcpy(&w, src + n - 8, 8);
+        w = lower_word(w);
+        std::memcpy(p + n - 8, &w, 8);
+        return r;
     }
     for (; i < n; ++i) p[i] = lower_char(p[i]);
     return r;

@@ -13,6 +13,7 @@
 #include "fields_reference.h"
 #include "parsers/charset.h"
 #include "parsers/headers.h"
+#include "parsers/textutil.h"
 #include "parsers/transfer.h"
 #include "tests/support/paths.h"
 
@@ -233,6 +234,25 @@ TEST(FieldsFast, CharsetNamesAndConversionEqualReference) {
         const auto full_ref = ref::to_utf8(s, cs);
         ASSERT_EQ(full.text, full_ref.text) << cs << ": " << s;
         ASSERT_EQ(full.exact, full_ref.exact) << cs << ": " << s;
+    }
+}
+
+// The lower-casing and the ASCII skip read words (the last one overlapping or zero-padded): every
+// length from 0 to 48, every offset of an 8-bit or upper-case byte.
+TEST(FieldsFast, WordAtATimeLowerAndAsciiSkipAtEveryLength) {
+    Rng r(2718);
+    for (std::size_t len = 0; len <= 48; ++len) {
+        for (int round = 0; round < 300; ++round) {
+            std::string s(len, 'a');
+            for (auto& c : s) c = "aZ-_09\x80\xc3\xa9\xff" "Az@["[r.below(14)];
+            ASSERT_EQ(ticketd::parsers::text::lower(s), ref::ascii_lower(s)) << len;
+            ASSERT_EQ(tp::ascii_lower(s), ref::ascii_lower(s)) << len;
+            ASSERT_EQ(tp::is_valid_utf8(s), ref::is_valid_utf8(s)) << len;
+            std::string ascii(len, 'x');
+            if (len > 0 && round % 2) ascii[r.below(static_cast<std::uint32_t>(len))] = static_cast<char>(0x80 | r.below(128));
+            ASSERT_EQ(tp::is_valid_utf8(ascii), ref::is_valid_utf8(ascii)) << len;
+            ASSERT_EQ(tp::to_utf8_or_same(ascii, "iso-8859-2").same, ref::to_utf8_or_same(ascii, "iso-8859-2").same) << len;
+        }
     }
 }
 
