@@ -309,6 +309,18 @@ bool looks_like_iso2022jp(std::string_view s) {
 }
 
 std::string iconv_charset_name(std::string_view label) {
+    // The labels nearly all mail carries, as they are written, answered before the general
+    // reading below (which gives them the same answers): this runs for every text part and
+    // every encoded word.
+    auto is = [&](std::string_view name) {
+        return label.size() == name.size() &&
+               std::equal(label.begin(), label.end(), name.begin(), [](char a, char b) {
+                   return (a >= 'A' && a <= 'Z' ? static_cast<char>(a + 32) : a) == b;
+               });
+    };
+    if (is("utf-8")) return "UTF-8";
+    if (is("us-ascii")) return "";
+    if (is("iso-8859-1")) return "WINDOWS-1252";
     std::string l = lower_trim(label);
     // "charset*lang" from RFC 2231 / RFC 2047 language suffix.
     if (auto star = l.find('*'); star != std::string::npos) l.resize(star);

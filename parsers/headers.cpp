@@ -658,8 +658,11 @@ std::vector<std::string> parse_msg_ids(std::string_view value) {
 
 namespace {
 
+// Names as views (a comparison is a length check first, no strlen): every Date field reads
+// a month name, and each word after the time is tried as a zone.
 int month_from_name(std::string_view w) {
-    static const char* names[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
+    static constexpr std::string_view names[] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                                 "jul", "aug", "sep", "oct", "nov", "dec"};
     if (w.size() < 3) return 0;
     const std::string l = ascii_lower(w.substr(0, 3));
     for (int i = 0; i < 12; ++i)
@@ -670,10 +673,10 @@ int month_from_name(std::string_view w) {
 std::optional<int> zone_from_name(std::string_view w) {
     const std::string l = ascii_lower(w);
     struct Z {
-        const char* n;
+        std::string_view n;
         int minutes;
     };
-    static const Z zones[] = {{"ut", 0},        {"utc", 0},       {"gmt", 0},       {"z", 0},         {"est", -5 * 60},
+    static constexpr Z zones[] = {{"ut", 0},        {"utc", 0},       {"gmt", 0},       {"z", 0},         {"est", -5 * 60},
                               {"edt", -4 * 60}, {"cst", -6 * 60}, {"cdt", -5 * 60}, {"mst", -7 * 60}, {"mdt", -6 * 60},
                               {"pst", -8 * 60}, {"pdt", -7 * 60}, {"cet", 60},      {"cest", 120},    {"met", 60},
                               {"mest", 120},    {"bst", 60},      {"eet", 120},     {"eest", 180},    {"jst", 540},
