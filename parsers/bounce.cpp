@@ -222,11 +222,13 @@ std::string find_status(std::string_view t) {
 }
 
 /// The class ('4' or '5') of the first SMTP reply code in `l` ("4xy " / "5xy-" not inside a
-/// word), or 0: visits each class digit, not every byte.
+/// word), or 0. One pass over the bytes: find_first_of("45") called memchr over the two-byte
+/// set once per byte of the line (a thousand instructions a report line, callgrind).
 char smtp_reply_class(std::string_view l) {
     const auto digit = [&](std::size_t k) { return std::isdigit(static_cast<unsigned char>(l[k])) != 0; };
-    for (std::size_t i = l.find_first_of("45"); i != std::string_view::npos && i + 3 < l.size();
-         i = l.find_first_of("45", i + 1)) {
+    for (std::size_t i = 0; i + 3 < l.size(); ++i) {
+        // '4' is 0x34, '5' 0x35: one compare for both.
+        if ((static_cast<unsigned char>(l[i]) | 1) != '5') continue;
         if (digit(i + 1) && digit(i + 2) && (l[i + 3] == ' ' || l[i + 3] == '-') &&
             (i == 0 || !std::isalnum(static_cast<unsigned char>(l[i - 1]))))
             return l[i];
