@@ -2,6 +2,8 @@
 // Line-level recognisers behind split_reply (body.h), exposed for tests and for other
 // heuristics (bounce bodies quote Outlook headers too).
 
+#include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace ticketd::parsers::reply {
@@ -23,5 +25,10 @@ char outlook_field(std::string_view line);
 
 /// "Sent from my iPhone" and the like, in the same languages.
 bool is_mobile_signature(std::string_view line);
+
+/// What the recognisers compare: `line` lower-cased (ASCII), U+00A0 and U+202F as spaces, U+FF1A
+/// as ':', runs of blanks as one space, '*' dropped, ends trimmed; at most `cap` bytes of it
+/// (`complete`: nothing was cut). Exposed so tests can hold its fast path to a byte-wise one.
+std::string normalise(std::string_view line, std::size_t cap, bool& complete);
 
 }  // namespace ticketd::parsers::reply

@@ -314,6 +314,14 @@ bool is_mobile_signature(std::string_view raw) {
     return false;
 }
 
+// Not in reply.cpp at a4d8de1: its normalise_into, exported as the byte-wise oracle for
+// reply::normalise (reply.cpp copies runs of plain bytes 16 at a time).
+std::string normalise(std::string_view line, std::size_t cap, bool& complete) {
+    std::string r;
+    complete = normalise_into(line, r, cap);
+    return r;
+}
+
 }  // namespace reply
 
 namespace {

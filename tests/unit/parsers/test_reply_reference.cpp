@@ -26,6 +26,7 @@ bool is_attribution(std::string_view line, bool next_is_quote);
 bool is_separator_marker(std::string_view line);
 char outlook_field(std::string_view line);
 bool is_mobile_signature(std::string_view line);
+std::string normalise(std::string_view line, std::size_t cap, bool& complete);
 }  // namespace reply
 }  // namespace ticketd::parsers::reference
 
@@ -148,6 +149,44 @@ TEST(SplitReplyFastPath, RecognisersEqualReferenceOnGeneratedLines) {
                 ref::reply::is_mobile_signature(line) || ref::reply::is_attribution(line, true);
     }
     EXPECT_GT(hits, 5000u);
+}
+
+// reply::normalise copies runs of plain bytes 16 at a time (SSE2) and falls back to bytes at
+// blanks, '*', no-break spaces and the cap: lines drawn from exactly those bytes, at every
+// length and alignment around 16, against the byte-wise normalisation.
+TEST(SplitReplyFastPath, NormaliseEqualsBytewiseOnGeneratedLines) {
+    static const std::vector<std::string> kBits = {
+        "a", "b", "z", "A", "M", "Z", "@", "[", "`", "{", "_", ":", "0", "-", " ", " ", " ", " ", "  ", "\t", "\r",
+        "*", "\xC2\xA0", "\xE2\x80\xAF", "\xEF\xBC\x9A", "\xC2", "\xE2\x80", "\xEF\xBC", "\xE2", "\xEF",
+        "\xA0", "\x80", "\xFF", "\xC3\xA4", "\xC3\x84", "word", "Word", "WORD", "original message"};
+    std::mt19937 rng(16122026);
+    std::size_t cut = 0, changed = 0;
+    for (int n = 0; n < 40000; ++n) {
+        std::string line;
+        // Mostly words and single spaces (the 16-byte path), sometimes anything from kBits.
+        const std::size_t target = rng() % 100;
+        const bool prose = rng() % 2;
+        while (line.size() < target) {
+            if (prose && rng() % 4 != 0) {
+                for (std::size_t w = 1 + rng() % 9; w > 0; --w) line += static_cast<char>((rng() % 3 ? 'a' : 'A') + rng() % 26);
+                line += ' ';
+            } else {
+                line += kBits[rng() % kBits.size()];
+            }
+        }
+        const std::size_t caps[] = {std::string::npos, 55, rng() % 80, line.size(), line.size() / 2};
+        for (std::size_t cap : caps) {
+            bool fast_complete = false, slow_complete = false;
+            const std::string fast = tp::reply::normalise(line, cap, fast_complete);
+            const std::string slow = ref::reply::normalise(line, cap, slow_complete);
+            ASSERT_EQ(fast, slow) << "cap " << cap << " line '" << line << "'";
+            ASSERT_EQ(fast_complete, slow_complete) << "cap " << cap << " line '" << line << "'";
+            cut += !slow_complete;
+            changed += slow != line;
+        }
+    }
+    EXPECT_GT(cut, 50000u);
+    EXPECT_GT(changed, 150000u);
 }
 
 TEST(SplitReplyFastPath, EqualsReferenceOnCorpusBodies) {
