@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -271,6 +272,17 @@ constexpr auto kMarkerByLength = [] {
     return sorted;
 }();
 constexpr auto kMarkerByLengthBytes = byte_sets(kMarkerByLength);
+// kMarkerFitting[n]: the first of kMarkerByLength not longer than n bytes (the longer ones
+// cannot be in a line of n bytes); every phrase fits a line longer than the longest.
+constexpr auto kMarkerFitting = [] {
+    std::array<unsigned char, longest(kMarkerPhrases) + 1> first{};
+    for (std::size_t n = 0; n < first.size(); ++n) {
+        std::size_t k = 0;
+        while (k < kMarkerByLength.size() && kMarkerByLength[k].size() > n) ++k;
+        first[n] = static_cast<unsigned char>(k);
+    }
+    return first;
+}();
 constexpr FirstBytes kMarkerStartFirst = first_bytes(kMarkerStarts);
 // An undashed marker is shorter than its phrase + 12, and the starts are prefixes: past
 // this many normalised bytes only a dashed line needs the rest (most lines are prose).
@@ -357,9 +369,12 @@ bool marker_core(std::string_view raw, std::string_view l, bool whole) {
         // each instead of a search each. Past kMarkerCap bytes an undashed line is too long
         // for every phrase (the size test), whatever the prefix's length.
         // The phrases longest first: an undashed line too long for one is too long for the rest.
-        if (dashed || all.size() < kMarkerByLength.front().size() + 12) {
+        // Phrases longer than the line are skipped (kMarkerFitting), and the byte set is made
+        // only when some phrase is left to test.
+        const std::size_t first = all.size() < kMarkerFitting.size() ? kMarkerFitting[all.size()] : 0;
+        if (first < kMarkerByLength.size() && (dashed || all.size() < kMarkerByLength[first].size() + 12)) {
             const std::uint64_t missing = ~byte_set(all);
-            for (std::size_t k = 0; k < kMarkerByLength.size(); ++k) {
+            for (std::size_t k = first; k < kMarkerByLength.size(); ++k) {
                 const std::string_view p = kMarkerByLength[k];
                 if (!dashed && all.size() >= p.size() + 12) break;
                 if ((kMarkerByLengthBytes[k] & missing) == 0 && contains(all, p)) return true;
@@ -482,24 +497,24 @@ namespace {
 class Lines {
 public:
     explicit Lines(std::string_view text) {
-        std::size_t count = 1;
-        for (const char* p = text.data(), *e = p + text.size();
-             (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(e - p)))) != nullptr; ++p)
-            ++count;
-        lines_.reserve(count);
-        // prefix() hands out views into buf_: reserved to its bound (each prefix is at most
-        // min(line, kPrefixCap) bytes), buf_ never moves while a view is held.
-        buf_.reserve(std::min(text.size(), count * kPrefixCap));
-        std::size_t pos = 0;
-        while (pos <= text.size()) {
-            std::size_t nl = text.find('\n', pos);
-            if (nl == std::string_view::npos) nl = text.size();
-            std::string_view l = text.substr(pos, nl - pos);
+        // One pass: the lines are views, so a guess at their number (a wrong one costs a
+        // reallocation of views, not a second scan of the text) is enough to reserve.
+        lines_.reserve(text.size() / 32 + 1);
+        const char* p = text.data();
+        const char* const e = p + text.size();
+        for (;;) {
+            const auto* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(e - p)));
+            const char* const stop = nl ? nl : e;
+            std::string_view l(p, static_cast<std::size_t>(stop - p));
             if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
             lines_.push_back(l);
-            pos = nl + 1;
+            if (!nl) break;
+            p = nl + 1;
         }
         info_.resize(lines_.size());
+        // Each prefix is at most min(line, kPrefixCap) bytes: their sum is bounded, so one
+        // buffer of that size (made at the first prefix) holds them all and never moves.
+        cap_ = std::min(text.size(), lines_.size() * kPrefixCap);
     }
 
     std::size_t size() const { return lines_.size(); }
@@ -518,7 +533,9 @@ public:
     }
     char outlook(std::size_t i) {
         Info& f = info_[i];
-        if (f.outlook < 0) f.outlook = lines_[i].size() <= 1000 && colon(i) ? outlook_core(prefix(i)) : 0;
+        // No colon test first: outlook_core looks for the ':' in the normalised prefix, which
+        // the marker test has made already for most lines (has_colon read the whole line twice).
+        if (f.outlook < 0) f.outlook = lines_[i].size() <= 1000 ? outlook_core(prefix(i)) : 0;
         return static_cast<char>(f.outlook);
     }
     bool mobile(std::size_t i) {
@@ -552,21 +569,21 @@ private:
     std::string_view prefix(std::size_t i) {
         Info& f = info_[i];
         if (!f.norm) {
-            const std::string_view raw = lines_[i];
-            f.off = buf_.size();
-            buf_.resize(f.off + std::min(raw.size(), kPrefixCap));
+            if (!buf_) buf_.reset(new char[cap_]);  // not zeroed: only written bytes are read
             bool complete = true;
-            f.len = static_cast<std::uint32_t>(normalise_to(raw, buf_.data() + f.off, kPrefixCap, complete));
+            f.off = used_;
+            f.len = static_cast<std::uint32_t>(normalise_to(lines_[i], buf_.get() + used_, kPrefixCap, complete));
             f.whole = complete;
             f.norm = true;
-            buf_.resize(f.off + f.len);
+            used_ += f.len;
         }
-        return std::string_view(buf_).substr(f.off, f.len);
+        return std::string_view(buf_.get() + f.off, f.len);
     }
 
     std::vector<std::string_view> lines_;
     std::vector<Info> info_;
-    std::string buf_;
+    std::unique_ptr<char[]> buf_;  // the prefixes, one after another
+    std::size_t cap_ = 0, used_ = 0;
 };
 
 // Joins lines[at(b) .. at(e)) (blank ends dropped, inner runs of blank lines kept as one).
