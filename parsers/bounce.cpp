@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdint>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "parsers/body.h"
 #include "parsers/charset.h"
@@ -83,6 +88,14 @@ bool null_sender(const Message& m) {
     return false;
 }
 
+// The set of byte values in `s`, each folded to one of 64 bits: a string's set holds that of
+// every substring.
+constexpr std::uint64_t byte_set(std::string_view s) {
+    std::uint64_t m = 0;
+    for (char c : s) m |= std::uint64_t{1} << (static_cast<unsigned char>(c) & 63);
+    return m;
+}
+
 bool reply_or_forward_subject(std::string_view s) {
     static constexpr auto prefixes = std::to_array<std::string_view>(
         {"re:", "re :", "fwd:", "fw:", "aw:", "wg:", "tr:", "rv:", "sv:", "vs:", "antw:"});
@@ -103,8 +116,16 @@ const char* bounce_subject(std::string_view s) {
         "delivery status", "bounce notification", "unzustellbar", "nicht zustellbar",
         "unable to deliver", "onbestelbaar", "no se puede entregar", "impossibile recapitare",
         "não entregue", "kan inte levereras", "warning: message", "mail could not be delivered"});
-    for (std::string_view p : patterns)
-        if (contains(s, p)) return p.data();
+    // A pattern is in `s` only if each of its byte values is (folded to 64 bits, one set per
+    // string): one AND rules most patterns out for most subjects, instead of a search each.
+    static constexpr auto pattern_bytes = [] {
+        std::array<std::uint64_t, patterns.size()> sets{};
+        for (std::size_t k = 0; k < patterns.size(); ++k) sets[k] = byte_set(patterns[k]);
+        return sets;
+    }();
+    const std::uint64_t missing = ~byte_set(s);
+    for (std::size_t k = 0; k < patterns.size(); ++k)
+        if ((pattern_bytes[k] & missing) == 0 && contains(s, patterns[k])) return patterns[k].data();
     return nullptr;
 }
 
@@ -226,13 +247,26 @@ std::string find_status(std::string_view t) {
 /// set once per byte of the line (a thousand instructions a report line, callgrind).
 char smtp_reply_class(std::string_view l) {
     const auto digit = [&](std::size_t k) { return std::isdigit(static_cast<unsigned char>(l[k])) != 0; };
-    for (std::size_t i = 0; i + 3 < l.size(); ++i) {
-        // '4' is 0x34, '5' 0x35: one compare for both.
-        if ((static_cast<unsigned char>(l[i]) | 1) != '5') continue;
-        if (digit(i + 1) && digit(i + 2) && (l[i + 3] == ' ' || l[i + 3] == '-') &&
-            (i == 0 || !std::isalnum(static_cast<unsigned char>(l[i - 1]))))
-            return l[i];
+    // A code at i: its class digit, two digits, ' ' or '-', and no letter or digit before it.
+    const auto code_at = [&](std::size_t i) {
+        return digit(i + 1) && digit(i + 2) && (l[i + 3] == ' ' || l[i + 3] == '-') &&
+               (i == 0 || !std::isalnum(static_cast<unsigned char>(l[i - 1])));
+    };
+    std::size_t i = 0;
+#if defined(__SSE2__)
+    // The class digits of 16 bytes at once ('4' is 0x34, '5' 0x35: or-ing 1 makes both '5').
+    const auto* p = reinterpret_cast<const unsigned char*>(l.data());
+    for (; i + 16 + 3 <= l.size(); i += 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+        auto m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(1)), _mm_set1_epi8('5'))));
+        for (; m != 0; m &= m - 1) {
+            const std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(m));
+            if (code_at(at)) return l[at];
+        }
     }
+#endif
+    for (; i + 3 < l.size(); ++i)
+        if ((static_cast<unsigned char>(l[i]) | 1) == '5' && code_at(i)) return l[i];
     return 0;
 }
 

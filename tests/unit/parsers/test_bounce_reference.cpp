@@ -184,6 +184,31 @@ TEST(BounceFastPath, EqualsReferenceOnCorpus) {
     EXPECT_GT(messages, 500u);
 }
 
+// The bounce reader finds SMTP reply codes ("550 ", "421-") 16 bytes at a time and the bounce
+// subjects behind a byte-set test: report lines and subjects made of the bytes those look at
+// (class digits, digits, ' ', '-', letters before a code), at every length and position around
+// 16, read by both; the diagnostic and permanent flag show the reply codes found.
+TEST(BounceFastPath, ReplyCodesAndSubjectsEqualReferenceOnGeneratedLines) {
+    static const std::string kBytes = "4455501299 --aZ.\t:@";
+    std::mt19937 rng(5501);
+    std::size_t with_diagnostic = 0, temporary = 0;
+    for (int n = 0; n < 20000; ++n) {
+        std::string line(rng() % 60, ' ');
+        for (char& c : line) c = kBytes[rng() % kBytes.size()];
+        tp::Message m;
+        m.from.push_back({"", "MAILER-DAEMON@mx.example.com"});
+        m.subject = n % 2 ? line : kSubjects[rng() % kSubjects.size()] + line;
+        m.leaves.push_back(leaf("text/plain", line + (rng() % 2 ? "\n" : "")));
+        m.body = line;
+        expect_same(m, "line '" + line + "'");
+        const tp::BounceInfo i = ref::read_bounce(m);
+        with_diagnostic += !i.diagnostic.empty();
+        temporary += !i.permanent;
+    }
+    EXPECT_GT(with_diagnostic, 1500u);
+    EXPECT_GT(temporary, 1000u);
+}
+
 TEST(TextLower, EightBytesAtATimeEqualsBytewise) {
     std::mt19937 rng(77);
     for (int n = 0; n < 5000; ++n) {
