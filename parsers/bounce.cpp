@@ -284,22 +284,24 @@ void drop_partial_utf8(std::string& s) {
 }
 
 std::string collapse(std::string_view s, std::size_t max) {
-    std::string r;
-    r.reserve(std::min(s.size(), max));
+    // Written through a pointer (a push_back per byte was most of the cost): the output is never
+    // longer than the input, nor than max + 1 (a space and a byte may pass max together).
+    std::string r(s.size() <= max ? s.size() : max + 1, '\0');
+    char* const begin = r.data();
+    char* o = begin;
     bool space = false;
     for (char c : s) {
         if (text::space_char(c)) {
-            space = !r.empty();
+            space = o != begin;
             continue;
         }
-        if (space) r += ' ';
+        if (space) *o++ = ' ';
         space = false;
-        r += c;
-        if (r.size() >= max) {
-            drop_partial_utf8(r);
-            break;
-        }
+        *o++ = c;
+        if (static_cast<std::size_t>(o - begin) >= max) break;
     }
+    r.resize(static_cast<std::size_t>(o - begin));
+    if (r.size() >= max) drop_partial_utf8(r);
     return r;
 }
 

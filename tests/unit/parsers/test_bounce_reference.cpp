@@ -195,6 +195,12 @@ TEST(BounceFastPath, ReplyCodesAndSubjectsEqualReferenceOnGeneratedLines) {
     for (int n = 0; n < 20000; ++n) {
         std::string line(rng() % 60, ' ');
         for (char& c : line) c = kBytes[rng() % kBytes.size()];
+        // Past the 500 bytes a diagnostic keeps, cut inside a UTF-8 sequence or a run of blanks.
+        if (n % 4 == 0) {
+            std::string run;
+            while (run.size() < 490 + rng() % 30) run += rng() % 3 ? "\xE2\x82\xAC" : rng() % 2 ? " \t " : "x";
+            line = "550 " + run + line;
+        }
         tp::Message m;
         m.from.push_back({"", "MAILER-DAEMON@mx.example.com"});
         m.subject = n % 2 ? line : kSubjects[rng() % kSubjects.size()] + line;
