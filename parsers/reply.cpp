@@ -194,6 +194,23 @@ constexpr std::uint64_t byte_set(std::string_view s) {
     return m;
 }
 
+// byte_set over a line at run time (the marker and attribution tests): four bytes a round into
+// two sets, so the loop's own test and increment are paid once per four bytes.
+inline std::uint64_t line_byte_set(std::string_view s) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const std::size_t n = s.size();
+    std::uint64_t a = 0, b = 0;
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        a |= std::uint64_t{1} << (p[i] & 63);
+        b |= std::uint64_t{1} << (p[i + 1] & 63);
+        a |= std::uint64_t{1} << (p[i + 2] & 63);
+        b |= std::uint64_t{1} << (p[i + 3] & 63);
+    }
+    for (; i < n; ++i) a |= std::uint64_t{1} << (p[i] & 63);
+    return a | b;
+}
+
 template <std::size_t N>
 constexpr std::array<std::uint64_t, N> byte_sets(const std::array<std::string_view, N>& words) {
     std::array<std::uint64_t, N> m{};
@@ -373,7 +390,7 @@ bool marker_core(std::string_view raw, std::string_view l, bool whole) {
         // only when some phrase is left to test.
         const std::size_t first = all.size() < kMarkerFitting.size() ? kMarkerFitting[all.size()] : 0;
         if (first < kMarkerByLength.size() && (dashed || all.size() < kMarkerByLength[first].size() + 12)) {
-            const std::uint64_t missing = ~byte_set(all);
+            const std::uint64_t missing = ~line_byte_set(all);
             for (std::size_t k = first; k < kMarkerByLength.size(); ++k) {
                 const std::string_view p = kMarkerByLength[k];
                 if (!dashed && all.size() >= p.size() + 12) break;
@@ -431,7 +448,7 @@ bool attribution_core(std::string_view l, bool next_is_quote) {
     if (!ends_with(l, ":")) return false;
     l.remove_suffix(1);
     while (!l.empty() && l.back() == ' ') l.remove_suffix(1);
-    const std::uint64_t present = byte_set(l);
+    const std::uint64_t present = line_byte_set(l);
     bool verb = false;
     for (std::size_t k = 0; k < kVerbs.size(); ++k)
         if ((kVerbBytes[k] & ~present) == 0 && contains(l, kVerbs[k])) {
@@ -597,13 +614,27 @@ std::string join(const Lines& lines, At at, std::size_t b, std::size_t e) {
     for (std::size_t i = b; i < e; ++i) size += lines[at(i)].size() + 1;
     r.reserve(size);
     bool prev_blank = false;
-    for (std::size_t i = b; i < e; ++i) {
+    for (std::size_t i = b; i < e;) {
         const std::string_view l = lines[at(i)];
-        bool bl = blank(l);
-        if (bl && prev_blank) continue;
-        prev_blank = bl;
+        if (blank(l)) {
+            if (!prev_blank && i > b) r += '\n';
+            prev_blank = true;
+            ++i;
+            continue;
+        }
+        prev_blank = false;
         if (i > b) r += '\n';
-        if (!bl) r.append(l);
+        // The non-blank lines that follow this one in the text with a bare '\n' between (a view
+        // starting right after the previous one's end can only be the next line) are the text's
+        // own bytes: one append for the run instead of one per line.
+        const char* const start = l.data();
+        const char* stop = l.data() + l.size();
+        for (++i; i < e; ++i) {
+            const std::string_view n = lines[at(i)];
+            if (n.data() != stop + 1 || blank(n)) break;
+            stop = n.data() + n.size();
+        }
+        r.append(start, static_cast<std::size_t>(stop - start));
     }
     return r;
 }
