@@ -324,20 +324,42 @@ constexpr std::array<std::string_view, 16> kSubject{
 constexpr char field_key(std::string_view n) {
     return n.empty() ? 0 : static_cast<char>(n.size() * 37 + static_cast<unsigned char>(n.front()));
 }
-constexpr FirstBytes kFieldKeys = [] {
-    FirstBytes f;
-    auto add = [&](const auto& names) {
-        for (std::string_view n : names) {
-            const auto u = static_cast<unsigned char>(field_key(n));
-            f.bits[u >> 6] |= std::uint64_t{1} << (u & 63);
-        }
-    };
-    add(kFrom);
-    add(kSent);
-    add(kTo);
-    add(kSubject);
-    return f;
+// All the field names bucketed by field_key, each with the rank of its list (0 From, 1 Sent,
+// 2 To, 3 Subject): a colon's head is compared with the few names of its bucket only.
+struct FieldName {
+    std::string_view name;
+    unsigned char rank = 0;
+};
+constexpr auto kFieldNames = [] {
+    std::array<FieldName, kFrom.size() + kSent.size() + kTo.size() + kSubject.size()> all{};
+    std::size_t k = 0;
+    for (auto n : kFrom) all[k++] = {n, 0};
+    for (auto n : kSent) all[k++] = {n, 1};
+    for (auto n : kTo) all[k++] = {n, 2};
+    for (auto n : kSubject) all[k++] = {n, 3};
+    std::sort(all.begin(), all.end(), [](const FieldName& a, const FieldName& b) {
+        return static_cast<unsigned char>(field_key(a.name)) < static_cast<unsigned char>(field_key(b.name));
+    });
+    return all;
 }();
+// kFieldBucket[key] .. kFieldBucket[key + 1]: the names whose field_key is `key`.
+constexpr auto kFieldBucket = [] {
+    std::array<unsigned char, 257> start{};
+    for (const FieldName& f : kFieldNames) ++start[static_cast<unsigned char>(field_key(f.name)) + 1];
+    for (std::size_t k = 1; k < start.size(); ++k) start[k] = static_cast<unsigned char>(start[k] + start[k - 1]);
+    return start;
+}();
+static_assert(kFieldNames.size() < 256);
+
+// The rank of the first list (From, Sent, To, Subject) that names `n`, or 4.
+unsigned field_rank(std::string_view n) {
+    if (n.empty()) return 4;
+    const auto key = static_cast<unsigned char>(field_key(n));
+    unsigned rank = 4;
+    for (std::size_t k = kFieldBucket[key]; k < kFieldBucket[key + 1u]; ++k)
+        if (kFieldNames[k].name == n && kFieldNames[k].rank < rank) rank = kFieldNames[k].rank;
+    return rank;
+}
 // A field name, then ':' or " :": the first longest-name + 2 normalised bytes decide.
 constexpr std::size_t kOutlookCap = std::max({longest(kFrom), longest(kSent), longest(kTo), longest(kSubject)}) + 2;
 
@@ -351,7 +373,21 @@ constexpr std::array<std::string_view, 35> kMobileStarts{
     "verzonden vanaf mijn ", "verstuurd vanaf mijn ", "verzonden met ", "inviato da ",
     "inviato dal mio ", "skickat från min ", "skickat från ", "sendt fra min ", "sendt fra ",
     "lähetetty ", "wysłane z ", "odesláno z ", "отправлено с "};
-constexpr FirstBytes kMobileFirst = first_bytes(kMobileStarts);
+// kMobileStarts by first byte, and where each first byte's run starts: a line is compared with
+// the starts that share its first byte only.
+constexpr auto kMobileByFirst = [] {
+    auto sorted = kMobileStarts;
+    std::sort(sorted.begin(), sorted.end(), [](std::string_view a, std::string_view b) {
+        return static_cast<unsigned char>(a.front()) < static_cast<unsigned char>(b.front());
+    });
+    return sorted;
+}();
+constexpr auto kMobileRun = [] {
+    std::array<unsigned char, 257> start{};
+    for (std::string_view p : kMobileByFirst) ++start[static_cast<unsigned char>(p.front()) + 1];
+    for (std::size_t k = 1; k < start.size(); ++k) start[k] = static_cast<unsigned char>(start[k] + start[k - 1]);
+    return start;
+}();
 
 // The verb of "<someone> wrote" in the languages our requesters write in.
 constexpr std::array<std::string_view, 23> kVerbs{
@@ -420,26 +456,19 @@ char outlook_core(std::string_view l) {
     if (colon == std::string_view::npos) return 0;
     const std::string_view head = l.substr(0, colon);
     const std::string_view spaced = colon > 0 && l[colon - 1] == ' ' ? head.substr(0, colon - 1) : std::string_view();
-    // Most colons follow no field name ("Tel:", "https:", "10:00"): a 256-bit set of the names'
-    // (length, first byte) keys rules them out before the lists are compared.
-    if (!kFieldKeys.has(field_key(head)) && (spaced.empty() || !kFieldKeys.has(field_key(spaced)))) return 0;
-    auto field = [&](const auto& names) {
-        for (std::string_view n : names)
-            if (n == head || n == spaced) return true;
-        return false;
-    };
-    if (field(kFrom)) return 'f';
-    if (field(kSent)) return 's';
-    if (field(kTo)) return 't';
-    if (field(kSubject)) return 'j';
-    return 0;
+    // Most colons follow no field name ("Tel:", "https:", "10:00"): their (length, first byte)
+    // bucket is empty. The earliest list naming either form wins, as when the lists were read
+    // in order.
+    const unsigned rank = std::min(field_rank(head), field_rank(spaced));
+    return rank < 4 ? "fstj"[rank] : 0;
 }
 
 // Caller: raw.size() <= 120.
 bool mobile_core(std::string_view l) {
-    if (l.empty() || !kMobileFirst.has(l[0])) return false;
-    for (std::string_view p : kMobileStarts)
-        if (starts_with(l, p)) return true;
+    if (l.empty()) return false;
+    const auto first = static_cast<unsigned char>(l[0]);
+    for (std::size_t k = kMobileRun[first]; k < kMobileRun[first + 1u]; ++k)
+        if (starts_with(l, kMobileByFirst[k])) return true;
     return false;
 }
 
