@@ -19,9 +19,13 @@ struct GumboOutputDeleter {
 };
 using GumboOutputPtr = std::unique_ptr<GumboOutput, GumboOutputDeleter>;
 
+// ASCII only, as std::tolower in the C locale ticketd runs in, without a libc call per byte
+// (the deep-tag pre-pass lower-cases every tag name of a document).
+char lower_char(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
 std::string lower(std::string_view s) {
     std::string r(s);
-    for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : r) c = lower_char(c);
     return r;
 }
 
@@ -124,7 +128,7 @@ std::string tidy(std::string s) {
 bool ieq_prefix(std::string_view s, std::size_t at, std::string_view p) {
     if (at + p.size() > s.size()) return false;
     for (std::size_t i = 0; i < p.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(s[at + i])) != p[i]) return false;
+        if (lower_char(s[at + i]) != p[i]) return false;
     return true;
 }
 
