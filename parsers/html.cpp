@@ -9,6 +9,7 @@
 
 #include "parsers/body.h"
 #include "parsers/html_text.h"
+#include "parsers/textutil.h"
 
 namespace ticketd::parsers {
 namespace {
@@ -19,9 +20,9 @@ struct GumboOutputDeleter {
 };
 using GumboOutputPtr = std::unique_ptr<GumboOutput, GumboOutputDeleter>;
 
-// ASCII only, as std::tolower in the C locale ticketd runs in, without a libc call per byte
-// (the deep-tag pre-pass lower-cases every tag name of a document).
-char lower_char(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+// ASCII only (text::lower_char), as std::tolower in the C locale ticketd runs in, without a libc
+// call per byte (the deep-tag pre-pass lower-cases every tag name of a document).
+using text::lower_char;
 
 std::string lower(std::string_view s) {
     std::string r(s);
