@@ -308,7 +308,10 @@ std::string collapse(std::string_view s, std::size_t max) {
 // Lines that begin the returned copy of the original: what follows is not the report.
 // `s`: the line trimmed and lower-cased.
 bool starts_returned_copy(std::string_view s) {
-    if (starts_with(s, "return-path:") || starts_with(s, "received:") || contains(s, "below this line is a copy"))
+    // Both header names start with 'r': most lines are spared the two compares.
+    const bool r = !s.empty() && s.front() == 'r';
+    if ((r && (starts_with(s, "return-path:") || starts_with(s, "received:"))) ||
+        contains(s, "below this line is a copy"))
         return true;
     // Every other sign names the message: most report lines do not, and are spared seven searches.
     if (!contains(s, "message")) return false;
