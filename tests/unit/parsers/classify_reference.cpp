@@ -1,4 +1,4 @@
-// classify as it was before it found its headers in one pass (parsers/classify.cpp at 8b3df48,
+// classify as it was before it found its headers in one pass (parsers/classify.cpp at 6b8572c,
 // verbatim but for this namespace, a "reference::" where ADL would also find the real function,
 // and without the unused one-argument overload): the reference ClassifyFastPath holds
 // classify() to. Test-only code; do not "fix" it without fixing classify.cpp the same way.
