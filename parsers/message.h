@@ -49,7 +49,10 @@ struct Leaf {
     /// Declared as text (or shown as text) but evidently binary (looks_binary, charset.h): not
     /// converted, never the body, listed as an attachment. is_text is false then.
     bool binary = false;
-    std::string sha256;        ///< lower-case hex of `data`
+    /// Lower-case hex SHA-256 of `data`: filled for every leaf that becomes an attachment
+    /// (extract_body); "" for the text a ticket shows and a forward's text, which nothing stores by
+    /// hash (the summary computes it: leaf_sha256).
+    std::string sha256;
     int depth = 0;             ///< MIME nesting depth (0 = top-level body)
     bool in_rfc822 = false;    ///< inside an attached message/rfc822
 

@@ -38,6 +38,8 @@ std::string sha256_hex(std::string_view data) {
     return out;
 }
 
+std::string leaf_sha256(const Leaf& l) { return l.sha256.empty() ? sha256_hex(l.data) : l.sha256; }
+
 namespace {
 
 /// The fields the walk looks up by name (compared without regard to case); `other`: the rest.
@@ -807,7 +809,6 @@ private:
             leaf.text_is_data = conv.same;
             leaf.converted = std::move(conv.text);
         }
-        leaf.sha256 = sha256_hex(leaf.data);
         m_.leaves.push_back(std::move(leaf));
     }
 

@@ -32,4 +32,7 @@ MimeLoad build_message(std::string_view bytes, Prescan& ps, const Limits& limits
 /// Lower-case hex SHA-256 (OpenSSL EVP).
 std::string sha256_hex(std::string_view data);
 
+/// The leaf's SHA-256: Leaf::sha256 when parse() filled it (attachments), else computed now.
+std::string leaf_sha256(const Leaf& l);
+
 }  // namespace ticketd::parsers

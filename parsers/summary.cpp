@@ -1,6 +1,7 @@
 #include "parsers/summary.h"
 
 #include "parsers/headers.h"
+#include "parsers/mime.h"
 
 namespace ticketd::parsers {
 
@@ -35,7 +36,7 @@ nlohmann::json to_summary_json(const Message& m) {
         o["content_type"] = l.content_type;
         o["filename"] = str_or_null(l.filename);
         o["len"] = l.data.size();
-        o["sha256"] = l.sha256;
+        o["sha256"] = leaf_sha256(l);
         if (l.is_text) o["text"] = std::string(l.text());
         leaves.push_back(std::move(o));
     }

@@ -411,6 +411,15 @@ TEST(Parse, MessageFromTestData) {
     EXPECT_EQ(m.leaves[1].sha256, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
     EXPECT_TRUE(m.leaves[2].in_rfc822);
     EXPECT_EQ(m.leaves[2].text(), "inner body");
+    // Hashed where something is stored by hash: the attachment, not the text shown or the
+    // forward's text; the summary hashes those when it lists them.
+    ASSERT_EQ(m.attachments.size(), 1u);
+    EXPECT_EQ(m.attachments[0].sha256, m.leaves[1].sha256);
+    EXPECT_EQ(m.leaves[0].sha256, "");
+    EXPECT_EQ(m.leaves[2].sha256, "");
+    const auto summary = tp::to_summary_json(m);
+    EXPECT_EQ(summary["leaves"][0]["sha256"], tp::sha256_hex(m.leaves[0].data));
+    EXPECT_EQ(summary["leaves"][2]["sha256"], tp::sha256_hex("inner body"));
     ASSERT_EQ(m.forwarded.size(), 1u);
     EXPECT_EQ(m.forwarded[0].subject, "inner");
     EXPECT_EQ(m.forwarded[0].message_id, "inner@example.com");
