@@ -503,6 +503,18 @@ std::vector<Address> parse_address_list(std::string_view value) {
     std::vector<Address> out;
     const auto toks = tokenize_addresses(value);
     std::vector<const Tok*> phrase;
+    // Tokens in `phrase` outside quotes that hold an '@': counted as they come, so that a colon
+    // does not scan the whole phrase again (quadratic on a long folded field; found by
+    // fuzz_skeleton: a 64 KB To took 22 ms).
+    std::size_t phrase_at = 0;
+    auto add_to_phrase = [&](const Tok* t) {
+        phrase.push_back(t);
+        if (t->kind != Tok::quoted && t->text.find('@') != std::string::npos) ++phrase_at;
+    };
+    auto clear_phrase = [&] {
+        phrase.clear();
+        phrase_at = 0;
+    };
     std::vector<std::string> comments;
     std::string_view angle;  // the text of a token in `toks`
     bool have_angle = false;
@@ -544,7 +556,7 @@ std::vector<Address> parse_address_list(std::string_view value) {
             a.name = a.name.substr(1, a.name.size() - 2);
         sanitize_in_place(a.address);
         if (!a.address.empty() || !a.name.empty()) out.push_back(std::move(a));
-        phrase.clear();
+        clear_phrase();
         comments.clear();
         angle = {};
         have_angle = false;
@@ -561,14 +573,11 @@ std::vector<Address> parse_address_list(std::string_view value) {
             case Tok::colon: {
                 // "group: a, b;" — the phrase before it is the group name, dropped.
                 // A colon inside an angle-less addr-spec is not legal anyway.
-                bool phrase_has_at = false;
-                for (const Tok* p : phrase)
-                    if (p->text.find('@') != std::string::npos && p->kind != Tok::quoted) phrase_has_at = true;
-                if (!have_angle && !phrase_has_at) {
-                    phrase.clear();
+                if (!have_angle && phrase_at == 0) {
+                    clear_phrase();
                     comments.clear();
                 } else {
-                    phrase.push_back(&t);
+                    add_to_phrase(&t);
                 }
                 break;
             }
@@ -592,7 +601,7 @@ std::vector<Address> parse_address_list(std::string_view value) {
                         finish();
                     }
                 }
-                phrase.push_back(&t);
+                add_to_phrase(&t);
                 break;
         }
     }
