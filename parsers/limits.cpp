@@ -380,6 +380,8 @@ private:
         if (!in_opaque) {
             open_leaf_ = result_.leaf_bodies.size();
             result_.leaf_bodies.emplace_back(out_pos(body_begin), npos);
+            result_.leaf_messages.push_back(
+                static_cast<int>(std::count_if(frames_.begin(), frames_.end(), [](const Frame& g) { return !g.multipart; })));
         }
         return std::nullopt;
     }

@@ -29,6 +29,9 @@ struct Prescan {
     /// text (a digest part without Content-Type) are not listed. build_message hands mimetic
     /// the message without these bytes (mime.cpp, "skeleton").
     std::vector<std::pair<std::size_t, std::size_t>> leaf_bodies;
+    /// By leaf body: how many message/rfc822 parts enclose it (mimetic must see as many around
+    /// the part whose body it is, else it read a body as a message, or the other way round).
+    std::vector<int> leaf_messages;
     /// [begin, end) of every header block mimetic reads as one, in document order, in the bytes
     /// to parse: from its first line to the first byte after the empty line that ends it (where
     /// mimetic starts the body; the pre-scan adds that line where the input lacks it). Blocks

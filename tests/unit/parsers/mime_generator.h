@@ -80,7 +80,7 @@ private:
     void extra_fields(std::string& out) {
         if (!rich_) return;
         for (std::size_t n = rng_.below(4); n > 0; --n) {
-            switch (rng_.below(22)) {
+            switch (rng_.below(23)) {
                 case 0: out += "Received: from a.example (a.example [192.0.2.1])" + eol() + "\tby b.example; Sun, 6 Dec 2026"; break;
                 case 1: out += "X-Note: with a bare\rCR inside"; break;
                 case 2: out += "MIME-Version: 1.0 (and a comment long enough for the field to be left out)"; break;
@@ -99,6 +99,8 @@ private:
                 case 15: out += "Content-Type: text/plain; x=\"a;b\""; break;
                 case 16: out += "Content-Type:"; break;
                 case 17: out += "Content-Type: text/plain ;charset=x"; break;
+                // One field to the pre-scan, two to mimetic (a bare CR ends a line for it).
+                case 18: out += "X-Cr: a\rContent-Type: message/rfc822"; break;
                 case 10: out += "X-Dashes: " + std::string(rng_.below(40), 'a') + "-" + std::string(rng_.below(3), '-') + "x"; break;
                 default:
                     out += "DKIM-Signature: v=1; a=rsa-sha256; d=example.com;" + eol() + "\tb=" +

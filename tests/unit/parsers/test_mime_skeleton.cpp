@@ -220,6 +220,21 @@ TEST(MimeSkeleton, LongFoldedAddressFieldFromTheFuzzer) {
     EXPECT_EQ(m.to[0].address, "test@test.com");
 }
 
+TEST(MimeSkeleton, BodyMimeticReadsAsAMessageMeansPlainParse) {
+    // From fuzz_skeleton: "To: x\rContent-Type: message/rfc822" is one field to the pre-scan and
+    // two to mimetic (a bare CR ends a line), so mimetic reads the body the pre-scan took for a
+    // text leaf's as an attached message. In the skeleton that body is a marker, which mimetic
+    // then found as the whole body of the "message" it made of it; the count of message/rfc822
+    // parts around each marker now has to agree.
+    const std::string raw = ticketd::testing::read_file(ticketd::testing::data_dir() / "fuzz-regressions" /
+                                                        "parse-skeleton-bare-cr-content-type.eml");
+    const auto both = build_both(raw);
+    EXPECT_EQ(both.used, tp::MimeLoad::plain);
+    EXPECT_EQ(both.bodies_used, tp::MimeLoad::plain);
+    EXPECT_EQ(both.skeleton, both.plain);
+    EXPECT_EQ(both.bodies, both.plain);
+}
+
 TEST(MimeSkeleton, HeaderEndMimeticReadsOtherwiseMeansPlainParse) {
     // "\r\r\n" ends the header for mimetic (a CR line end, then an empty CRLF line), not for the
     // pre-scan: the marker does not come back as a whole body, and the plain parse decides.
