@@ -18,6 +18,10 @@ struct Rng {
         return x;
     }
     std::size_t below(std::size_t n) { return next() % n; }
+    template <typename T>
+    const T& pick(const std::vector<T>& v) {
+        return v[below(v.size())];
+    }
 };
 
 // A random MIME structure whose bodies hold every kind of line with dashes in it.

@@ -14,25 +14,13 @@
 
 #include "parsers/content_type.h"
 #include "parsers/headers.h"
+#include "tests/unit/parsers/mime_generator.h"
 
 namespace tp = ticketd::parsers;
+using ticketd::testing::Rng;
 
 namespace {
 
-struct Rng {
-    std::uint32_t x;
-    std::uint32_t next() {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        return x;
-    }
-    std::size_t below(std::size_t n) { return next() % n; }
-    template <typename T>
-    const T& pick(const std::vector<T>& v) {
-        return v[below(v.size())];
-    }
-};
 
 std::string generate(Rng& r) {
     static const std::vector<std::string> types = {"text", "TEXT", "Multipart", "multipart", "message", "MESSAGE",
