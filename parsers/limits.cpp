@@ -4,6 +4,9 @@
 #include <cctype>
 #include <cstring>
 #include <optional>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <mimetic/contenttype.h>
 
@@ -119,6 +122,19 @@ private:
     std::size_t find_dash_pair(std::size_t from) const {
         const char* const base = raw_.data();
         const std::size_t n = raw_.size();
+#if defined(__SSE2__)
+        // Both bytes of the pair at once, 16 positions a turn: text and HTML are full of single
+        // dashes, each of which restarted a memchr.
+        const __m128i dash = _mm_set1_epi8('-');
+        while (from + 17 <= n) {
+            const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + from));
+            const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + from + 1));
+            const unsigned both =
+                static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, dash), _mm_cmpeq_epi8(b, dash))));
+            if (both) return from + static_cast<std::size_t>(__builtin_ctz(both));
+            from += 16;
+        }
+#endif
         while (from + 1 < n) {
             const void* d = std::memchr(base + from, '-', n - from - 1);
             if (!d) return npos;

@@ -6,7 +6,6 @@
 #include <memory>
 #include <optional>
 #include <sstream>
-#include <unordered_map>
 #include <mimetic/mimetic.h>
 
 #include "parsers/charset.h"
@@ -404,14 +403,15 @@ public:
             if (!f) return false;
         for (char f : block_found_)
             if (!f) return false;
+        std::sort(block_of_.begin(), block_of_.end());
         return true;
     }
 
     /// The header block read in place of mimetic's reading of part `e`, or null (mimetic read it).
     const HeaderBlock* block(const mimetic::MimeEntity& e, BlockCt& ct_how, const SimpleContentType*& simple) const {
         if (blocks_.empty()) return nullptr;
-        const auto it = block_of_.find(&e);
-        if (it == block_of_.end()) return nullptr;
+        const auto it = std::lower_bound(block_of_.begin(), block_of_.end(), std::make_pair(&e, std::size_t{0}));
+        if (it == block_of_.end() || it->first != &e) return nullptr;
         ct_how = ct_how_[it->second];
         simple = simple_ct_[it->second] ? &*simple_ct_[it->second] : nullptr;
         return &blocks_[it->second];
@@ -456,7 +456,7 @@ private:
         if (n < 0 || static_cast<std::size_t>(n) >= blocks_.size() || block_found_[n]) return false;
         if (h.size() != (ct_how_[n] == BlockCt::mimetic ? 2u : 1u)) return false;
         block_found_[n] = 1;
-        block_of_.emplace(&e, static_cast<std::size_t>(n));
+        block_of_.emplace_back(&e, static_cast<std::size_t>(n));
         return true;
     }
 
@@ -483,8 +483,13 @@ private:
             if (blanks_[n].messages != messages) return false;
             found_[n] = 1;
         }
-        const auto& ct = e.header().contentType();
-        const int inner = messages + (ct.type() == "message" && ct.subtype() == "rfc822" ? 1 : 0);
+        // With the header blocks left out, a part holding only its marker field has no
+        // Content-Type for mimetic (no lookup needed).
+        int inner = messages;
+        if (blocks_.empty() || e.header().size() > 1) {
+            const auto& ct = e.header().contentType();
+            if (ct.type() == "message" && ct.subtype() == "rfc822") ++inner;
+        }
         for (const auto* child : e.body().parts())
             if (!visit(*child, depth + 1, inner)) return false;
         return true;
@@ -498,7 +503,8 @@ private:
     /// Never resized after construction: RawField::simple_ct points into it during the walk.
     std::vector<std::optional<SimpleContentType>> simple_ct_;
     std::vector<char> block_found_;
-    std::unordered_map<const mimetic::MimeEntity*, std::size_t> block_of_;
+    /// (part, block index), sorted by part once verify() has seen them all.
+    std::vector<std::pair<const mimetic::MimeEntity*, std::size_t>> block_of_;
 };
 
 /// Thrown by the walk when it meets something the skeleton cannot answer: parse plainly.
