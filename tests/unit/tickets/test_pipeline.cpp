@@ -7,6 +7,7 @@
 
 #include "store/database.h"
 #include "store/inbox.h"
+#include "parsers/mime.h"
 #include "store/tickets.h"
 #include "tests/support/paths.h"
 #include "tickets/ids.h"
@@ -127,6 +128,8 @@ TEST_F(PipelineTest, NewMailOpensATicketWithEverythingInOneGo) {
     ASSERT_EQ(atts.size(), 1u);
     EXPECT_EQ(atts[0].filename, "report.pdf");
     EXPECT_EQ(store::Messages(db).blob(atts[0].sha256)->substr(0, 8), "%PDF-1.4");
+    // The key is the hash of the bytes stored (parse() computed it; the store takes it as is).
+    EXPECT_EQ(atts[0].sha256, ticketd::parsers::sha256_hex(*store::Messages(db).blob(atts[0].sha256)));
 
     auto people = store::Tickets(db).participants(t.id);
     ASSERT_EQ(people.size(), 2u);
