@@ -1,20 +1,20 @@
 #include "parsers/content_type.h"
 
+#include <array>
+
 namespace ticketd::parsers {
 
 namespace {
 
-/// RFC 2045 token characters: printable ASCII but the tspecials.
-bool token_char(char c) {
-    if (c <= 0x20 || c >= 0x7f) return false;
-    switch (c) {
-        case '(': case ')': case '<': case '>': case '@': case ',': case ';': case ':':
-        case '\\': case '"': case '/': case '[': case ']': case '?': case '=':
-            return false;
-        default:
-            return true;
-    }
-}
+/// RFC 2045 token characters: printable ASCII but the tspecials. A table: it runs per byte.
+constexpr std::array<bool, 256> kTokenChar = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0x21; c < 0x7f; ++c) t[c] = true;
+    for (unsigned char c : std::string_view("()<>@,;:\\\"/[]?=")) t[c] = false;
+    return t;
+}();
+
+bool token_char(char c) { return kTokenChar[static_cast<unsigned char>(c)]; }
 
 /// A plain parameter value: what mimetic takes up to the next ';', less what would need its
 /// quoting or comment rules (blanks, quotes, backslashes, parentheses).
@@ -89,7 +89,7 @@ std::optional<SimpleContentType> read_simple_content_type(std::string_view v) {
             value = v.substr(i, j - i);
             i = j;
         }
-        ct.params.emplace_back(name, value);
+        if (!ct.params.add(name, value)) return std::nullopt;
         skip_blanks();
         if (i == n) break;
         if (v[i] != ';') return std::nullopt;

@@ -6,6 +6,8 @@
 // type, 8-bit bytes, an empty value) gives nullopt and is left to mimetic. The test
 // (test_content_type.cpp) holds the two together on generated values.
 
+#include <array>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,8 +18,29 @@ namespace ticketd::parsers {
 
 struct SimpleContentType {
     std::string_view type, subtype;  ///< as written (mimetic keeps the case too)
+
+    /// Up to eight parameters held in place (no allocation per Content-Type: mail rarely has
+    /// more than three; a value with more is left to mimetic).
+    class Params {
+    public:
+        using Param = std::pair<std::string_view, std::string_view>;
+        static constexpr std::size_t capacity = 8;
+        bool add(std::string_view name, std::string_view value) {
+            if (count_ == capacity) return false;
+            items_[count_++] = {name, value};
+            return true;
+        }
+        const Param* begin() const { return items_.data(); }
+        const Param* end() const { return items_.data() + count_; }
+        std::size_t size() const { return count_; }
+        bool empty() const { return count_ == 0; }
+
+    private:
+        std::array<Param, capacity> items_{};
+        std::size_t count_ = 0;
+    };
     /// Names and values as mimetic's paramList() gives them: a quoted value without its quotes.
-    std::vector<std::pair<std::string_view, std::string_view>> params;
+    Params params;
 
     /// What mimetic::ContentType::str() writes for it (the value the field then shows).
     std::string str() const;

@@ -110,6 +110,23 @@ TEST(SimpleContentType, ReadsTheUsualForms) {
     EXPECT_TRUE(tp::read_simple_content_type("text/plain;")->params.empty());
 }
 
+TEST(SimpleContentType, TypeTakesExactlyTheTokenBytes) {
+    // RFC 2045: a token is printable ASCII without blanks and tspecials; every other byte in the
+    // type leaves the value to mimetic. All 256 bytes, and more parameters than it holds.
+    const std::string_view tspecials = "()<>@,;:\\\"/[]?=";
+    for (int c = 0; c < 256; ++c) {
+        const bool token = c > 0x20 && c < 0x7f && tspecials.find(static_cast<char>(c)) == std::string_view::npos;
+        const std::string v = std::string("te") + static_cast<char>(c) + "xt/plain";
+        EXPECT_EQ(tp::read_simple_content_type(v).has_value(), token) << c;
+    }
+    std::string many = "text/plain";
+    for (int i = 0; i < 9; ++i) many += "; p" + std::to_string(i) + "=v";
+    EXPECT_FALSE(tp::read_simple_content_type(many));
+    many.resize(many.rfind(';'));
+    ASSERT_TRUE(tp::read_simple_content_type(many));
+    EXPECT_EQ(tp::read_simple_content_type(many)->params.size(), 8u);
+}
+
 TEST(SimpleContentType, LeavesEverythingElseToMimetic) {
     for (const char* v : {"text/plain (comment)", "text/plain; name=\"a\\\"b\"", "text /plain", "text/plain ; x=1",
                           "text/plain; x=\"a;b\"", "text/plain; x", "text/plain;; x=1", "text", "/plain",
