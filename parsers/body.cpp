@@ -169,8 +169,9 @@ void extract_body(Message& m) {
         a.content_type = l.content_type;
         a.content_id = l.content_id;
         a.size = l.data.size();
-        // Hashed here, where a leaf becomes something stored by its hash (not every leaf is).
-        if (l.sha256.empty()) m.leaves[i].sha256 = sha256_hex(l.data);
+        // Hashed here, where a leaf becomes something identified by its hash (content_hash);
+        // no leaf has one before (parse() hashes nothing else).
+        m.leaves[i].sha256 = sha256_hex(l.data);
         a.sha256 = l.sha256;
         a.leaf_index = i;
         bool referenced = false;

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -403,14 +404,14 @@ public:
             if (!f) return false;
         for (char f : block_found_)
             if (!f) return false;
-        std::sort(block_of_.begin(), block_of_.end());
+        std::sort(block_of_.begin(), block_of_.end(), by_part);
         return true;
     }
 
     /// The header block read in place of mimetic's reading of part `e`, or null (mimetic read it).
     const HeaderBlock* block(const mimetic::MimeEntity& e, BlockCt& ct_how, const SimpleContentType*& simple) const {
         if (blocks_.empty()) return nullptr;
-        const auto it = std::lower_bound(block_of_.begin(), block_of_.end(), std::make_pair(&e, std::size_t{0}));
+        const auto it = std::lower_bound(block_of_.begin(), block_of_.end(), std::make_pair(&e, std::size_t{0}), by_part);
         if (it == block_of_.end() || it->first != &e) return nullptr;
         ct_how = ct_how_[it->second];
         simple = simple_ct_[it->second] ? &*simple_ct_[it->second] : nullptr;
@@ -503,6 +504,11 @@ private:
     /// Never resized after construction: RawField::simple_ct points into it during the walk.
     std::vector<std::optional<SimpleContentType>> simple_ct_;
     std::vector<char> block_found_;
+    /// Unrelated objects' addresses are ordered by std::less (the built-in < need not be).
+    static bool by_part(const std::pair<const mimetic::MimeEntity*, std::size_t>& a,
+                        const std::pair<const mimetic::MimeEntity*, std::size_t>& b) {
+        return std::less<const mimetic::MimeEntity*>()(a.first, b.first);
+    }
     /// (part, block index), sorted by part once verify() has seen them all.
     std::vector<std::pair<const mimetic::MimeEntity*, std::size_t>> block_of_;
 };

@@ -430,7 +430,6 @@ ProcessOutcome Pipeline::record(std::int64_t inbox_id, const std::string& source
         ar.content_type = a.content_type;
         ar.content_id = a.content_id;
         ar.inline_ = a.inline_image;
-        ar.sha256 = a.sha256;  // parse() hashed these bytes already (the store would again)
         messages.add_attachment(ar, msg.leaves[a.leaf_index].data);
     }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "parsers/body.h"
+#include "parsers/mime.h"
 
 using namespace ticketd::parsers;
 
@@ -16,7 +17,6 @@ Leaf text_leaf(std::string type, std::string text, int depth = 1) {
     l.data = text;
     l.set_text(std::move(text));
     l.depth = depth;
-    l.sha256 = "00";
     return l;
 }
 
@@ -28,7 +28,6 @@ Leaf file_leaf(std::string type, std::string filename, std::string disposition, 
     l.disposition = std::move(disposition);
     l.content_id = std::move(cid);
     l.data = std::string(123, 'x');
-    l.sha256 = "ab12";
     l.depth = depth;
     return l;
 }
@@ -76,7 +75,8 @@ TEST(ExtractBody, RelatedInsideAlternativeWithInlineImage) {
     EXPECT_EQ(m.attachments[0].content_id, "logo@x");
     EXPECT_EQ(m.attachments[0].leaf_index, 2u);
     EXPECT_EQ(m.attachments[0].size, 123u);
-    EXPECT_EQ(m.attachments[0].sha256, "ab12");
+    EXPECT_EQ(m.attachments[0].sha256, sha256_hex(std::string(123, 'x')));
+    EXPECT_EQ(m.leaves[2].sha256, m.attachments[0].sha256);
 }
 
 TEST(ExtractBody, CidReferenceWithoutDispositionIsInline) {
