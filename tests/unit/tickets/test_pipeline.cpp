@@ -128,7 +128,7 @@ TEST_F(PipelineTest, NewMailOpensATicketWithEverythingInOneGo) {
     ASSERT_EQ(atts.size(), 1u);
     EXPECT_EQ(atts[0].filename, "report.pdf");
     EXPECT_EQ(store::Messages(db).blob(atts[0].sha256)->substr(0, 8), "%PDF-1.4");
-    // The key is the hash of the bytes stored (parse() computed it; the store takes it as is).
+    // The key is the hash of the bytes stored (the store hashes them itself).
     EXPECT_EQ(atts[0].sha256, ticketd::parsers::sha256_hex(*store::Messages(db).blob(atts[0].sha256)));
 
     auto people = store::Tickets(db).participants(t.id);
