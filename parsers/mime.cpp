@@ -132,24 +132,31 @@ enum class BlockCt : char {
     simple,   ///< a leaf's, in the plain form: left out (mimetic reads the part as a leaf without it)
 };
 
+/// A header block the skeleton left out: its fields as read in place, and how its first
+/// Content-Type went into the skeleton. Never copied once made (views point into it).
+struct LeftOutBlock {
+    HeaderBlock read;
+    BlockCt ct = BlockCt::none;
+    std::optional<SimpleContentType> simple_ct;  ///< set when `ct` is BlockCt::simple
+};
+
 /// fields_of for a part whose header block was read by read_header_block: mimetic read at most
 /// its first Content-Type (the skeleton's entity `e` holds it after the marker field).
-/// `simple`: the first Content-Type's split when it went the BlockCt::simple way.
-std::vector<RawField> fields_of_block(const mimetic::MimeEntity& e, const HeaderBlock& hb, BlockCt ct_how,
-                                      const SimpleContentType* simple, bool every_value) {
+std::vector<RawField> fields_of_block(const mimetic::MimeEntity& e, const LeftOutBlock& block, bool every_value) {
     std::vector<RawField> out;
-    out.reserve(hb.fields.size());
+    out.reserve(block.read.fields.size());
     bool ct_seen = false;
-    for (const auto& f : hb.fields) {
+    for (const auto& f : block.read.fields) {
         RawField r;
         r.name = f.name;
         r.kind = name_of(f.name);
-        if (!ct_seen && ct_how == BlockCt::simple && r.kind == Name::content_type) {
-            // mimetic's value() would be its parse written out again: the same from ours.
+        if (!ct_seen && block.ct == BlockCt::simple && r.kind == Name::content_type) {
+            // mimetic's value() would be its parse written out again: the same from ours
+            // (field_value writes it out when a part's walk needs the text).
             ct_seen = true;
-            r.simple_ct = simple;
+            r.simple_ct = &*block.simple_ct;
             r.raw = f.value;
-            r.value = simple->str();
+            if (every_value) r.value = block.simple_ct->str();
         } else if (!ct_seen && r.kind == Name::content_type) {
             // mimetic parsed this one (the structure depends on it), and value() writes that
             // parse out again: the plain path reads it so, and so does this one.
@@ -172,6 +179,7 @@ std::vector<RawField> fields_of_block(const mimetic::MimeEntity& e, const Header
 /// The field's value as fields_of(e, true) gives it.
 std::string field_value(const RawField& f) {
     if (!f.value.empty()) return f.value;
+    if (f.simple_ct) return f.simple_ct->str();
     if (!f.field) return std::string(trim(f.raw));
     std::string v = f.field->value();
     const std::string_view t = trim(v);
@@ -259,10 +267,11 @@ struct Blank {
 };
 
 // Header blocks go the same way: each block the pre-scan delimited (Prescan::header_blocks) is
-// read by read_header_block, and mimetic gets in its place a marker field naming the block and
-// the block's first Content-Type field, byte for byte (the only field mimetic's reading of the
-// structure depends on), then the block's own empty line. mimetic then builds the same
-// structure, and the walk takes every other field from the block as read. Checked as the
+// read by read_header_block, and mimetic gets in its place a marker field naming the block,
+// then the block's first Content-Type byte for byte (the only field mimetic's reading of the
+// structure depends on) unless it is a leaf's in the plain form (without one a part is a leaf
+// too; read_simple_content_type splits it as mimetic would), then the block's own empty line.
+// mimetic then builds the same structure, and the walk takes the fields from the block as read. Checked as the
 // bodies are: every entity with a header must start with a marker field of its own, followed
 // by the Content-Type or nothing, and every marker must turn up. A block read_header_block
 // cannot vouch for, or one that does not end where the pre-scan says, leaves the headers to
@@ -273,10 +282,7 @@ constexpr std::string_view kBlockField = "X-Ticketd-Block";
 struct Skeleton {
     std::string text;
     std::vector<Blank> blanks;       ///< by marker index
-    std::vector<HeaderBlock> blocks;  ///< by block marker index (the blocks replaced)
-    std::vector<BlockCt> ct_how;      ///< by block marker index
-    /// By block marker index: the first Content-Type's split, for BlockCt::simple.
-    std::vector<std::optional<SimpleContentType>> simple_ct;
+    std::vector<LeftOutBlock> blocks;  ///< by block marker index
 };
 
 bool is_content_type(std::string_view name) { return name_of(name) == Name::content_type; }
@@ -312,18 +318,17 @@ std::optional<Skeleton> make_skeleton(std::string_view bytes, const Prescan& ps,
             sk.text.append(std::to_string(sk.blocks.size()));
             sk.text.push_back(kMarkerEnd);
             sk.text.append("\r\n");
-            BlockCt ct_how = BlockCt::none;
-            std::optional<SimpleContentType> simple;
+            LeftOutBlock block;
             for (const auto& f : hb->fields) {
                 if (!is_content_type(f.name)) continue;
                 // A leaf's Content-Type changes nothing in mimetic's reading of the structure
                 // (a part without one is a leaf too), and the walk splits it itself.
-                simple = read_simple_content_type(f.value);
+                auto simple = read_simple_content_type(f.value);
                 if (simple && !simple->is_multipart() && !simple->is_message_rfc822()) {
-                    ct_how = BlockCt::simple;
+                    block.ct = BlockCt::simple;
+                    block.simple_ct = std::move(simple);
                     break;
                 }
-                simple.reset();
                 std::string_view lines = bytes.substr(f.begin, f.end - f.begin);
                 if (lines.find(kMarkerPrefix) != std::string_view::npos) return false;
                 // Its line end now comes right before the empty line: a lone LF there, with a
@@ -333,14 +338,13 @@ std::optional<Skeleton> make_skeleton(std::string_view bytes, const Prescan& ps,
                 if (lone_lf) lines.remove_suffix(1);
                 sk.text.append(lines);
                 if (lone_lf) sk.text.append("\r\n");
-                ct_how = BlockCt::mimetic;
+                block.ct = BlockCt::mimetic;
                 break;
             }
             sk.text.append(bytes.substr(hb->blank_line, hb->end - hb->blank_line));
             copied = e;
-            sk.blocks.push_back(std::move(*hb));
-            sk.ct_how.push_back(ct_how);
-            sk.simple_ct.push_back(std::move(simple));
+            block.read = std::move(*hb);
+            sk.blocks.push_back(std::move(block));
         }
         return true;
     };
@@ -386,11 +390,7 @@ long marker_index(std::string_view body) {
 class SkeletonBodies {
 public:
     SkeletonBodies(std::string_view bytes, Skeleton&& sk)
-        : bytes_(bytes),
-          blanks_(std::move(sk.blanks)),
-          blocks_(std::move(sk.blocks)),
-          ct_how_(std::move(sk.ct_how)),
-          simple_ct_(std::move(sk.simple_ct)) {}
+        : bytes_(bytes), blanks_(std::move(sk.blanks)), blocks_(std::move(sk.blocks)) {}
 
     /// Every marker is the whole body of exactly one part, with the kept first byte in front of
     /// it or not (mimetic's choice, the same as on the input); every block marker is the first
@@ -409,12 +409,10 @@ public:
     }
 
     /// The header block read in place of mimetic's reading of part `e`, or null (mimetic read it).
-    const HeaderBlock* block(const mimetic::MimeEntity& e, BlockCt& ct_how, const SimpleContentType*& simple) const {
+    const LeftOutBlock* block(const mimetic::MimeEntity& e) const {
         if (blocks_.empty()) return nullptr;
         const auto it = std::lower_bound(block_of_.begin(), block_of_.end(), std::make_pair(&e, std::size_t{0}), by_part);
         if (it == block_of_.end() || it->first != &e) return nullptr;
-        ct_how = ct_how_[it->second];
-        simple = simple_ct_[it->second] ? &*simple_ct_[it->second] : nullptr;
         return &blocks_[it->second];
     }
 
@@ -455,7 +453,7 @@ private:
         if (std::string_view(first_field.name()) != kBlockField) return false;
         const long n = block_index(first_field.value());
         if (n < 0 || static_cast<std::size_t>(n) >= blocks_.size() || block_found_[n]) return false;
-        if (h.size() != (ct_how_[n] == BlockCt::mimetic ? 2u : 1u)) return false;
+        if (h.size() != (blocks_[n].ct == BlockCt::mimetic ? 2u : 1u)) return false;
         block_found_[n] = 1;
         block_of_.emplace_back(&e, static_cast<std::size_t>(n));
         return true;
@@ -499,10 +497,8 @@ private:
     std::string_view bytes_;
     std::vector<Blank> blanks_;
     std::vector<char> found_;
-    std::vector<HeaderBlock> blocks_;
-    std::vector<BlockCt> ct_how_;
     /// Never resized after construction: RawField::simple_ct points into it during the walk.
-    std::vector<std::optional<SimpleContentType>> simple_ct_;
+    std::vector<LeftOutBlock> blocks_;
     std::vector<char> block_found_;
     /// Unrelated objects' addresses are ordered by std::less (the built-in < need not be).
     static bool by_part(const std::pair<const mimetic::MimeEntity*, std::size_t>& a,
@@ -532,11 +528,8 @@ public:
 private:
     /// The part's fields: from its header block when the skeleton left it out, else mimetic's.
     std::vector<RawField> fields(const mimetic::MimeEntity& e, bool every_value) const {
-        BlockCt ct_how = BlockCt::none;
-        const SimpleContentType* simple = nullptr;
         if (bodies_)
-            if (const HeaderBlock* hb = bodies_->block(e, ct_how, simple))
-                return fields_of_block(e, *hb, ct_how, simple, every_value);
+            if (const LeftOutBlock* block = bodies_->block(e)) return fields_of_block(e, *block, every_value);
         return fields_of(e, every_value);
     }
 
