@@ -22,6 +22,7 @@
 #include <string>
 #include <thread>
 
+#include "config/config.h"
 #include "tests/support/accounting.h"
 #include "tests/support/desk.h"
 #include "tests/support/dovecot.h"
@@ -139,10 +140,17 @@ TEST_P(CrashPoints, SigkillThereThenARunLosesNothingAndSendsNothingTwice) {
         if (copies == 2) ++twice;
         else EXPECT_EQ(copies, 1) << "copies of <" << row.message_id << "> (" << row.kind << ") at the sink";
     }
-    // The sender works while the rest goes on, so a kill at any point may land while one mail is
-    // accepted and not yet marked: at most that one mail again. At smtp.accepted it must be so.
-    if (point == "smtp.accepted") EXPECT_EQ(twice, 1) << "the accepted, not yet marked mail is sent again";
-    else EXPECT_LE(twice, 1) << "only the one mail in flight at the kill may be sent again";
+    // The sender works while the rest goes on, so a kill at any point may land while a mail is
+    // accepted and not yet marked: that mail again, one per SMTP session at the most (the desk
+    // runs the default smtp.connections, two). At smtp.accepted at least the one the kill hit.
+    // (With one allowed, this failed once in a night's CI runs: both sessions had one in flight.)
+    const int sessions = ticketd::config::SmtpConfig{}.connections;
+    if (point == "smtp.accepted") {
+        EXPECT_GE(twice, 1) << "the accepted, not yet marked mail is sent again";
+        EXPECT_LE(twice, sessions) << "only the mails in flight at the kill may be sent again";
+    } else {
+        EXPECT_LE(twice, sessions) << "only the mails in flight at the kill may be sent again";
+    }
     if (twice) std::printf("[ figures  ] %s: the mail in flight at the kill was sent again (same Message-ID)\n", spec.c_str());
     for (const auto& [id, n] : at_sink) EXPECT_TRUE(queued.count(id)) << "<" << id << "> at the sink is no outbox row";
     EXPECT_EQ(kinds["acknowledgement"], kImapMails + kIngested);
