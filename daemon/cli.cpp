@@ -24,6 +24,7 @@
 #include "daemon/cli_report.h"
 #include "daemon/logging.h"
 #include "daemon/service.h"
+#include "metrics/allocator.h"
 #include "parsers/parse.h"
 #include "parsers/summary.h"
 #include "store/database.h"
@@ -210,6 +211,10 @@ int run_cli(int argc, char** argv) {
     app.add_option("--config", config_path,
                    "configuration file (default: $TICKETD_CONFIG or /etc/ticketd/ticketd.yaml)");
     app.fallthrough();  // `ticketd check --config F` as well as `ticketd --config F check`
+    app.set_version_flag("--version", [] {
+        return std::string("ticketd ") + TICKETD_VERSION + "\nallocator: " +
+               metrics::describe(metrics::allocator_in_use());
+    });
 
     std::string parse_file;
     bool parse_json = false;

@@ -13,6 +13,7 @@
 #include "mail/imap.h"
 #include "daemon/crash_points.h"
 #include "daemon/report_digest.h"
+#include "metrics/allocator.h"
 #include "metrics/metrics.h"
 #include "store/database.h"
 #include "store/inbox.h"
@@ -83,8 +84,9 @@ bool Service::configure() {
     pipeline_ = std::make_unique<tickets::Pipeline>(*work_db_, config_);
     if (config_->smtp) sender_ = std::make_unique<OutboxSender>(io_, *db_, config_);
     sla_timer_ = std::make_unique<SlaTimer>(io_, work_io_, *work_db_, config_, [this] { kick_sender(); });
-    spdlog::info("event=service.configured config=\"{}\" database=\"{}\" mailboxes={}", options_.config_path,
-                 config_->desk.database, config_->imap.size());
+    spdlog::info("event=service.configured config=\"{}\" database=\"{}\" mailboxes={} allocator=\"{}\"",
+                 options_.config_path, config_->desk.database, config_->imap.size(),
+                 metrics::describe(metrics::allocator_in_use()));
     return true;
 }
 

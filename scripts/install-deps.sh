@@ -14,6 +14,8 @@ PACKAGES=(
   libmimetic-dev libsqlite3-dev libyaml-cpp-dev libboost-dev libcurl4-openssl-dev libssl-dev
   libcli11-dev libspdlog-dev libfmt-dev libre2-dev nlohmann-json3-dev libkainjow-mustache-dev
   libgumbo-dev libsystemd-dev libhowardhinnant-date-dev libicu-dev
+  # the process allocator (cmake/Allocator.cmake)
+  libmimalloc-dev
   # the IANA time-zone database SLA calendars read (date/tz with USE_OS_TZDB); slim images lack it
   tzdata
   # tests

@@ -163,4 +163,21 @@ TEST(DebianPackage, CpackBuildsADebWithTheFilesScriptsAndDependenciesAnAdminNeed
     auto check = run_program({(root / "usr/bin/ticketd").string(), "check", "--config",
                               (root / "etc/ticketd/ticketd.yaml").string()});
     EXPECT_EQ(check.exit_code, 0) << check.err;
+    if (std::string(TICKETD_ALLOCATOR_BUILT) == "mimalloc") {
+        EXPECT_NE(depends[1].str().find("libmimalloc2.0"), std::string::npos) << "Depends lacks the allocator: " << depends[1];
+    }
+}
+
+// The allocator is the process's, chosen at link time (cmake/Allocator.cmake); `--version` asks
+// the dynamic loader which malloc really runs, so a link order that left glibc's malloc in charge
+// fails here.
+TEST(Binary, VersionNamesTheAllocatorItRunsOn) {
+    auto r = run_program({ticketd::testing::ticketd_binary().string(), "--version"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("ticketd " TICKETD_VERSION "\n", 0), 0u) << r.out;
+    if (std::string(TICKETD_ALLOCATOR_BUILT) == "mimalloc") {
+        EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\nallocator: mimalloc 2\.[0-9]+\.[0-9]+\n$)"))) << r.out;
+    } else {
+        EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\nallocator: glibc malloc [0-9.]+\n$)"))) << r.out;
+    }
 }
