@@ -95,6 +95,7 @@ public:
         for (auto& f : frames_)
             if (!f.multipart && result_.rfc822_bodies[f.rfc822].second == npos) result_.rfc822_bodies[f.rfc822].second = eof;
         if (result_.changed) result_.mended.append(raw_.substr(copied_));
+        else result_.skipped = copied_;
         return std::move(result_);
     }
 
@@ -145,14 +146,20 @@ private:
         return npos;
     }
 
-    /// Position in the output of raw position p (p >= copied_).
+    /// Position in the output of raw position p (p >= copied_). Until something is mended the
+    /// output is the input after the lines dropped from its front (copied_ of them).
     std::size_t out_pos(std::size_t p) const {
         if (p < copied_) p = copied_;
-        return result_.changed ? result_.mended.size() + (p - copied_) : p;
+        return result_.changed ? result_.mended.size() + (p - copied_) : p - copied_;
     }
 
     /// Replace raw [p, p+len) by `with` in the output.
     void mend_at(std::size_t p, std::size_t len, std::string_view with) {
+        if (!result_.changed && p == copied_ && with.empty()) {
+            // Nothing kept yet before p, nothing written: the output just starts later.
+            copied_ = p + len;
+            return;
+        }
         if (!result_.changed) {
             result_.changed = true;
             result_.mended.reserve(raw_.size() + 64);

@@ -24,7 +24,7 @@ namespace {
 std::string describe(const std::variant<tp::Prescan, tp::ParseError>& r) {
     if (const auto* e = std::get_if<tp::ParseError>(&r)) return "error " + e->code + ": " + e->message;
     const auto& p = std::get<tp::Prescan>(r);
-    std::string s = "changed " + std::to_string(p.changed) + " parts " + std::to_string(p.parts) + " depth " +
+    std::string s = "changed " + std::to_string(p.changed) + " skipped " + std::to_string(p.skipped) + " parts " + std::to_string(p.parts) + " depth " +
                     std::to_string(p.depth) + "\nrfc822:";
     for (const auto& [b, e] : p.rfc822_bodies) s += " " + std::to_string(b) + "-" + std::to_string(e);
     s += "\nleaves:";
@@ -103,4 +103,41 @@ TEST(Prescan, DelimiterRightAfterALongBodyWithoutDashesIsFound) {
     EXPECT_EQ(raw.substr(p.rfc822_bodies[0].first, p.rfc822_bodies[0].second - p.rfc822_bodies[0].first),
               "Subject: in\r\n\r\nx");
     expect_same(raw, "long body");
+}
+
+// Lines dropped from the very front (before anything else is mended) cost no copy of the
+// message: the bytes to parse start after them. A later mend still copies, from there.
+TEST(Prescan, LinesDroppedFromTheFrontAreSkippedWithoutACopy) {
+    const std::string body = "Subject: hi\r\nContent-Type: text/plain\r\n\r\nbody\r\n";
+    const std::string raw = "not a field\r\nnor this\r\n" + body;
+    const auto r = tp::prescan(raw, {});
+    ASSERT_TRUE(std::holds_alternative<tp::Prescan>(r));
+    const auto& p = std::get<tp::Prescan>(r);
+    EXPECT_FALSE(p.changed);
+    EXPECT_TRUE(p.mended.empty());
+    EXPECT_EQ(p.skipped, raw.size() - body.size());
+    EXPECT_EQ(p.bytes(raw), body);
+    ASSERT_EQ(p.header_blocks.size(), 1u);
+    EXPECT_EQ(p.header_blocks[0].first, 0u);  // positions are in the bytes to parse
+    EXPECT_EQ(p.header_blocks[0].second, body.find("body"));
+    ASSERT_EQ(p.leaf_bodies.size(), 1u);
+    EXPECT_EQ(p.bytes(raw).substr(p.leaf_bodies[0].first, 4), "body");
+    EXPECT_EQ(p.warnings.size(), 1u);  // "malformed header line skipped", once
+
+    // A bad line after a good one is mended the usual way: a copy without it.
+    const std::string later = "Subject: hi\r\nnot a field\r\n\r\nbody\r\n";
+    const auto rq = tp::prescan(later, {});
+    const auto& q = std::get<tp::Prescan>(rq);
+    EXPECT_TRUE(q.changed);
+    EXPECT_EQ(q.skipped, 0u);
+    EXPECT_EQ(q.bytes(later), "Subject: hi\r\n\r\nbody\r\n");
+
+    // Skipped, then mended: the copy starts after the skipped lines.
+    const std::string both = "not a field\r\nSubject: hi\r\nnor this\r\n\r\nbody\r\n";
+    const auto rb = tp::prescan(both, {});
+    const auto& b = std::get<tp::Prescan>(rb);
+    EXPECT_TRUE(b.changed);
+    EXPECT_EQ(b.bytes(both), "Subject: hi\r\n\r\nbody\r\n");
+    expect_same(raw, "front");
+    expect_same(both, "front and later");
 }
