@@ -98,4 +98,35 @@ std::optional<HeaderBlock> read_header_block(std::string_view bytes, std::size_t
     return std::nullopt;
 }
 
+HeaderBlock header_block_from_lines(std::string_view bytes, std::span<const HeaderLine> lines, std::size_t blank_line,
+                                    std::size_t end) {
+    HeaderBlock hb;
+    hb.fields.reserve(lines.size());  // `open` stays valid: no field is added beyond it
+    BlockField* open = nullptr;
+    std::string* folded = nullptr;
+    for (const HeaderLine& l : lines) {
+        if (l.fold) {
+            if (!open) continue;  // never recorded (a block cannot start with a fold)
+            if (!folded) {
+                folded = hb.folded.emplace_back(std::make_unique<std::string>(open->value)).get();
+                folded->reserve(open->value.size() + 1 + (l.content_end - l.value_begin));
+            }
+            folded->push_back(' ');
+            folded->append(bytes.data() + l.value_begin, l.content_end - l.value_begin);
+            open->value = *folded;
+            open->end = l.end;
+            continue;
+        }
+        open = &hb.fields.emplace_back();
+        folded = nullptr;
+        open->name = bytes.substr(l.begin, l.name_end - l.begin);
+        open->value = bytes.substr(l.value_begin, l.content_end - l.value_begin);
+        open->begin = l.begin;
+        open->end = l.end;
+    }
+    hb.blank_line = blank_line;
+    hb.end = end;
+    return hb;
+}
+
 }  // namespace ticketd::parsers

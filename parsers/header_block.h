@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -50,5 +51,22 @@ static_assert(!std::is_copy_constructible_v<HeaderBlock> && std::is_nothrow_move
 /// The header block starting at `begin` in `bytes`, or nullopt when mimetic might read it in
 /// any other way than described above (then nothing is known about it).
 std::optional<HeaderBlock> read_header_block(std::string_view bytes, std::size_t begin);
+
+/// One line of a header block, as the pre-scan found it while it read the block's lines anyway
+/// (Prescan::field_lines): a field's first line or a fold of it.
+struct HeaderLine {
+    std::size_t begin = 0;
+    std::size_t name_end = 0;     ///< a field: after its name (blanks before the colon cut)
+    std::size_t value_begin = 0;  ///< after the colon and the blanks that follow; a fold: after its leading blanks
+    std::size_t content_end = 0;  ///< where its line end starts
+    std::size_t end = 0;          ///< after its line end
+    bool fold = false;
+};
+
+/// The block read_header_block(bytes, lines.front().begin) gives, built from lines the pre-scan
+/// already vouched for (the conditions above), without reading the bytes again. `blank_line`
+/// and `end`: the block's empty line and the first byte after it.
+HeaderBlock header_block_from_lines(std::string_view bytes, std::span<const HeaderLine> lines, std::size_t blank_line,
+                                    std::size_t end);
 
 }  // namespace ticketd::parsers

@@ -61,6 +61,7 @@ public:
         if (raw_.size() > lim_.max_message_bytes)
             return ParseError{"too_large", "message is " + std::to_string(raw_.size()) + " bytes, the limit is " +
                                                std::to_string(lim_.max_message_bytes)};
+        result_.field_lines.reserve(32);
         if (auto err = start_header_block(false, 0)) return *err;
         std::size_t pos = 0;
         while (pos < raw_.size()) {
@@ -156,10 +157,12 @@ private:
     /// Replace raw [p, p+len) by `with` in the output.
     void mend_at(std::size_t p, std::size_t len, std::string_view with) {
         if (!result_.changed && p == copied_ && with.empty()) {
-            // Nothing kept yet before p, nothing written: the output just starts later.
+            // Nothing kept yet before p, nothing written: the output just starts later. (No
+            // line of the block being read is kept before p either: its reading stands.)
             copied_ = p + len;
             return;
         }
+        ++mends_;  // a header block with a mend in it is not read as the pre-scan saw it
         if (!result_.changed) {
             result_.changed = true;
             result_.mended.reserve(raw_.size() + 64);
@@ -178,6 +181,13 @@ private:
         if (std::none_of(frames_.begin(), frames_.end(), [](const Frame& g) { return g.opaque; })) {
             block_record_ = result_.header_blocks.size();
             result_.header_blocks.emplace_back(out_pos(at), npos);
+            Prescan::BlockRead r;
+            r.first = r.last = result_.field_lines.size();
+            result_.block_reads.push_back(r);
+            block_mends_ = mends_;
+            block_tidy_ = true;
+            block_has_field_ = false;
+            blank_line_out_ = npos;
         }
         message_block_ = nested;
         in_header_ = true;
@@ -213,6 +223,10 @@ private:
         while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.remove_suffix(1);
         if (content.empty()) {
             if (in_content_type_) finish_content_type();
+            if (block_record_ != npos) {
+                if (!tidy_line_end(pos, line, content)) block_tidy_ = false;
+                blank_line_out_ = out_pos(pos);
+            }
             return end_header_block(pos + line.size());
         }
         if (content.size() >= 2 && content[0] == '-' && content[1] == '-' && matches_boundary(content)) {
@@ -251,7 +265,8 @@ private:
 
         ++header_lines_;
         const bool continuation = content[0] == ' ' || content[0] == '\t';
-        if (header_lines_ == 1 && message_block_ && !continuation && !is_field_line(content)) {
+        const std::size_t name_end = continuation ? npos : field_name_end(content);
+        if (header_lines_ == 1 && message_block_ && !continuation && name_end == npos) {
             // An attached "message" that does not start with a header field is not one:
             // mimetic reads it as body, and so do we.
             drop_block_record();
@@ -264,7 +279,7 @@ private:
             skipping_continuations_ = true;
             return std::nullopt;
         }
-        if (!continuation && !is_field_line(content)) {
+        if (!continuation && name_end == npos) {
             // Not "name: value" (fuzzed or broken header): mimetic would start the body here
             // and lose every field after it; skip the line and keep reading fields, as other
             // parsers do.
@@ -333,7 +348,9 @@ private:
             content_type_.append(content.substr(0, 8192));
             ct_parsed_.reset();
         }
-        if (content.find('\0') != std::string_view::npos) {
+        const unsigned specials = cr_or_nul_in(pos, content);
+        if (block_record_ != npos && block_tidy_) note_line(pos, line, content, name_end, specials);
+        if (specials & kNul) {
             // mimetic cuts a header at a NUL: make it a blank instead, and say so.
             std::string fixed(line);
             for (auto& c : fixed)
@@ -344,15 +361,17 @@ private:
         return std::nullopt;
     }
 
-    /// A field name mimetic accepts (printable, no blank inside), then optional blanks, ':'.
-    static bool is_field_line(std::string_view line) {
+    /// Where the field name ends when the line is a field: a name mimetic accepts (printable,
+    /// no blank inside), then optional blanks, then ':'. npos when it is not a field.
+    static std::size_t field_name_end(std::string_view line) {
         std::size_t i = 0;
         while (i < line.size() && static_cast<unsigned char>(line[i]) > 32 && static_cast<unsigned char>(line[i]) < 127 &&
                line[i] != ':')
             ++i;
-        if (i == 0) return false;
+        if (i == 0) return npos;
+        const std::size_t name_end = i;
         while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-        return i < line.size() && line[i] == ':';
+        return i < line.size() && line[i] == ':' ? name_end : npos;
     }
 
     static std::string sanitize_name(std::string s) {
@@ -363,14 +382,101 @@ private:
 
     /// The open header block ends at raw position p (after its empty line).
     void end_block_record(std::size_t p) {
-        if (block_record_ != npos) result_.header_blocks[block_record_].second = out_pos(p);
+        if (block_record_ != npos) {
+            result_.header_blocks[block_record_].second = out_pos(p);
+            Prescan::BlockRead& r = result_.block_reads[block_record_];
+            if (block_tidy_ && mends_ == block_mends_ && blank_line_out_ != npos) {
+                r.read = true;
+                r.last = result_.field_lines.size();
+                r.blank_line = blank_line_out_;
+            } else {
+                result_.field_lines.resize(r.first);
+            }
+        }
         block_record_ = npos;
     }
 
     /// The open header block was not one after all.
     void drop_block_record() {
-        if (block_record_ != npos && block_record_ + 1 == result_.header_blocks.size()) result_.header_blocks.pop_back();
+        if (block_record_ != npos && block_record_ + 1 == result_.header_blocks.size()) {
+            result_.header_blocks.pop_back();
+            result_.field_lines.resize(result_.block_reads.back().first);
+            result_.block_reads.pop_back();
+        }
         block_record_ = npos;
+    }
+
+    /// A header line's end as read_header_block takes it: CR LF, or a lone LF not followed by
+    /// a CR (mimetic pairs LF CR).
+    bool tidy_line_end(std::size_t pos, std::string_view line, std::string_view content) const {
+        const std::size_t tail = line.size() - content.size();
+        if (tail == 2) return line[line.size() - 2] == '\r' && line.back() == '\n';
+        return tail == 1 && line.back() == '\n' && (pos + line.size() >= raw_.size() || raw_[pos + line.size()] != '\r');
+    }
+
+    static constexpr unsigned kCr = 1, kNul = 2;
+
+    /// Whether the header line content `s` (at raw position `pos`) holds a CR or a NUL
+    /// (kCr | kNul): one pass for both. Header lines are short: a line with 16 bytes of the
+    /// message after its start is read in one load, the bytes past its end masked off.
+    unsigned cr_or_nul_in(std::size_t pos, std::string_view s) const {
+        unsigned found = 0;
+#if defined(__SSE2__)
+        const __m128i cr = _mm_set1_epi8('\r'), nul = _mm_setzero_si128();
+        auto test = [&](const char* at, unsigned keep) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+            if (static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, cr))) & keep) found |= kCr;
+            if (static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nul))) & keep) found |= kNul;
+        };
+        if (s.size() < 16) {
+            if (pos + 16 <= raw_.size()) {
+                test(raw_.data() + pos, (1u << s.size()) - 1);
+                return found;
+            }
+        } else {
+            std::size_t i = 0;
+            for (; i + 16 <= s.size(); i += 16) test(s.data() + i, 0xffffu);
+            if (i < s.size()) test(s.data() + s.size() - 16, 0xffffu);  // overlaps bytes already tested
+            return found;
+        }
+#endif
+        for (char c : s) {
+            if (c == '\r') found |= kCr;
+            else if (c == '\0') found |= kNul;
+        }
+        return found;
+    }
+
+    /// Keep a header line the block's reading goes by (Prescan::field_lines), or find that the
+    /// block cannot be read from them. Called for each line kept as it is (every other line
+    /// was mended, and a mend spoils the block anyway).
+    void note_line(std::size_t pos, std::string_view line, std::string_view content, std::size_t name_end,
+                   unsigned specials) {
+        const bool continuation = name_end == npos;
+        // A fold with no field above it: mimetic reads a name with a blank in it.
+        if (specials || (continuation && !block_has_field_) || !tidy_line_end(pos, line, content)) {
+            block_tidy_ = false;
+            return;
+        }
+        HeaderLine l;
+        l.begin = out_pos(pos);
+        l.content_end = l.begin + content.size();
+        l.end = l.begin + line.size();
+        std::size_t i = 0;
+        auto blank = [&](std::size_t k) { return content[k] == ' ' || content[k] == '\t'; };
+        if (continuation) {
+            l.fold = true;
+        } else {
+            // field_name_end said: the name, blanks, then the colon.
+            i = name_end;
+            l.name_end = l.begin + i;
+            while (i < content.size() && blank(i)) ++i;
+            ++i;  // the colon
+            block_has_field_ = true;
+        }
+        while (i < content.size() && blank(i)) ++i;
+        l.value_begin = l.begin + i;
+        result_.field_lines.push_back(l);
     }
 
     std::optional<ParseError> end_header_block(std::size_t body_begin) {
@@ -586,6 +692,11 @@ private:
     bool last_delim_mended_ = false;
     std::size_t open_leaf_ = npos;  ///< index into leaf_bodies of the leaf whose body is being read
     std::size_t block_record_ = npos;  ///< index into header_blocks of the block being read
+    std::size_t mends_ = 0;            ///< mend_at calls so far
+    std::size_t block_mends_ = 0;      ///< mends_ when the block being read started
+    bool block_tidy_ = false;          ///< the block's lines so far can be read from field_lines
+    bool block_has_field_ = false;
+    std::size_t blank_line_out_ = npos;  ///< the block's empty line (output position), once read
     const std::vector<char>* plan_ = nullptr;
     bool every_line_ = false;  ///< read every body line (the reference the skipping is tested against)
     std::vector<char> needs_;

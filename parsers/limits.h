@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "parsers/header_block.h"
 #include "parsers/parse.h"
 
 namespace ticketd::parsers {
@@ -42,6 +43,18 @@ struct Prescan {
     /// inside a body mimetic keeps as text are not listed. build_message reads these fields
     /// itself and hands mimetic only their Content-Type (mime.cpp, "skeleton").
     std::vector<std::pair<std::size_t, std::size_t>> header_blocks;
+    /// By header block (parallel to header_blocks): its lines in `field_lines`, [first, last),
+    /// when the pre-scan's reading of it is the one read_header_block would give: every line a
+    /// field or the fold of one, ended by CR LF or by a lone LF not followed by a CR, no CR or
+    /// NUL inside, nothing mended in the block. Otherwise `read` is false, and build_message
+    /// reads the block with read_header_block (header_block_from_lines when it is true).
+    struct BlockRead {
+        bool read = false;
+        std::size_t first = 0, last = 0;
+        std::size_t blank_line = 0;  ///< where the empty line that ends the block starts
+    };
+    std::vector<BlockRead> block_reads;
+    std::vector<HeaderLine> field_lines;
     std::size_t parts = 0;    ///< header blocks seen (the message itself counts)
     int depth = 0;            ///< deepest nesting seen
 

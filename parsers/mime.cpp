@@ -307,7 +307,16 @@ std::optional<Skeleton> make_skeleton(std::string_view bytes, const Prescan& ps,
         for (; with_headers && next_block != ps.header_blocks.end() && next_block->first < upto; ++next_block) {
             const auto [b, e] = *next_block;
             if (e > bytes.size() || b < copied || e < b) return false;
-            auto hb = read_header_block(bytes, b);
+            // The pre-scan kept the lines of most blocks as it read them: no second reading.
+            const auto k = static_cast<std::size_t>(next_block - ps.header_blocks.begin());
+            std::optional<HeaderBlock> hb;
+            if (k < ps.block_reads.size() && ps.block_reads[k].read) {
+                const Prescan::BlockRead& r = ps.block_reads[k];
+                hb = header_block_from_lines(
+                    bytes, std::span<const HeaderLine>(ps.field_lines.data() + r.first, r.last - r.first), r.blank_line, e);
+            } else {
+                hb = read_header_block(bytes, b);
+            }
             if (!hb || hb->end != e) return false;
             if (hb->fields.empty()) continue;  // an empty line: mimetic reads no field from it either
             if (!copy_to(b)) return false;

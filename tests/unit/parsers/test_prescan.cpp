@@ -7,10 +7,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <span>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "parsers/header_block.h"
 #include "parsers/limits.h"
 #include "tests/unit/parsers/mime_generator.h"
 #include "tests/support/paths.h"
@@ -140,4 +143,79 @@ TEST(Prescan, LinesDroppedFromTheFrontAreSkippedWithoutACopy) {
     EXPECT_EQ(b.bytes(both), "Subject: hi\r\n\r\nbody\r\n");
     expect_same(raw, "front");
     expect_same(both, "front and later");
+}
+
+namespace {
+
+struct BlockCounts {
+    std::size_t blocks = 0, read = 0, readable = 0;
+};
+
+/// Every header block the pre-scan kept the lines of must read, from them, exactly as
+/// read_header_block reads the bytes: the same fields (names, values, folds joined, extents),
+/// the same empty line and end. Blocks it did not keep are left to read_header_block.
+void expect_lines_read_as_bytes(const std::string& raw, const std::string& what, BlockCounts& n) {
+    const auto r = tp::prescan(raw, {});
+    const auto* ps = std::get_if<tp::Prescan>(&r);
+    if (!ps) return;
+    const std::string_view bytes = ps->bytes(raw);
+    ASSERT_EQ(ps->block_reads.size(), ps->header_blocks.size()) << what;
+    for (std::size_t k = 0; k < ps->header_blocks.size(); ++k) {
+        const auto [b, e] = ps->header_blocks[k];
+        const auto& br = ps->block_reads[k];
+        ++n.blocks;
+        const auto again = e <= bytes.size() ? tp::read_header_block(bytes, b) : std::nullopt;
+        if (again && again->end == e) ++n.readable;
+        if (!br.read) continue;
+        ++n.read;
+        ASSERT_TRUE(again.has_value()) << what << ": block " << k << " kept, but read_header_block refuses it";
+        ASSERT_LE(br.first, br.last);
+        ASSERT_LE(br.last, ps->field_lines.size());
+        const auto from_lines = tp::header_block_from_lines(
+            bytes, std::span<const tp::HeaderLine>(ps->field_lines.data() + br.first, br.last - br.first), br.blank_line, e);
+        ASSERT_EQ(from_lines.fields.size(), again->fields.size()) << what << ": block " << k;
+        for (std::size_t f = 0; f < again->fields.size(); ++f) {
+            const auto& x = from_lines.fields[f];
+            const auto& y = again->fields[f];
+            EXPECT_EQ(x.name, y.name) << what << ": block " << k << " field " << f;
+            EXPECT_EQ(x.value, y.value) << what << ": block " << k << " field " << f;
+            EXPECT_EQ(x.begin, y.begin) << what << ": block " << k << " field " << f;
+            EXPECT_EQ(x.end, y.end) << what << ": block " << k << " field " << f;
+        }
+        EXPECT_EQ(from_lines.blank_line, again->blank_line) << what << ": block " << k;
+        EXPECT_EQ(from_lines.end, again->end) << what << ": block " << k;
+    }
+}
+
+}  // namespace
+
+TEST(Prescan, HeaderLinesKeptReadAsReadHeaderBlockReadsTheBytes) {
+    BlockCounts generated;
+    for (std::uint32_t seed = 1; seed <= 3000; ++seed) {
+        expect_lines_read_as_bytes(Generator(seed).message(), "seed " + std::to_string(seed), generated);
+        expect_lines_read_as_bytes(Generator(seed, true).message(), "rich seed " + std::to_string(seed), generated);
+        if (HasFatalFailure()) return;
+    }
+    // The rich inputs hold blocks the lines cannot stand for (bare CRs, NULs, LF CR): some are
+    // left to read_header_block (and the generator mends many more), but far from all.
+    EXPECT_GT(generated.read, generated.blocks / 3);
+    EXPECT_LT(generated.read, generated.blocks);
+
+    BlockCounts files;
+    std::vector<fs::path> dirs = {ticketd::testing::data_dir()};
+    if (const auto corpus = ticketd::testing::corpus_dir(); !corpus.empty())
+        for (const char* sub : {"parse", "robust", "bounces"}) dirs.push_back(corpus / sub);
+    for (const auto& dir : dirs) {
+        if (!fs::exists(dir)) continue;
+        for (const auto& e : fs::recursive_directory_iterator(dir)) {
+            if (!e.is_regular_file()) continue;
+            expect_lines_read_as_bytes(ticketd::testing::read_file(e.path()), e.path().string(), files);
+            if (HasFatalFailure()) return;
+        }
+    }
+    // Real mail: nearly every block read_header_block accepts is kept by the pre-scan already
+    // (94% of the corpus's; most of the others had their multipart boundary renamed).
+    std::printf("[ figures  ] header blocks: %zu, kept by the pre-scan %zu, readable again %zu\n", files.blocks,
+                files.read, files.readable);
+    EXPECT_GE(files.read * 100, files.readable * 90);
 }
