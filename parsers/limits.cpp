@@ -296,12 +296,15 @@ private:
         }
         skipping_continuations_ = false;
         if (!continuation && in_content_type_) finish_content_type();
-        if (!continuation && ieq_prefix(content, "content-transfer-encoding:"))
+        // The two fields read here both start "content-": most lines are spared the rest.
+        const bool content_field = !continuation && ieq_prefix(content, "content-");
+        if (content_field && ieq_prefix(content.substr(8), "transfer-encoding:"))
             cte_ = ascii_lower(trim(content.substr(26)));
         if (!continuation) {
             field_len_ = 0;
             field_truncated_ = false;
-            in_content_type_ = (ieq_prefix(content, "content-type:") || ieq_prefix(content, "content-type :")) &&
+            in_content_type_ = content_field &&
+                               (ieq_prefix(content.substr(8), "type:") || ieq_prefix(content.substr(8), "type :")) &&
                                !ct_seen_;
             if (in_content_type_) ct_seen_ = true;
             if (in_content_type_) ct_field_begin_ = pos;

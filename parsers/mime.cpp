@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cassert>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -290,6 +291,7 @@ bool is_content_type(std::string_view name) { return name_of(name) == Name::cont
 /// nullopt when the skeleton cannot stand for the input (the input holds a marker itself), or,
 /// `with_headers`, when a header block cannot be left out (see above).
 std::optional<Skeleton> make_skeleton(std::string_view bytes, const Prescan& ps, bool with_headers) {
+    assert(ps.leaf_messages.size() == ps.leaf_bodies.size());  // one count per leaf body (limits.h)
     Skeleton sk;
     sk.text.reserve(bytes.size() < 4096 ? bytes.size() : 4096);
     std::size_t copied = 0;
