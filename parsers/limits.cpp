@@ -163,6 +163,7 @@ private:
             return;
         }
         ++mends_;  // a header block with a mend in it is not read as the pre-scan saw it
+        if (!with.empty() && with.front() == '\r') unread_block_ending_at(out_pos(p));
         if (!result_.changed) {
             result_.changed = true;
             result_.mended.reserve(raw_.size() + 64);
@@ -397,6 +398,24 @@ private:
             }
         }
         block_record_ = npos;
+    }
+
+    /// A CR is written at output position `at`: a block already read whose empty line is a lone
+    /// LF right before it now ends in LF CR to mimetic (one line end: the body starts a byte
+    /// later), so it is left to read_header_block (found by review: an empty message/rfc822
+    /// at the end of the input, or one right before a delimiter, gets "\r\n" there).
+    void unread_block_ending_at(std::size_t at) {
+        // The last block that has ended (an attached message's own block may have started, still
+        // open, right where it ends).
+        for (std::size_t k = result_.block_reads.size(); k-- > 0;) {
+            if (result_.header_blocks[k].second == npos) continue;
+            Prescan::BlockRead& r = result_.block_reads[k];
+            if (r.read && result_.header_blocks[k].second == at && at - r.blank_line == 1) {
+                r.read = false;
+                r.last = r.first;
+            }
+            return;
+        }
     }
 
     /// The open header block was not one after all.
