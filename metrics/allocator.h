@@ -8,15 +8,15 @@
 namespace ticketd::metrics {
 
 struct AllocatorInUse {
-    std::string name;      // "mimalloc" or "glibc"
-    std::string version;   // "2.0.9", "2.36"
+    std::string name;      // "mimalloc", "glibc", or the file of another malloc's library ("libjemalloc.so.2")
+    std::string version;   // "2.0.9", "2.36"; empty when unknown
     bool overrides_malloc; // false: the library is loaded but malloc() still binds elsewhere
 };
 
 AllocatorInUse allocator_in_use();
 
-/// One line for people: "mimalloc 2.0.9", "glibc malloc 2.36", or "mimalloc 2.0.9 (loaded, but
-/// malloc is glibc's)".
+/// One line for people: "mimalloc 2.0.9", "glibc malloc 2.36", "libjemalloc.so.2", or
+/// "mimalloc 2.0.9 (loaded, but malloc is not its)".
 std::string describe(const AllocatorInUse& a);
 
 }  // namespace ticketd::metrics
