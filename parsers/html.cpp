@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <initializer_list>
 #include <memory>
 #include <vector>
 
@@ -133,15 +134,37 @@ bool ieq_prefix(std::string_view s, std::size_t at, std::string_view p) {
     return true;
 }
 
+// a == b ignoring ASCII case (tag names are ASCII letters and digits: the same as comparing
+// their lower-cased copies, without making them).
+bool ieq_name(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (lower_char(a[i]) != lower_char(b[i])) return false;
+    return true;
+}
+
 // Elements that never nest (void) or close themselves when a sibling starts: they add no depth.
+// `n` as written (any case); the names by length, so a name is compared with a few at most.
 bool flat_element(std::string_view n) {
-    static constexpr std::string_view names[] = {
-        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-        "track", "wbr", "p", "li", "td", "th", "tr", "option", "optgroup", "dt", "dd", "thead",
-        "tbody", "tfoot", "colgroup", "rb", "rt", "rp"};
-    for (std::string_view v : names)
-        if (n == v) return true;
-    return false;
+    if (n.empty() || n.size() > 8) return false;
+    char buf[8];
+    for (std::size_t i = 0; i < n.size(); ++i) buf[i] = lower_char(n[i]);
+    const std::string_view l(buf, n.size());
+    const auto any = [&](std::initializer_list<std::string_view> names) {
+        for (std::string_view v : names)
+            if (l == v) return true;
+        return false;
+    };
+    switch (l.size()) {
+        case 1: return l == "p";
+        case 2: return any({"br", "hr", "li", "td", "th", "tr", "dt", "dd", "rb", "rt", "rp"});
+        case 3: return any({"col", "img", "wbr"});
+        case 4: return any({"area", "base", "link", "meta"});
+        case 5: return any({"embed", "input", "param", "track", "thead", "tbody", "tfoot"});
+        case 6: return any({"source", "option"});
+        case 8: return any({"optgroup", "colgroup"});
+        default: return false;
+    }
 }
 
 // A linear pre-pass that mirrors how HTML nests (a close tag pops to the nearest open element
@@ -150,7 +173,9 @@ bool flat_element(std::string_view n) {
 // `only_whether`: the caller wants to know whether anything would be dropped, not the text: the
 // first drop answers it (returned as a non-empty string) without copying the document.
 std::string drop_deep_tags(std::string_view html, std::size_t limit, bool only_whether = false) {
-    std::vector<std::string> open;
+    // The open elements' names as written (views of `html`, compared ignoring case): a copy and
+    // a lower-cased string per tag were most of this pass.
+    std::vector<std::string_view> open;
     std::string out;
     bool dropped = false;
     std::size_t copied = 0;  // html[0, copied) is already in `out` (once anything was dropped)
@@ -171,19 +196,21 @@ std::string drop_deep_tags(std::string_view html, std::size_t limit, bool only_w
             i = gt + 1;
             continue;
         }
-        std::string name = lower(html.substr(b, e - b));
+        const std::string_view name = html.substr(b, e - b);
         if (close) {
             for (std::size_t k = open.size(); k-- > 0;)
-                if (open[k] == name) {
+                if (ieq_name(open[k], name)) {
                     open.resize(k);
                     break;
                 }
             i = gt + 1;
             continue;
         }
-        if (name == "script" || name == "style" || name == "textarea" || name == "title" || name == "xmp") {
+        if (ieq_name(name, "script") || ieq_name(name, "style") || ieq_name(name, "textarea") ||
+            ieq_name(name, "title") || ieq_name(name, "xmp")) {
+            const std::string lowered = lower(name);  // ieq_prefix compares with a lower-case name
             std::size_t j = gt + 1;
-            while ((j = html.find("</", j)) != std::string_view::npos && !ieq_prefix(html, j + 2, name)) j += 2;
+            while ((j = html.find("</", j)) != std::string_view::npos && !ieq_prefix(html, j + 2, lowered)) j += 2;
             i = j == std::string_view::npos ? html.size() : j;
             continue;
         }
@@ -199,7 +226,7 @@ std::string drop_deep_tags(std::string_view html, std::size_t limit, bool only_w
             out.append(html.substr(copied, i - copied));
             copied = gt + 1;
         } else {
-            open.push_back(std::move(name));
+            open.push_back(name);
         }
         i = gt + 1;
     }

@@ -4,6 +4,7 @@
 // lists, pre) and every HTML part of the shared corpus, whole and cut short.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <random>
@@ -373,4 +374,141 @@ TEST(HtmlStream, CorpusHtmlMatchesGumbo) {
     EXPECT_GT(whole.documents, 0u);
     std::printf("corpus: %zu HTML parts, %zu streamed; cut short: %zu, %zu streamed\n", whole.documents,
                 whole.streamed, cut.documents, cut.streamed);
+}
+
+// ---- The deep-tag pre-pass (html.cpp drop_deep_tags) keeps tag names as views compared
+// ignoring case and finds flat elements by length; here is the pass as it was (a lower-cased
+// string per tag), the oracle for both of its uses: would_drop_deep_tags and the flattened
+// document gumbo_to_text parses.
+namespace {
+namespace deep_reference {
+
+std::string lower(std::string_view s) {
+    std::string r(s);
+    for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return r;
+}
+bool ieq_prefix(std::string_view s, std::size_t at, std::string_view p) {
+    if (at + p.size() > s.size()) return false;
+    for (std::size_t i = 0; i < p.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(s[at + i])) != p[i]) return false;
+    return true;
+}
+bool flat_element(std::string_view n) {
+    static constexpr std::string_view names[] = {
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+        "track", "wbr", "p", "li", "td", "th", "tr", "option", "optgroup", "dt", "dd", "thead",
+        "tbody", "tfoot", "colgroup", "rb", "rt", "rp"};
+    for (std::string_view v : names)
+        if (n == v) return true;
+    return false;
+}
+std::string drop_deep_tags(std::string_view html, std::size_t limit, bool only_whether = false) {
+    std::vector<std::string> open;
+    std::string out;
+    bool dropped = false;
+    std::size_t copied = 0;
+    std::size_t i = 0;
+    while ((i = html.find('<', i)) != std::string_view::npos) {
+        if (html.compare(i, 4, "<!--") == 0) {
+            std::size_t e = html.find("-->", i + 4);
+            i = e == std::string_view::npos ? html.size() : e + 3;
+            continue;
+        }
+        std::size_t gt = html.find('>', i + 1);
+        if (gt == std::string_view::npos) break;
+        bool close = i + 1 < html.size() && html[i + 1] == '/';
+        std::size_t b = i + (close ? 2 : 1);
+        std::size_t e = b;
+        while (e < gt && std::isalnum(static_cast<unsigned char>(html[e]))) ++e;
+        if (e == b) {
+            i = gt + 1;
+            continue;
+        }
+        std::string name = lower(html.substr(b, e - b));
+        if (close) {
+            for (std::size_t k = open.size(); k-- > 0;)
+                if (open[k] == name) {
+                    open.resize(k);
+                    break;
+                }
+            i = gt + 1;
+            continue;
+        }
+        if (name == "script" || name == "style" || name == "textarea" || name == "title" || name == "xmp") {
+            std::size_t j = gt + 1;
+            while ((j = html.find("</", j)) != std::string_view::npos && !ieq_prefix(html, j + 2, name)) j += 2;
+            i = j == std::string_view::npos ? html.size() : j;
+            continue;
+        }
+        bool self_closing = html[gt - 1] == '/';
+        if (flat_element(name) || self_closing) {
+            i = gt + 1;
+            continue;
+        }
+        if (open.size() >= limit) {
+            if (only_whether) return "dropped";
+            if (!dropped) out.reserve(html.size());
+            dropped = true;
+            out.append(html.substr(copied, i - copied));
+            copied = gt + 1;
+        } else {
+            open.push_back(std::move(name));
+        }
+        i = gt + 1;
+    }
+    if (!dropped) return {};
+    out.append(html.substr(copied));
+    return out;
+}
+
+// Tags of every length around the flat names', in any case, opened and closed at random.
+std::string deep_document(std::mt19937& rng) {
+    static const std::vector<std::string> names = {
+        "p", "P", "b", "Br", "hR", "li", "LI", "td", "TH", "tr", "dt", "dd", "rb", "rt", "rp", "rq", "ul",
+        "col", "COL", "img", "wbr", "div", "Div", "area", "base", "link", "meta", "span", "font", "FONT",
+        "embed", "input", "param", "track", "thead", "tbody", "tfoot", "table", "tablE", "source", "option",
+        "center", "optgroup", "colgroup", "OptGroup", "colgroupx", "blockquote", "h1", "o", "x1"};
+    static const std::vector<std::string> raw = {"script", "STYLE", "title", "textarea", "xmp"};
+    std::uniform_int_distribution<int> percent(0, 99);
+    std::string d;
+    const int n = std::uniform_int_distribution<int>(0, 40)(rng);
+    for (int k = 0; k < n; ++k) {
+        const int r = percent(rng);
+        const std::string& name = names[std::uniform_int_distribution<std::size_t>(0, names.size() - 1)(rng)];
+        if (r < 45) d += "<" + name + (percent(rng) < 10 ? " /" : "") + ">t";
+        else if (r < 75) d += "</" + name + ">";
+        else if (r < 80) d += "<!-- <div> -->";
+        else if (r < 85) {
+            const std::string& rn = raw[std::uniform_int_distribution<std::size_t>(0, raw.size() - 1)(rng)];
+            d += "<" + rn + "><div></" + (percent(rng) < 50 ? deep_reference::lower(rn) : rn) + ">";
+        } else if (r < 90) d += "< 3 <!x>";
+        else d += "text ";
+    }
+    return d;
+}
+
+}  // namespace deep_reference
+}  // namespace
+
+TEST(HtmlStream, DeepTagPassEqualsItsEarlierVersionOnGeneratedDocuments) {
+    std::mt19937 rng(20261206);
+    std::size_t dropped = 0;
+    for (int round = 0; round < 4000; ++round) {
+        const std::string doc = deep_reference::deep_document(rng);
+        const std::size_t limit = 1 + static_cast<std::size_t>(round % 8);
+        const bool want = !deep_reference::drop_deep_tags(doc, limit, true).empty();
+        ASSERT_EQ(tp::html_detail::would_drop_deep_tags(doc, limit), want) << doc << " limit " << limit;
+        dropped += want;
+        if (round % 4 != 0) continue;  // gumbo is the slow part: a quarter of the documents
+        // gumbo_to_text parses the flattened document: the same text as parsing the reference's
+        // flattening with nothing left to drop.
+        HtmlLimits tight, loose;
+        tight.max_nesting = limit;
+        loose.max_nesting = 1u << 20;
+        const std::string flat = deep_reference::drop_deep_tags(doc, limit);
+        ASSERT_EQ(gumbo_to_text(doc, tight), gumbo_to_text(flat.empty() ? doc : flat, loose)) << doc << " limit " << limit;
+    }
+    EXPECT_GT(dropped, 400u);
+    EXPECT_LT(dropped, 3600u);
 }
