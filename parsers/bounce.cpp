@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <cstdint>
+#include <cstring>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -305,6 +306,22 @@ std::string collapse(std::string_view s, std::size_t max) {
     r.resize(static_cast<std::size_t>(o - begin));
     if (r.size() >= max) drop_partial_utf8(r);
     return r;
+}
+
+// text::lower into `out` (a buffer the caller reuses): the same bytes, eight at a time.
+std::string_view lower_into(std::string_view s, std::string& out) {
+    out.resize(s.size());
+    char* const p = out.data();
+    const std::size_t n = s.size();
+    std::size_t i = 0;
+    std::uint64_t w;
+    for (; i + 8 <= n; i += 8) {
+        std::memcpy(&w, s.data() + i, 8);
+        w = text::lower_word(w);
+        std::memcpy(p + i, &w, 8);
+    }
+    for (; i < n; ++i) p[i] = text::lower_char(s[i]);
+    return std::string_view(p, n);
 }
 
 // Lines that begin the returned copy of the original: what follows is not the report.
@@ -616,7 +633,12 @@ BounceInfo read_bounce(const Message& m, BounceReport& r) {
     std::string body_status, body_diag;
     {
         const std::string_view report = r.text();
-        const std::string_view lowered = r.lowered();  // the same offsets as `report`
+        // The loop stops at the returned copy, most often in the first lines of a report of
+        // kilobytes: unless detect_bounce lower-cased the whole report already, only the lines
+        // read are (into one reused buffer), not the whole report for a few lines.
+        const bool whole = r.has_lowered();
+        const std::string_view lowered = whole ? r.lowered() : std::string_view();  // `report`'s offsets
+        std::string line_lowered;
         std::size_t pos = 0;
         bool want = info.failed_recipients.empty();
         while (pos < report.size()) {
@@ -625,7 +647,9 @@ BounceInfo read_bounce(const Message& m, BounceReport& r) {
             std::string_view line(report.data() + pos, nl - pos);
             pos = nl + 1;
             std::string_view t = trim(line);
-            const std::string_view lt = lowered.substr(static_cast<std::size_t>(t.data() - report.data()), t.size());
+            const std::string_view lt =
+                whole ? lowered.substr(static_cast<std::size_t>(t.data() - report.data()), t.size())
+                      : lower_into(t, line_lowered);
             if (starts_returned_copy(lt)) break;
             if (body_status.empty()) body_status = find_status(t);
             if (body_diag.empty() && (has_smtp_reply_code(t) || contains(lt, "said:")))

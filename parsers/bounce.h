@@ -56,6 +56,8 @@ public:
     std::string_view text() const { return text_; }
     /// text() lower-cased (ASCII), byte for byte: offsets into one are offsets into the other.
     std::string_view lowered();
+    /// Whether lowered() has been made (read_bounce lower-cases only the lines it reads if not).
+    bool has_lowered() const { return have_lowered_; }
 
 private:
     std::string converted_;  // the HTML report as text
