@@ -324,6 +324,30 @@ std::string_view lower_into(std::string_view s, std::string& out) {
     return std::string_view(p, n);
 }
 
+// Whether lower(text)[b, e) contains `needle` (lower-case), for lines met in order (b never
+// decreases): the first occurrence at or after the last search's start is kept, and the text is
+// searched again only when a line starts past it, or past the window last searched without one.
+class SearchAhead {
+public:
+    SearchAhead(std::string_view text, std::string_view needle) : text_(text), needle_(needle) {}
+    bool in(std::size_t b, std::size_t e) {
+        if (at_ == std::string_view::npos ? e > clear_to_ : at_ < b) {
+            // A window, not the rest of the text: the loop that asks stops after a few lines of
+            // a report of kilobytes, most often.
+            const std::size_t limit = std::min(text_.size(), std::max(e, b + kWindow));
+            at_ = simd::find_lower(text_.substr(0, limit), needle_, b);
+            clear_to_ = limit;  // no occurrence starts in [b, at_) and ends by `limit`
+        }
+        return at_ != std::string_view::npos && at_ + needle_.size() <= e;
+    }
+
+private:
+    static constexpr std::size_t kWindow = 1024;
+    std::string_view text_, needle_;
+    std::size_t at_ = std::string_view::npos;  // the kept occurrence (npos: none up to clear_to_)
+    std::size_t clear_to_ = 0;
+};
+
 // Lines that begin the returned copy of the original: what follows is not the report.
 // `s`: the line trimmed and lower-cased.
 bool starts_returned_copy(std::string_view s) {
@@ -635,10 +659,14 @@ BounceInfo read_bounce(const Message& m, BounceReport& r) {
         const std::string_view report = r.text();
         // The loop stops at the returned copy, most often in the first lines of a report of
         // kilobytes: unless detect_bounce lower-cased the whole report already, only the lines
-        // read are (into one reused buffer), not the whole report for a few lines.
+        // that need it are lower-cased (into one reused buffer), not the whole report.
         const bool whole = r.has_lowered();
         const std::string_view lowered = whole ? r.lowered() : std::string_view();  // `report`'s offsets
         std::string line_lowered;
+        // The needles every line is searched for are searched for in the report instead, a window
+        // at a time, and each occurrence is kept until the lines pass it: a line contains one
+        // iff the first occurrence at or after the line's start ends within the line.
+        SearchAhead below(report, "below this line is a copy"), message(report, "message"), said(report, "said:");
         std::size_t pos = 0;
         bool want = info.failed_recipients.empty();
         while (pos < report.size()) {
@@ -646,16 +674,26 @@ BounceInfo read_bounce(const Message& m, BounceReport& r) {
             if (nl == std::string_view::npos) nl = report.size();
             std::string_view line(report.data() + pos, nl - pos);
             pos = nl + 1;
-            std::string_view t = trim(line);
-            const std::string_view lt =
-                whole ? lowered.substr(static_cast<std::size_t>(t.data() - report.data()), t.size())
-                      : lower_into(t, line_lowered);
-            if (starts_returned_copy(lt)) break;
+            const std::string_view t = trim(line);
+            const auto b = static_cast<std::size_t>(t.data() - report.data()), e = b + t.size();
+            std::string_view lt;  // t lower-cased, made when first needed
+            bool have_lt = false;
+            const auto lower_t = [&]() {
+                if (!have_lt) lt = whole ? lowered.substr(b, t.size()) : lower_into(t, line_lowered);
+                have_lt = true;
+                return lt;
+            };
+            // starts_returned_copy holds only for a line starting with 'r' or holding one of the
+            // two needles: the rest are spared the lower-casing and the test.
+            if (((!t.empty() && (t.front() == 'r' || t.front() == 'R')) || below.in(b, e) || message.in(b, e)) &&
+                starts_returned_copy(lower_t()))
+                break;
             if (body_status.empty()) body_status = find_status(t);
-            if (body_diag.empty() && (has_smtp_reply_code(t) || contains(lt, "said:")))
+            if (body_diag.empty() && (has_smtp_reply_code(t) || said.in(b, e)))
                 body_diag = collapse(t, 500);
             if (!want || t.empty()) continue;
             if (t.find('@') == std::string_view::npos) continue;  // no address to take (addresses_in)
+            lower_t();
             // A recipient line: "<addr>:", "<addr>...", an indented bare address, or
             // "delivered to addr".
             bool indented = !line.empty() && (line.front() == ' ' || line.front() == '\t');

@@ -62,3 +62,43 @@ TEST(SimdFind, EqualsStringViewFindOnGeneratedInputs) {
     EXPECT_GT(found, checked / 10);
     EXPECT_LT(found, checked - checked / 10);
 }
+
+// find_lower: the search read_bounce runs over a report without lower-casing it first.
+TEST(SimdFind, FindLowerEqualsFindInLowerCasedText) {
+    std::mt19937 rng(61206);
+    constexpr std::string_view kMixed = "abmesABMES: .@\x1a\x41\x61\xEF";
+    std::uniform_int_distribution<std::size_t> pick(0, kMixed.size() - 1);
+    const auto lowered = [](std::string s) {
+        for (char& c : s) c = c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+        return s;
+    };
+    std::size_t found = 0, checked = 0;
+    for (int round = 0; round < 6000; ++round) {
+        const std::size_t n = std::uniform_int_distribution<std::size_t>(0, 90)(rng);
+        std::string text(n, ' ');
+        for (char& c : text) c = kMixed[pick(rng)];
+        std::unique_ptr<char[]> buf(new char[n == 0 ? 1 : n]);
+        std::copy(text.begin(), text.end(), buf.get());
+        const std::string_view h(buf.get(), n);
+        const std::string low = lowered(text);
+        std::vector<std::string> needles = {"message", "said:", "below this line is a copy", "m", "ab", ":", "\x1a"};
+        for (int k = 0; k < 3; ++k) {
+            std::string w(std::uniform_int_distribution<std::size_t>(1, 12)(rng), ' ');
+            for (char& c : w) c = kMixed[pick(rng)];
+            needles.push_back(lowered(w));
+        }
+        if (n > 0) {
+            const std::size_t b = std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+            needles.push_back(low.substr(b, std::uniform_int_distribution<std::size_t>(1, 24)(rng)));
+        }
+        for (const std::string& w : needles)
+            for (std::size_t from : {std::size_t{0}, std::size_t{1}, n / 2, n > 17 ? n - 17 : 0, n, n + 1}) {
+                const std::size_t want = std::string_view(low).find(w, from);
+                ASSERT_EQ(simd::find_lower(h, w, from), want) << "text '" << text << "' needle '" << w << "' from " << from;
+                found += want != std::string_view::npos;
+                ++checked;
+            }
+    }
+    EXPECT_GT(found, checked / 10);
+    EXPECT_LT(found, checked - checked / 10);
+}
