@@ -7,6 +7,7 @@
 #include <gumbo.h>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -19,15 +20,43 @@ namespace ticketd::parsers::html_internal {
 /// form controls, embedded objects, the `hidden` attribute and inline `display:none`.
 bool skipped_element(GumboTag tag, bool has_hidden, std::string_view style);
 
+// The bytes Writer::text handles one at a time: white space and the lead byte of U+00A0 (and in
+// <pre>, where blanks are kept, line ends and that lead byte); the others are copied in runs.
+inline constexpr auto kSpecial = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c : {' ', '\t', '\n', '\r', '\f'}) t[c] = true;
+    t[0xC2] = true;
+    return t;
+}();
+inline constexpr auto kPreSpecial = [] {
+    std::array<bool, 256> t{};
+    t['\r'] = t['\n'] = t[0xC2] = true;
+    return t;
+}();
+
 // Accumulates text with whitespace collapsed; line breaks, list markers, quote prefixes and
 // cell separators are held pending and only written when real text follows, so empty
 // elements leave no trace.
 class Writer {
 public:
     void text(std::string_view t, bool pre) {
-        for (std::size_t i = 0; i < t.size(); ++i) {
+        const std::size_t n = t.size();
+        for (std::size_t i = 0; i < n;) {
+            // A run of bytes written as they are goes out in one append: put() flushes first, and
+            // after one flush the state is clean (no break, space, separator or prefix pending),
+            // so a put per byte flushed nothing more (it was most of the cost of a text node).
+            std::size_t j = i;
+            const auto& special = pre ? kPreSpecial : kSpecial;
+            while (j < n && !special[static_cast<unsigned char>(t[j])]) ++j;
+            if (j > i) {
+                flush();
+                out_.append(t.data() + i, j - i);
+                i = j;
+                continue;
+            }
             unsigned char c = static_cast<unsigned char>(t[i]);
-            bool nbsp = c == 0xC2 && i + 1 < t.size() && static_cast<unsigned char>(t[i + 1]) == 0xA0;
+            bool nbsp = c == 0xC2 && i + 1 < n && static_cast<unsigned char>(t[i + 1]) == 0xA0;
+            ++i;
             if (pre) {
                 if (c == '\r') continue;
                 if (c == '\n') {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "parsers/html.h"
+#include "parsers/html_text.h"
 #include "parsers/parse.h"
 #include "tests/support/paths.h"
 
@@ -511,4 +512,156 @@ TEST(HtmlStream, DeepTagPassEqualsItsEarlierVersionOnGeneratedDocuments) {
     }
     EXPECT_GT(dropped, 400u);
     EXPECT_LT(dropped, 3600u);
+}
+
+// ---- Writer::text copies runs of plain bytes in one append (html_text.h); here is the Writer as
+// it was (a put() per byte), driven with the same random events (text with blanks, U+00A0,
+// lone 0xC2, line ends, in and out of <pre>; breaks, markers, cells, quotes, anchors): the text
+// and every anchor position must be the same.
+namespace {
+namespace writer_reference {
+// Accumulates text with whitespace collapsed; line breaks, list markers, quote prefixes and
+// cell separators are held pending and only written when real text follows, so empty
+// elements leave no trace.
+class Writer {
+public:
+    void text(std::string_view t, bool pre) {
+        for (std::size_t i = 0; i < t.size(); ++i) {
+            unsigned char c = static_cast<unsigned char>(t[i]);
+            bool nbsp = c == 0xC2 && i + 1 < t.size() && static_cast<unsigned char>(t[i + 1]) == 0xA0;
+            if (pre) {
+                if (c == '\r') continue;
+                if (c == '\n') {
+                    flush();
+                    out_ += '\n';
+                    line_start_ = true;
+                    continue;
+                }
+                if (nbsp) { ++i; put(' '); continue; }
+                put(static_cast<char>(c));
+                continue;
+            }
+            if (nbsp || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+                if (nbsp) ++i;
+                if (!line_start_) space_ = true;
+                continue;
+            }
+            put(static_cast<char>(c));
+        }
+    }
+    void block(int n) {
+        if (out_.empty()) return;
+        newlines_ = std::max(newlines_, n);
+        space_ = false;
+        cell_sep_ = false;
+    }
+    void br() {
+        if (out_.empty() && newlines_ == 0) return;
+        newlines_ = std::min(newlines_ + 1, 2);
+        space_ = false;
+    }
+    void marker(std::string m) { marker_ = std::move(m); }
+    void cell() { cell_sep_ = newlines_ == 0 && !line_start_; }
+    // A link remembers where its text starts; separators written just before that text are
+    // not part of it.
+    void push_anchor() { anchors_.push_back(out_.size()); }
+    std::size_t pop_anchor() {
+        std::size_t a = anchors_.empty() ? out_.size() : anchors_.back();
+        if (!anchors_.empty()) anchors_.pop_back();
+        return a;
+    }
+    void quote(int delta) { quote_ += delta; }
+    std::size_t size() const { return out_.size(); }
+    std::string_view since(std::size_t pos) const {
+        return pos < out_.size() ? std::string_view(out_).substr(pos) : std::string_view();
+    }
+    std::string take() { return std::move(out_); }
+
+private:
+    void flush() {
+        std::size_t before = out_.size();
+        separate();
+        for (std::size_t& a : anchors_)
+            if (a == before) a = out_.size();
+    }
+    void separate() {
+        if (newlines_ > 0) {
+            if (!out_.empty()) out_.append(static_cast<std::size_t>(newlines_), '\n');
+            newlines_ = 0;
+            line_start_ = true;
+            space_ = false;
+            cell_sep_ = false;
+        }
+        if (line_start_) {
+            for (int q = 0; q < quote_; ++q) out_ += "> ";
+            out_ += marker_;
+            marker_.clear();
+            line_start_ = false;
+            space_ = false;
+            cell_sep_ = false;
+            return;
+        }
+        if (cell_sep_) {
+            out_ += " | ";
+            cell_sep_ = false;
+            space_ = false;
+        } else if (space_) {
+            out_ += ' ';
+            space_ = false;
+        }
+    }
+    void put(char c) {
+        flush();
+        out_ += c;
+    }
+
+    std::string out_;
+    int newlines_ = 0;
+    bool space_ = false;
+    bool line_start_ = true;
+    bool cell_sep_ = false;
+    int quote_ = 0;
+    std::string marker_;
+    std::vector<std::size_t> anchors_;
+};
+
+}  // namespace writer_reference
+}  // namespace
+
+TEST(HtmlStream, WriterRunsEqualBytewiseWriterOnGeneratedEvents) {
+    std::mt19937 rng(1206);
+    static const std::vector<std::string> pieces = {"a", "Hello", " ", "  ", "\t", "\n", "\r\n", "\f", "\xC2\xA0", "\xC2",
+                                                    "\xC2x", "\xC3\xA9", "x y", " z ", "\xC2\xA0\xC2\xA0w", "**", "> q"};
+    std::size_t nonempty = 0;
+    for (int round = 0; round < 3000; ++round) {
+        tp::html_internal::Writer fast;
+        writer_reference::Writer slow;
+        std::vector<std::pair<std::size_t, std::size_t>> anchors;
+        const int events = std::uniform_int_distribution<int>(0, 30)(rng);
+        for (int k = 0; k < events; ++k) {
+            switch (rng() % 9) {
+                case 0: case 1: case 2: case 3: {
+                    std::string t;
+                    for (int p = static_cast<int>(rng() % 6); p >= 0; --p) t += pieces[rng() % pieces.size()];
+                    const bool pre = rng() % 4 == 0;
+                    fast.text(t, pre);
+                    slow.text(t, pre);
+                    break;
+                }
+                case 4: { const int n = 1 + static_cast<int>(rng() % 2); fast.block(n); slow.block(n); break; }
+                case 5: fast.br(); slow.br(); break;
+                case 6: { const std::string m = rng() % 2 ? "- " : "1. "; fast.marker(m); slow.marker(m); fast.cell(); slow.cell(); break; }
+                case 7: { const int d = rng() % 3 == 0 && k > 0 ? -1 : 1; fast.quote(d); slow.quote(d); break; }
+                default:
+                    if (rng() % 2) { fast.push_anchor(); slow.push_anchor(); }
+                    else anchors.emplace_back(fast.pop_anchor(), slow.pop_anchor());
+            }
+            ASSERT_EQ(fast.size(), slow.size()) << "round " << round << " event " << k;
+        }
+        for (const auto& [a, b] : anchors) ASSERT_EQ(a, b) << "round " << round;
+        const std::string got = fast.take(), want = slow.take();
+        ASSERT_EQ(got, want) << "round " << round;
+        nonempty += !want.empty();
+    }
+    EXPECT_GT(nonempty, 1500u);
 }
