@@ -372,9 +372,12 @@ private:
         if (t.find('&') == std::string_view::npos) return on_text(t);
         if (ignore_lf_ && t[0] == '&') throw NotSure{};
         buf_.clear();
+        // The bytes between references in one append each, not one at a time.
         for (std::size_t i = 0; i < t.size();) {
-            if (t[i] != '&') { buf_ += t[i++]; continue; }
-            i = char_ref(t, i, false, buf_);
+            const std::size_t amp = t.find('&', i);
+            buf_.append(t.substr(i, (amp == std::string_view::npos ? t.size() : amp) - i));
+            if (amp == std::string_view::npos) break;
+            i = char_ref(t, amp, false, buf_);
         }
         on_text(buf_);
     }
