@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <string>
 #include <variant>
@@ -664,4 +665,44 @@ TEST(HtmlStream, WriterRunsEqualBytewiseWriterOnGeneratedEvents) {
         nonempty += !want.empty();
     }
     EXPECT_GT(nonempty, 1500u);
+}
+
+// has_display_none (html.cpp, behind skipped_element) finds its candidate starts 16 bytes at a
+// time; the byte loop it was is the oracle, on styles made of the pattern's bytes, blanks and
+// case, at every length around 16.
+TEST(HtmlStream, DisplayNoneEqualsBytewiseScanOnGeneratedStyles) {
+    const auto reference = [](std::string_view style) {
+        static constexpr std::string_view want = "display:none";
+        auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; };
+        auto fold = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+        for (std::size_t i = 0; i < style.size(); ++i) {
+            if (fold(style[i]) != want[0]) continue;
+            std::size_t j = i, k = 0;
+            while (k < want.size() && j < style.size()) {
+                const char c = style[j++];
+                if (space(c)) continue;
+                if (fold(c) != want[k]) break;
+                ++k;
+            }
+            if (k == want.size()) return true;
+        }
+        return false;
+    };
+    std::mt19937 rng(2206);
+    static const std::vector<std::string> pieces = {"display:none", "DISPLAY : NONE", "d", "D", "dis", "play", ":", "none",
+                                                    " ", "\t", "color:red;", "padding:0;", "display:block", "x", "\xC4"};
+    std::size_t hidden = 0;
+    for (int round = 0; round < 20000; ++round) {
+        std::string style;
+        for (int p = static_cast<int>(rng() % 8); p >= 0; --p) style += pieces[rng() % pieces.size()];
+        if (rng() % 3 == 0) style.erase(rng() % (style.size() + 1));  // cut anywhere
+        const std::unique_ptr<char[]> buf(new char[style.size() + 1]);  // exactly sized for ASan
+        std::copy(style.begin(), style.end(), buf.get());
+        const std::string_view v(buf.get(), style.size());
+        const bool want = reference(v);
+        ASSERT_EQ(tp::html_internal::skipped_element(GUMBO_TAG_DIV, false, v), want) << "'" << style << "'";
+        hidden += want;
+    }
+    EXPECT_GT(hidden, 2000u);
+    EXPECT_LT(hidden, 18000u);
 }
