@@ -349,15 +349,14 @@ private:
 };
 
 // Lines that begin the returned copy of the original: what follows is not the report.
-// `s`: the line trimmed and lower-cased.
-bool starts_returned_copy(std::string_view s) {
+// `s`: the line trimmed and lower-cased; `below`, `message`: whether it contains "below this
+// line is a copy" and "message" (read_bounce knows them from its searches of the report).
+bool starts_returned_copy(std::string_view s, bool below, bool message) {
     // Both header names start with 'r': most lines are spared the two compares.
     const bool r = !s.empty() && s.front() == 'r';
-    if ((r && (starts_with(s, "return-path:") || starts_with(s, "received:"))) ||
-        contains(s, "below this line is a copy"))
-        return true;
+    if ((r && (starts_with(s, "return-path:") || starts_with(s, "received:"))) || below) return true;
     // Every other sign names the message: most report lines do not, and are spared seven searches.
-    if (!contains(s, "message")) return false;
+    if (!message) return false;
     return contains(s, "original message follows") ||
            contains(s, "this is a copy of the message") || contains(s, "original message headers") ||
            starts_with(s, "------ original message") || contains(s, "returned message follows") ||
@@ -684,9 +683,11 @@ BounceInfo read_bounce(const Message& m, BounceReport& r) {
                 return lt;
             };
             // starts_returned_copy holds only for a line starting with 'r' or holding one of the
-            // two needles: the rest are spared the lower-casing and the test.
-            if (((!t.empty() && (t.front() == 'r' || t.front() == 'R')) || below.in(b, e) || message.in(b, e)) &&
-                starts_returned_copy(lower_t()))
+            // two needles (searched for in the report): the rest are spared the lower-casing and
+            // the test.
+            const bool has_below = below.in(b, e), has_message = message.in(b, e);
+            if (((!t.empty() && (t.front() == 'r' || t.front() == 'R')) || has_below || has_message) &&
+                starts_returned_copy(lower_t(), has_below, has_message))
                 break;
             if (body_status.empty()) body_status = find_status(t);
             if (body_diag.empty() && (has_smtp_reply_code(t) || said.in(b, e)))
