@@ -286,21 +286,44 @@ void drop_partial_utf8(std::string& s) {
     if (lead >= 0xC0 && cont < need) s.resize(i - 1);
 }
 
+// Where the run of non-blank bytes (text::space_char) that starts at i ends.
+std::size_t blank_from(std::string_view s, std::size_t i) {
+#if defined(__SSE2__)
+    // Sixteen bytes at a time: diagnostics are runs of words and single spaces.
+    for (; i + 16 <= s.size(); i += 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+        const auto eq = [&](char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
+        const __m128i blank = _mm_or_si128(_mm_or_si128(_mm_or_si128(eq(' '), eq('\t')), _mm_or_si128(eq('\n'), eq('\v'))),
+                                           _mm_or_si128(eq('\f'), eq('\r')));
+        if (const auto m = static_cast<unsigned>(_mm_movemask_epi8(blank))) return i + static_cast<std::size_t>(__builtin_ctz(m));
+    }
+#endif
+    while (i < s.size() && !text::space_char(s[i])) ++i;
+    return i;
+}
+
 std::string collapse(std::string_view s, std::size_t max) {
-    // Written through a pointer (a push_back per byte was most of the cost): the output is never
-    // longer than the input, nor than max + 1 (a space and a byte may pass max together).
+    // Written through a pointer: the output is never longer than the input, nor than max + 1 (a
+    // space and a byte may pass max together). Each run of non-blank bytes is copied at once, up
+    // to where the byte-by-byte copy stopped: the first byte that reached max.
     std::string r(s.size() <= max ? s.size() : max + 1, '\0');
     char* const begin = r.data();
     char* o = begin;
     bool space = false;
-    for (char c : s) {
-        if (text::space_char(c)) {
+    for (std::size_t i = 0; i < s.size();) {
+        if (text::space_char(s[i])) {
             space = o != begin;
+            ++i;
             continue;
         }
         if (space) *o++ = ' ';
         space = false;
-        *o++ = c;
+        const std::size_t end = blank_from(s, i + 1);
+        const auto written = static_cast<std::size_t>(o - begin);
+        const std::size_t take = std::min(end - i, written < max ? max - written : 1);
+        std::memcpy(o, s.data() + i, take);
+        o += take;
+        i += take;
         if (static_cast<std::size_t>(o - begin) >= max) break;
     }
     r.resize(static_cast<std::size_t>(o - begin));
