@@ -437,8 +437,8 @@ bool marker_core(std::string_view raw, std::string_view l, bool whole) {
         }
     }
     if (!l.empty() && kMarkerStartFirst.has(l[0]))
-        for (std::string_view p : kMarkerStarts)
-            if (starts_with(l, p)) return true;
+        for (std::string_view p : kMarkerStarts)  // the first byte before a memcmp call each
+            if (l[0] == p[0] && starts_with(l, p)) return true;
     // Outlook's rule: a line of underscores (it draws the separator as 32 of them). `l` is a
     // prefix of normalise(raw): any other byte in it already rules the line out.
     if (l.empty() || l.find_first_not_of('_') != std::string_view::npos) return false;
@@ -489,7 +489,7 @@ bool attribution_core(std::string_view l, bool next_is_quote) {
     // Japanese Gmail writes no verb: "2024年1月2日(火) 10:00 Name <addr>:" above the quote.
     if (!verb) return next_is_quote && ends_with(l, ">") && contains(l, "@");
     for (std::string_view w : kLeads)
-        if (starts_with(l, w)) return true;
+        if (!l.empty() && l[0] == w[0] && starts_with(l, w)) return true;
     // Apple/Outlook write "<date>, <name> <addr> wrote:" / "<name> schrieb am <date>:".
     if (next_is_quote) return true;
     return (contains(l, "@") || contains(l, "schrieb am") || contains(l, "schreef op")) &&
