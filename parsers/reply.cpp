@@ -592,12 +592,18 @@ public:
         return f.mobile;
     }
     bool attribution(std::size_t i, bool next_is_quote) {
+        return attribution_if(i, [next_is_quote] { return next_is_quote; });
+    }
+    // `next_is_quote()` is asked only of the few lines that pass the cheap tests (history_start
+    // looked for the next non-blank line for every line it read).
+    template <typename NextIsQuote>
+    bool attribution_if(std::size_t i, NextIsQuote next_is_quote) {
         const std::string_view raw = lines_[i];
         if (raw.size() > 400 || !may_end_with_colon(raw) || !colon(i)) return false;
-        if (info_[i].norm && info_[i].whole) return attribution_core(prefix(i), next_is_quote);
+        if (info_[i].norm && info_[i].whole) return attribution_core(prefix(i), next_is_quote());
         std::string& l = scratch();
         normalise_into(raw, l);
-        return attribution_core(l, next_is_quote);
+        return attribution_core(l, next_is_quote());
     }
     bool colon(std::size_t i) {
         Info& f = info_[i];
@@ -709,11 +715,13 @@ bool outlook_block_at(Lines& lines, std::size_t i) {
 // Where a quoted-history block starts (attribution, marker or Outlook headers), and where the
 // attribution started when it was wrapped over two lines.
 std::size_t history_start(Lines& lines, std::size_t i) {
-    std::size_t nn = next_nonblank(lines, i + 1);
-    bool next_quote = nn < lines.size() && quoted(lines[nn]);
+    const auto next_quote = [&] {
+        const std::size_t nn = next_nonblank(lines, i + 1);
+        return nn < lines.size() && quoted(lines[nn]);
+    };
     if (lines.marker(i) || outlook_block_at(lines, i)) return i;
     if (quoted(lines[i])) return lines.size();
-    if (lines.attribution(i, next_quote)) return i;
+    if (lines.attribution_if(i, next_quote)) return i;
     // A wrapped attribution needs a colon in one of its two lines: test that before joining.
     // is_attribution rejects the joined line unless it fits in 400 bytes and may end with a
     // colon: both are known before joining (most lines fail them; the join is a copy).
