@@ -725,8 +725,9 @@ std::size_t history_start(Lines& lines, std::size_t i) {
     // A wrapped attribution needs a colon in one of its two lines: test that before joining.
     // is_attribution rejects the joined line unless it fits in 400 bytes and may end with a
     // colon: both are known before joining (most lines fail them; the join is a copy).
-    if (i + 1 < lines.size() && !blank(lines[i + 1]) && !quoted(lines[i + 1]) &&
-        lines[i].size() + 1 + lines[i + 1].size() <= 400 && may_end_with_colon(lines[i], lines[i + 1]) &&
+    // (The tests in the order that rules most lines out soonest: the colon at the end first.)
+    if (i + 1 < lines.size() && lines[i].size() + 1 + lines[i + 1].size() <= 400 &&
+        may_end_with_colon(lines[i], lines[i + 1]) && !blank(lines[i + 1]) && !quoted(lines[i + 1]) &&
         (lines.colon(i) || lines.colon(i + 1))) {
         std::string two(lines[i]);
         two += ' ';
