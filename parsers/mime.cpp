@@ -86,11 +86,26 @@ Name name_of(std::string_view n) {
 struct RawField {
     std::string_view name;  // as written: a view of mimetic's field or of the input, which outlive the walk
     Name kind = Name::other;
-    std::string value;      // unfolded, raw bytes (see fields_of: not always filled)
+    /// Unfolded, raw bytes (see fields_of: not always filled): a view of the input (a left-out
+    /// block's field, which outlives the walk) or of `owned` (a value mimetic wrote out).
+    std::string_view value() const { return has_owned ? std::string_view(owned) : in_place; }
+    void set_value(std::string_view v) { in_place = v; }
+    void set_owned(std::string v) {
+        owned = std::move(v);
+        has_owned = true;
+    }
+    /// The owned value, given away (the field is not read again), else a copy of the view.
+    std::string take_value() { return has_owned ? std::move(owned) : std::string(in_place); }
+    std::string owned;
+    std::string_view in_place;
+    bool has_owned = false;
     const mimetic::Field* field = nullptr;
     std::string_view raw;   // the value as read_header_block gave it (a field mimetic did not read)
     /// The first Content-Type, in the plain form: as read_simple_content_type split it (else null).
     const SimpleContentType* simple_ct = nullptr;
+    /// The first Content-Type of a left-out block, copied for mimetic (a multipart's, a
+    /// message's): `raw` is its value as mimetic read it, which read_simple_content_type may split.
+    bool ct_copied = false;
 };
 
 /// The fields whose values the walk reads in a part (the message itself reads every one).
@@ -117,9 +132,9 @@ std::vector<RawField> fields_of(const mimetic::MimeEntity& e, bool every_value) 
         r.field = &f;
         if (every_value || value_read_in_part(r.kind)) {
             // value() is a fresh string: trimmed in place when it needs it, not copied again.
-            r.value = f.value();
-            const std::string_view t = trim(r.value);
-            if (t.size() != r.value.size()) r.value = std::string(t);
+            std::string v = f.value();
+            const std::string_view t = trim(v);
+            r.set_owned(t.size() == v.size() ? std::move(v) : std::string(t));
         }
         out.push_back(std::move(r));
     }
@@ -157,20 +172,29 @@ std::vector<RawField> fields_of_block(const mimetic::MimeEntity& e, const LeftOu
             ct_seen = true;
             r.simple_ct = &*block.simple_ct;
             r.raw = f.value;
-            if (every_value) r.value = block.simple_ct->str();
+            if (every_value) r.set_owned(block.simple_ct->str());
         } else if (!ct_seen && r.kind == Name::content_type) {
             // mimetic parsed this one (the structure depends on it), and value() writes that
             // parse out again: the plain path reads it so, and so does this one.
             ct_seen = true;
             r.field = &*std::next(e.header().begin());
+            r.raw = f.value;
+            r.ct_copied = true;
             if (every_value) {
-                r.value = r.field->value();
-                const std::string_view t = trim(r.value);
-                if (t.size() != r.value.size()) r.value = std::string(t);
+                // In the plain form, our split writes out what mimetic's value() would (without
+                // its tokenizer and ostream: content_type.h).
+                if (const auto simple = read_simple_content_type(f.value)) {
+                    r.set_owned(simple->str());
+                } else {
+                    std::string v = r.field->value();
+                    const std::string_view t = trim(v);
+                    r.set_owned(t.size() == v.size() ? std::move(v) : std::string(t));
+                }
             }
         } else {
             r.raw = f.value;
-            if (every_value || value_read_in_part(r.kind)) r.value = std::string(trim(f.value));
+            // A view of the block (it outlives the walk): no copy of the value.
+            if (every_value || value_read_in_part(r.kind)) r.set_value(trim(f.value));
         }
         out.push_back(std::move(r));
     }
@@ -179,7 +203,7 @@ std::vector<RawField> fields_of_block(const mimetic::MimeEntity& e, const LeftOu
 
 /// The field's value as fields_of(e, true) gives it.
 std::string field_value(const RawField& f) {
-    if (!f.value.empty()) return f.value;
+    if (!f.value().empty()) return std::string(f.value());
     if (f.simple_ct) return f.simple_ct->str();
     if (!f.field) return std::string(trim(f.raw));
     std::string v = f.field->value();
@@ -200,9 +224,12 @@ ContentTypeValue content_type_of(const mimetic::MimeEntity& e, const std::vector
     const RawField* field = first(fs, Name::content_type);
     if (!field) return ct;
     std::vector<std::pair<std::string, std::string>> raw;
-    if (field->simple_ct) {
+    // A multipart's or a message's Content-Type in the plain form is split as a leaf's is:
+    // mimetic's getField<ContentType> parses the value again on every call.
+    std::optional<SimpleContentType> copied;
+    if (!field->simple_ct && field->ct_copied) copied = read_simple_content_type(field->raw);
+    if (const SimpleContentType* simple = field->simple_ct ? field->simple_ct : copied ? &*copied : nullptr) {
         // Split as mimetic splits it (content_type.h): the same type, subtype and parameters.
-        const SimpleContentType* simple = field->simple_ct;
         ct.type = ascii_lower(simple->type);
         ct.subtype = ascii_lower(simple->subtype);
         raw.reserve(simple->params.size());
@@ -553,11 +580,12 @@ private:
             const bool plain_name = std::all_of(f.name.begin(), f.name.end(), [](char c) { return c > 0x20 && c < 0x7f; });
             // A value without encoded words that is its own UTF-8 is its decoded form
             // (decode_rfc2047 would copy it): taken as is when the walk does not read it again.
-            const bool decoded_already = f.value.find("=?") == std::string::npos && !looks_like_iso2022jp(f.value) &&
-                                         is_valid_utf8(f.value);
+            const std::string_view v = f.value();
+            const bool decoded_already =
+                v.find("=?") == std::string_view::npos && !looks_like_iso2022jp(v) && is_valid_utf8(v);
             std::string value = decoded_already && !value_read_in_part(f.kind) && f.kind != Name::content_type
-                                    ? std::move(f.value)
-                                    : decoded_already ? f.value : decode_rfc2047(f.value);
+                                    ? f.take_value()
+                                    : decoded_already ? std::string(v) : decode_rfc2047(v);
             if (f.kind == Name::subject) {
                 if (!seen_subject_) m_.subject = value;
                 seen_subject_ = true;
@@ -569,7 +597,7 @@ private:
     /// The fields the message keeps apart from its header list (addresses, ids, date).
     void read_message_field(const RawField& f) {
         auto append = [&](std::vector<Address>& to) {
-            auto a = parse_address_list(f.value);
+            auto a = parse_address_list(f.value());
             if (to.empty()) to = std::move(a);
             else to.insert(to.end(), std::make_move_iterator(a.begin()), std::make_move_iterator(a.end()));
         };
@@ -590,26 +618,26 @@ private:
             if (!m_.has_return_path) {
                 // "<>" is the null reverse path (bounces, auto-replies): present but empty.
                 m_.has_return_path = true;
-                if (f.value.find('<') != std::string::npos) {
-                    auto ids = parse_msg_ids(f.value);
+                if (f.value().find('<') != std::string_view::npos) {
+                    auto ids = parse_msg_ids(f.value());
                     m_.return_path = ids.empty() ? std::string() : ids.front();
                 } else {
-                    m_.return_path = sanitize_utf8(trim(f.value));
+                    m_.return_path = sanitize_utf8(trim(f.value()));
                 }
             }
         } else if (n == Name::message_id) {
             if (m_.message_id.empty()) {
-                auto ids = parse_msg_ids(f.value);
+                auto ids = parse_msg_ids(f.value());
                 m_.message_id = ids.empty() ? std::string() : ids.front();
             }
         } else if (n == Name::in_reply_to) {
-            if (m_.in_reply_to.empty()) m_.in_reply_to = parse_msg_ids(f.value);
+            if (m_.in_reply_to.empty()) m_.in_reply_to = parse_msg_ids(f.value());
         } else if (n == Name::references) {
-            if (m_.references.empty()) m_.references = parse_msg_ids(f.value);
+            if (m_.references.empty()) m_.references = parse_msg_ids(f.value());
         } else if (n == Name::date) {
             if (m_.date_raw.empty()) {
-                m_.date_raw = sanitize_utf8(f.value);
-                m_.date = parse_date(f.value);
+                m_.date_raw = sanitize_utf8(f.value());
+                m_.date = parse_date(f.value());
                 if (!m_.date) {
                     // Cut at 80 bytes, never inside a UTF-8 sequence: warnings go to JSON
                     // (found by fuzz/fuzz_parse).
@@ -699,7 +727,7 @@ private:
     static std::string transfer_encoding(const std::vector<RawField>& fs) {
         std::string cte;
         if (const auto* f = first(fs, Name::content_transfer_encoding)) {
-            cte = ascii_lower(trim(f->value));
+            cte = ascii_lower(trim(f->value()));
             if (const auto sp = cte.find_first_of(" \t(;"); sp != std::string::npos) cte.resize(sp);
         }
         return cte;
@@ -749,10 +777,10 @@ private:
 
     void add_forwarded_raw(const mimetic::MimeEntity&, const std::vector<RawField>& cfs, std::string raw) {
         Forwarded f;
-        if (const auto* s = first(cfs, Name::subject)) f.subject = decode_rfc2047(s->value);
-        if (const auto* s = first(cfs, Name::from)) f.from = parse_address_list(s->value);
+        if (const auto* s = first(cfs, Name::subject)) f.subject = decode_rfc2047(s->value());
+        if (const auto* s = first(cfs, Name::from)) f.from = parse_address_list(s->value());
         if (const auto* s = first(cfs, Name::message_id)) {
-            auto ids = parse_msg_ids(s->value);
+            auto ids = parse_msg_ids(s->value());
             if (!ids.empty()) f.message_id = ids.front();
         }
         f.raw = std::move(raw);
@@ -784,15 +812,16 @@ private:
         leaf.in_rfc822 = in_rfc822;
         Params disp;
         if (const auto* d = first(fs, Name::content_disposition)) {
-            const auto semi = d->value.find(';');
-            leaf.disposition = ascii_lower(trim(std::string_view(d->value).substr(0, semi)));
-            if (semi != std::string::npos) disp = parse_params(std::string_view(d->value).substr(semi + 1));
+            const std::string_view dv = d->value();
+            const auto semi = dv.find(';');
+            leaf.disposition = ascii_lower(trim(dv.substr(0, semi)));
+            if (semi != std::string_view::npos) disp = parse_params(dv.substr(semi + 1));
         }
         leaf.filename = param(disp, "filename");
         if (leaf.filename.empty()) leaf.filename = param(ct.params, "name");
         if (const auto* cid = first(fs, Name::content_id)) {
-            auto ids = parse_msg_ids(cid->value);
-            leaf.content_id = ids.empty() ? sanitize_utf8(trim(cid->value)) : ids.front();
+            auto ids = parse_msg_ids(cid->value());
+            leaf.content_id = ids.empty() ? sanitize_utf8(trim(cid->value())) : ids.front();
         }
         const std::string cte = transfer_encoding(fs);
         bool fell_back = false;
