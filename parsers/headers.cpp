@@ -2,7 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
 #include <map>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "parsers/charset.h"
 #include "parsers/textutil.h"
@@ -22,6 +27,35 @@ std::string_view trim(std::string_view s) {
     while (!s.empty() && blank(s.front())) s.remove_prefix(1);
     while (!s.empty() && blank(s.back())) s.remove_suffix(1);
     return s;
+}
+
+bool is_decoded_header_text(std::string_view s) {
+    // The three tests (an encoded word's "=?", an ISO-2022-JP escape, valid UTF-8) read every
+    // header value three times; ASCII without ESC (nearly every value) is answered in one pass,
+    // sixteen bytes at a time, and anything else by the three tests.
+    auto three_tests = [](std::string_view v) {
+        return v.find("=?") == std::string_view::npos && !looks_like_iso2022jp(v) && is_valid_utf8(v);
+    };
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const std::size_t n = s.size();
+    std::size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i eq = _mm_set1_epi8('='), esc = _mm_set1_epi8('\x1b');
+    for (; i + 16 <= n; i += 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+        // High bit: an 8-bit byte; ESC: a possible ISO-2022-JP escape.
+        if (_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, esc)))) return three_tests(s);
+        for (unsigned eqs = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, eq))); eqs; eqs &= eqs - 1) {
+            const std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(eqs));
+            if (at + 1 < n && p[at + 1] == '?') return false;
+        }
+    }
+#endif
+    for (; i < n; ++i) {
+        if (p[i] >= 0x80 || p[i] == 0x1b) return three_tests(s);
+        if (p[i] == '=' && i + 1 < n && p[i + 1] == '?') return false;
+    }
+    return true;
 }
 
 namespace {
@@ -181,15 +215,15 @@ std::string clean_param_value(std::string_view v) {
 /// decode_rfc2047 (through sanitize_utf8) would copy it for. Parameter values (a boundary, a
 /// file name) are mostly longer than the 15 bytes a string holds without an allocation.
 std::string decode_rfc2047_owned(std::string s) {
-    if (s.find("=?") == std::string::npos && !looks_like_iso2022jp(s) && is_valid_utf8(s)) return s;
+    if (is_decoded_header_text(s)) return s;
     return decode_rfc2047(s);
 }
 
 /// A list without RFC 2231 pieces (no '*' in a name): each name's first value, in first-seen
 /// order, RFC 2047-decoded, without fold_params's maps (they were most of the cost of reading a
 /// Content-Type, which happens for every part). `unquoted(item)` is the item's value as meant.
-template <class Item, class NameOf, class Unquoted>
-Params first_value_of_each(const std::vector<Item>& items, NameOf name_of, Unquoted unquoted) {
+template <class Items, class NameOf, class Unquoted>
+Params first_value_of_each(const Items& items, NameOf name_of, Unquoted unquoted) {
     Params out;
     out.reserve(items.size());
     for (const auto& item : items) {
@@ -201,16 +235,17 @@ Params first_value_of_each(const std::vector<Item>& items, NameOf name_of, Unquo
     return out;
 }
 
-}  // namespace
-
-Params fold_params(const std::vector<std::pair<std::string, std::string>>& raw) {
+/// fold_params over (name, value) pairs of strings or of views.
+template <class Pairs>
+Params fold_params_of(const Pairs& raw) {
     struct Segment {
         int index;
         bool encoded;
         std::string value;
     };
     // Most parameter lists have no RFC 2231 piece.
-    if (std::none_of(raw.begin(), raw.end(), [](const auto& p) { return p.first.find('*') != std::string::npos; }))
+    if (std::none_of(raw.begin(), raw.end(),
+                     [](const auto& p) { return std::string_view(p.first).find('*') != std::string_view::npos; }))
         return first_value_of_each(
             raw, [](const auto& p) -> std::string_view { return p.first; },
             [](const auto& p) { return clean_param_value(p.second); });
@@ -224,14 +259,14 @@ Params fold_params(const std::vector<std::pair<std::string, std::string>>& raw) 
         const auto star = name.find('*');
         if (star == std::string::npos) {
             if (!plain.count(name)) {
-                plain[name] = rawvalue;
+                plain[name] = std::string(rawvalue);
                 if (!extended.count(name)) order.push_back(name);
             }
             continue;
         }
         std::string base = name.substr(0, star);
         std::string rest = name.substr(star + 1);  // "", "0", "0*", "1", ...
-        Segment seg{0, false, rawvalue};
+        Segment seg{0, false, std::string(rawvalue)};
         if (rest.empty()) {
             seg.encoded = true;
         } else {
@@ -280,6 +315,18 @@ Params fold_params(const std::vector<std::pair<std::string, std::string>>& raw) 
         out.emplace_back(name, std::move(value));
     }
     return out;
+}
+
+}  // namespace
+
+Params fold_params(const std::vector<std::pair<std::string, std::string>>& raw) { return fold_params_of(raw); }
+
+Params fold_params(std::span<const std::pair<std::string_view, std::string_view>> raw) { return fold_params_of(raw); }
+
+std::string_view param_view(const Params& p, std::string_view name) {
+    for (const auto& [k, v] : p)
+        if (k == name) return v;
+    return {};
 }
 
 Params parse_params(std::string_view s) {
@@ -389,12 +436,18 @@ namespace {
 
 struct Tok {
     enum Kind { word, quoted, comment, angle, comma, semicolon, colon } kind;
-    std::string text;
+    /// A view of the value, or of a string in the list's `unescaped` (a quoted string or comment
+    /// with a backslash or a line end): nearly every token is its bytes as written, not a copy.
+    std::string_view text;
     bool space_before = false;
 };
 
-std::vector<Tok> tokenize_addresses(std::string_view s) {
+/// `unescaped`: where the few tokens whose text differs from their bytes keep it (a deque: its
+/// strings never move, so views of them stay valid).
+std::vector<Tok> tokenize_addresses(std::string_view s, std::deque<std::string>& unescaped) {
     std::vector<Tok> toks;
+    // About one token per four bytes in an address list: one allocation for most values.
+    toks.reserve(s.size() / 4 + 2);
     std::size_t i = 0;
     bool space = false;
     while (i < s.size()) {
@@ -407,27 +460,47 @@ std::vector<Tok> tokenize_addresses(std::string_view s) {
         Tok t{Tok::word, {}, space};
         space = false;
         if (c == '"') {
-            std::size_t used = 0;
             t.kind = Tok::quoted;
-            t.text = read_quoted(s.substr(i + 1), used);
-            i += 1 + used;
+            const std::string_view rest = s.substr(i + 1);
+            const std::size_t stop = rest.find_first_of("\\\"\r\n");
+            if (stop != std::string_view::npos && rest[stop] == '"') {
+                // Nothing to unescape (read_quoted would copy the bytes as they are).
+                t.text = rest.substr(0, stop);
+                i += 2 + stop;
+            } else {
+                std::size_t used = 0;
+                unescaped.push_back(read_quoted(rest, used));
+                t.text = unescaped.back();
+                i += 1 + used;
+            }
         } else if (c == '(') {
             int depth = 0;
             std::size_t j = i;
+            bool escaped = false;
+            std::string text;
             for (; j < s.size(); ++j) {
                 if (s[j] == '\\' && j + 1 < s.size()) {
-                    if (depth > 0) t.text.push_back(s[j + 1]);
+                    if (!escaped) text.assign(s.substr(i + 1, j - i - 1));
+                    escaped = true;
+                    if (depth > 0) text.push_back(s[j + 1]);
                     ++j;
                     continue;
                 }
                 if (s[j] == '(') {
-                    if (depth++ > 0) t.text.push_back('(');
+                    if (depth++ > 0 && escaped) text.push_back('(');
                 } else if (s[j] == ')') {
                     if (--depth == 0) break;
-                    t.text.push_back(')');
-                } else {
-                    t.text.push_back(s[j]);
+                    if (escaped) text.push_back(')');
+                } else if (escaped) {
+                    text.push_back(s[j]);
                 }
+            }
+            // Without a backslash the text is every byte between the outer parentheses.
+            if (escaped) {
+                unescaped.push_back(std::move(text));
+                t.text = unescaped.back();
+            } else {
+                t.text = s.substr(i + 1, std::min(j, s.size()) - i - 1);
             }
             t.kind = Tok::comment;
             i = j + 1;
@@ -435,7 +508,7 @@ std::vector<Tok> tokenize_addresses(std::string_view s) {
             std::size_t j = s.find('>', i + 1);
             if (j == std::string_view::npos) j = s.size();
             t.kind = Tok::angle;
-            t.text = std::string(s.substr(i + 1, j - i - 1));
+            t.text = s.substr(i + 1, j - i - 1);
             i = j + 1;
         } else if (c == ',') {
             t.kind = Tok::comma;
@@ -452,10 +525,10 @@ std::vector<Tok> tokenize_addresses(std::string_view s) {
                    s[j] != ';' && s[j] != ':' && s[j] != '>')
                 ++j;
             if (j == i) ++j;  // a stray '>'
-            t.text = std::string(s.substr(i, j - i));
+            t.text = s.substr(i, j - i);
             i = j;
         }
-        toks.push_back(std::move(t));
+        toks.push_back(t);
     }
     return toks;
 }
@@ -497,67 +570,99 @@ std::string clean_addr_spec(std::string_view a) {
     return s;
 }
 
+/// A display name as the address reader gives it: collapse_spaces(decode_rfc2047(name)) without
+/// its outer quotes. `name` is trimmed and not empty. A name that is its own decoded form with
+/// single spaces only (nearly every one) is copied once, not three times.
+std::string display_name(std::string_view name) {
+    std::string out;
+    const bool single_spaced = name.find_first_of("\t\r\n") == std::string_view::npos &&
+                               name.find("  ") == std::string_view::npos;
+    if (single_spaced && is_decoded_header_text(name)) out.assign(name);
+    else out = collapse_spaces(decode_rfc2047(name));
+    if (out.size() >= 2 && out.front() == '"' && out.back() == '"') {
+        out.pop_back();
+        out.erase(0, 1);
+    }
+    return out;
+}
+
 }  // namespace
 
 std::vector<Address> parse_address_list(std::string_view value) {
     std::vector<Address> out;
-    const auto toks = tokenize_addresses(value);
+    std::deque<std::string> unescaped;
+    const auto toks = tokenize_addresses(value, unescaped);
+    // At most one mailbox per comma, semicolon or angle address, plus one: no regrowing.
+    std::size_t most = 1;
+    for (const Tok& t : toks) most += t.kind == Tok::comma || t.kind == Tok::semicolon || t.kind == Tok::angle;
+    out.reserve(most);
     std::vector<const Tok*> phrase;
+    phrase.reserve(toks.size());
     // Tokens in `phrase` outside quotes that hold an '@': counted as they come, so that a colon
     // does not scan the whole phrase again (quadratic on a long folded field; found by
     // fuzz_skeleton: a 64 KB To took 22 ms).
     std::size_t phrase_at = 0;
     auto add_to_phrase = [&](const Tok* t) {
         phrase.push_back(t);
-        if (t->kind != Tok::quoted && t->text.find('@') != std::string::npos) ++phrase_at;
+        if (t->kind != Tok::quoted && t->text.find('@') != std::string_view::npos) ++phrase_at;
     };
     auto clear_phrase = [&] {
         phrase.clear();
         phrase_at = 0;
     };
-    std::vector<std::string> comments;
+    std::string_view first_comment;  // the text of a token in `toks`
+    bool have_comment = false;
     std::string_view angle;  // the text of a token in `toks`
     bool have_angle = false;
+    std::string joined;      // the phrase's text when it is more than one token
     auto finish = [&] {
-        std::string name;
         // The phrase: words joined as written; encoded words decoded across the whole phrase.
-        std::string phrase_text;
-        for (const Tok* t : phrase) {
-            if (!phrase_text.empty() && t->space_before) phrase_text.push_back(' ');
-            if (t->kind == Tok::quoted) phrase_text += t->text;
-            else if (t->kind == Tok::colon) phrase_text += ":";
-            else phrase_text += t->text;
+        // One token (the usual "Name" or quoted name) is its text as it stands.
+        std::string_view phrase_text;
+        if (phrase.size() == 1 && phrase.front()->kind != Tok::colon) {
+            phrase_text = phrase.front()->text;
+        } else if (!phrase.empty()) {
+            joined.clear();
+            for (const Tok* t : phrase) {
+                if (!joined.empty() && t->space_before) joined.push_back(' ');
+                if (t->kind == Tok::colon) joined += ":";
+                else joined += t->text;
+            }
+            phrase_text = joined;
         }
+        std::string_view name;
         Address a;
         if (have_angle) {
             a.address = clean_addr_spec(angle);
             name = phrase_text;
-            if (trim(name).empty() && !comments.empty()) name = comments.front();
+            if (trim(name).empty() && have_comment) name = first_comment;
             // "Name <>": keep the mailbox out, there is no address to reply to
         } else {
             // addr-spec alone; a quoted-string local part keeps its quotes off
-            std::string spec;
             bool has_at = false;
-            for (const Tok* t : phrase) {
-                if (t->kind == Tok::quoted) spec += t->text;
-                else spec += t->text;
-                if (t->text.find('@') != std::string::npos) has_at = true;
-            }
+            for (const Tok* t : phrase)
+                if (t->text.find('@') != std::string_view::npos) has_at = true;
             if (has_at) {
-                a.address = clean_addr_spec(spec);
-                if (!comments.empty()) name = comments.front();
+                if (phrase.size() == 1) {
+                    a.address = clean_addr_spec(phrase.front()->text);
+                } else {
+                    std::string spec;
+                    for (const Tok* t : phrase) spec += t->text;
+                    a.address = clean_addr_spec(spec);
+                }
+                if (have_comment) name = first_comment;
             } else if (!phrase.empty()) {
                 // No address at all ("Whomever", "Undisclosed recipients"): a name, no mailbox.
                 name = phrase_text;
             }
         }
-        a.name = collapse_spaces(decode_rfc2047(trim(name)));
-        if (a.name.size() >= 2 && a.name.front() == '"' && a.name.back() == '"')
-            a.name = a.name.substr(1, a.name.size() - 2);
+        name = trim(name);
+        if (!name.empty()) a.name = display_name(name);
         sanitize_in_place(a.address);
         if (!a.address.empty() || !a.name.empty()) out.push_back(std::move(a));
         clear_phrase();
-        comments.clear();
+        have_comment = false;
+        first_comment = {};
         angle = {};
         have_angle = false;
     };
@@ -575,7 +680,8 @@ std::vector<Address> parse_address_list(std::string_view value) {
                 // A colon inside an angle-less addr-spec is not legal anyway.
                 if (!have_angle && phrase_at == 0) {
                     clear_phrase();
-                    comments.clear();
+                    have_comment = false;
+                    first_comment = {};
                 } else {
                     add_to_phrase(&t);
                 }
@@ -590,14 +696,15 @@ std::vector<Address> parse_address_list(std::string_view value) {
                 have_angle = true;
                 break;
             case Tok::comment:
-                comments.push_back(t.text);
+                if (!have_comment) first_comment = t.text;
+                have_comment = true;
                 break;
             case Tok::word:
             case Tok::quoted:
                 if (have_angle) {
                     // Text after "<addr>" without a comma: the start of another mailbox if it
                     // looks like one, else trailing junk that belongs to the name.
-                    if (t.kind == Tok::word && t.text.find('@') != std::string::npos) {
+                    if (t.kind == Tok::word && t.text.find('@') != std::string_view::npos) {
                         finish();
                     }
                 }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,6 +18,9 @@ namespace ticketd::parsers {
 /// spaces inside Q words, or split mid-character across adjacent words), blanks between
 /// adjacent encoded words dropped, raw 8-bit text taken as UTF-8 if valid else windows-1252.
 std::string decode_rfc2047(std::string_view value);
+/// True when `value` holds no "=?", no ISO-2022-JP escape and is valid UTF-8: then it is its own
+/// decoded form (decode_rfc2047 returns it as it is) and needs no copy to be read as such.
+bool is_decoded_header_text(std::string_view value);
 
 /// `name=value` parameters after the first `;` (RFC 2045), folded with RFC 2231: `name*=`
 /// charset'lang'%XX, continuations `name*0`, `name*1*`, ... in any order. Values are decoded
@@ -25,8 +29,12 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 Params parse_params(std::string_view value_after_type);
 /// Fold raw (name, value) pairs, as a MIME library split them, with RFC 2231.
 Params fold_params(const std::vector<std::pair<std::string, std::string>>& raw);
+/// The same over pairs of views (a Content-Type split in place: no copy of every pair first).
+Params fold_params(std::span<const std::pair<std::string_view, std::string_view>> raw);
 /// Value of parameter `name` or "" (names compared lower-case).
 std::string param(const Params& p, std::string_view name);
+/// param() without the copy: a view of the value in `p`.
+std::string_view param_view(const Params& p, std::string_view name);
 
 /// "type/subtype; params" -> lower-case type/subtype ("" when absent or malformed) and params.
 struct ContentTypeValue {

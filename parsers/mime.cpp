@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <mimetic/mimetic.h>
 
@@ -223,7 +224,6 @@ ContentTypeValue content_type_of(const mimetic::MimeEntity& e, const std::vector
     ContentTypeValue ct;
     const RawField* field = first(fs, Name::content_type);
     if (!field) return ct;
-    std::vector<std::pair<std::string, std::string>> raw;
     // A multipart's or a message's Content-Type in the plain form is split as a leaf's is:
     // mimetic's getField<ContentType> parses the value again on every call.
     std::optional<SimpleContentType> copied;
@@ -232,15 +232,16 @@ ContentTypeValue content_type_of(const mimetic::MimeEntity& e, const std::vector
         // Split as mimetic splits it (content_type.h): the same type, subtype and parameters.
         ct.type = ascii_lower(simple->type);
         ct.subtype = ascii_lower(simple->subtype);
-        raw.reserve(simple->params.size());
-        for (const auto& [name, value] : simple->params) raw.emplace_back(name, value);
+        ct.params = fold_params(std::span(simple->params.begin(), simple->params.size()));
     } else {
         const auto& mct = e.header().contentType();
         ct.type = ascii_lower(trim(mct.type()));
         ct.subtype = ascii_lower(trim(mct.subtype()));
+        std::vector<std::pair<std::string, std::string>> raw;
+        raw.reserve(mct.paramList().size());
         for (const auto& p : mct.paramList()) raw.emplace_back(std::string(p.name()), p.value());
+        ct.params = fold_params(raw);
     }
-    ct.params = fold_params(raw);
     if (const auto sp = ct.subtype.find_first_of(" \t("); sp != std::string::npos) ct.subtype.resize(sp);
     if (ct.type.find_first_of(" \t") != std::string::npos || ct.type.empty() || ct.subtype.empty()) {
         // mimetic could not read it: fall back on our own reading of the value
@@ -581,8 +582,7 @@ private:
             // A value without encoded words that is its own UTF-8 is its decoded form
             // (decode_rfc2047 would copy it): taken as is when the walk does not read it again.
             const std::string_view v = f.value();
-            const bool decoded_already =
-                v.find("=?") == std::string_view::npos && !looks_like_iso2022jp(v) && is_valid_utf8(v);
+            const bool decoded_already = is_decoded_header_text(v);
             std::string value = decoded_already && !value_read_in_part(f.kind) && f.kind != Name::content_type
                                     ? f.take_value()
                                     : decoded_already ? std::string(v) : decode_rfc2047(v);
@@ -806,8 +806,9 @@ private:
     void add_leaf_bytes(const std::vector<RawField>& fs, const ContentTypeValue& ct, int depth, bool in_rfc822,
                         std::string_view raw, bool as_text = false, std::string* owner = nullptr) {
         Leaf leaf;
-        leaf.content_type = ct.type + "/" + ct.subtype;
-        leaf.charset = ascii_lower(trim(param(ct.params, "charset")));
+        leaf.content_type.reserve(ct.type.size() + 1 + ct.subtype.size());
+        leaf.content_type.append(ct.type).append(1, '/').append(ct.subtype);
+        leaf.charset = ascii_lower(trim(param_view(ct.params, "charset")));
         leaf.depth = depth;
         leaf.in_rfc822 = in_rfc822;
         Params disp;
