@@ -721,6 +721,8 @@ std::vector<std::string> parse_msg_ids(std::string_view value) {
     std::size_t i = 0;
     bool any_angle = value.find('<') != std::string_view::npos;
     if (any_angle) {
+        // At most one id per '<': a References chain is not regrown id by id.
+        ids.reserve(static_cast<std::size_t>(std::count(value.begin(), value.end(), '<')));
         while ((i = value.find('<', i)) != std::string_view::npos) {
             std::size_t e = value.find('>', i + 1);
             if (e == std::string_view::npos) e = value.size();

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <functional>
 #include <memory>
@@ -15,6 +16,7 @@
 #include "parsers/content_type.h"
 #include "parsers/header_block.h"
 #include "parsers/headers.h"
+#include "parsers/textutil.h"
 #include "parsers/transfer.h"
 
 namespace ticketd::parsers {
@@ -123,8 +125,9 @@ bool value_read_in_part(Name n) {
 /// `every_value`: fill every value (the message's own header), else only those a part reads.
 /// mimetic rebuilds a value on every value() call (a Content-Type through an ostream): a part's
 /// Content-Type comes from the parsed object, its text only when that fails (field_value()).
-std::vector<RawField> fields_of(const mimetic::MimeEntity& e, bool every_value) {
-    std::vector<RawField> out;
+/// `out`: cleared and filled (a vector reused from part to part keeps its capacity).
+void fields_of(const mimetic::MimeEntity& e, bool every_value, std::vector<RawField>& out) {
+    out.clear();
     out.reserve(e.header().size());
     for (const auto& f : e.header()) {
         RawField r;
@@ -139,7 +142,6 @@ std::vector<RawField> fields_of(const mimetic::MimeEntity& e, bool every_value) 
         }
         out.push_back(std::move(r));
     }
-    return out;
 }
 
 /// How a header block's first Content-Type went into the skeleton.
@@ -159,8 +161,9 @@ struct LeftOutBlock {
 
 /// fields_of for a part whose header block was read by read_header_block: mimetic read at most
 /// its first Content-Type (the skeleton's entity `e` holds it after the marker field).
-std::vector<RawField> fields_of_block(const mimetic::MimeEntity& e, const LeftOutBlock& block, bool every_value) {
-    std::vector<RawField> out;
+void fields_of_block(const mimetic::MimeEntity& e, const LeftOutBlock& block, bool every_value,
+                     std::vector<RawField>& out) {
+    out.clear();
     out.reserve(block.read.fields.size());
     bool ct_seen = false;
     for (const auto& f : block.read.fields) {
@@ -199,7 +202,6 @@ std::vector<RawField> fields_of_block(const mimetic::MimeEntity& e, const LeftOu
         }
         out.push_back(std::move(r));
     }
-    return out;
 }
 
 /// The field's value as fields_of(e, true) gives it.
@@ -559,17 +561,25 @@ public:
         : m_(m), lim_(limits), rfc822_raw_(std::move(rfc822_raw)), bodies_(bodies) {}
 
     void top(mimetic::MimeEntity& e) {
-        auto fs = fields(e, true);
+        auto& fs = fields(e, true, 0);
         fill_message_headers(fs);
         walk(e, fs, 0, false, false);
     }
 
 private:
     /// The part's fields: from its header block when the skeleton left it out, else mimetic's.
-    std::vector<RawField> fields(const mimetic::MimeEntity& e, bool every_value) const {
-        if (bodies_)
-            if (const LeftOutBlock* block = bodies_->block(e)) return fields_of_block(e, *block, every_value);
-        return fields_of(e, every_value);
+    /// Held in the vector of the part's depth, which the walk reuses for the part's next sibling
+    /// (a part's fields are read until its own walk returns, its children's one level deeper).
+    std::vector<RawField>& fields(const mimetic::MimeEntity& e, bool every_value, int depth) {
+        const auto d = static_cast<std::size_t>(depth);
+        if (d >= shallow_fields_.size())
+            while (deep_fields_.size() <= d - shallow_fields_.size())
+                deep_fields_.push_back(std::make_unique<std::vector<RawField>>());
+        auto& out = d < shallow_fields_.size() ? shallow_fields_[d] : *deep_fields_[d - shallow_fields_.size()];
+        const LeftOutBlock* block = bodies_ ? bodies_->block(e) : nullptr;
+        if (block) fields_of_block(e, *block, every_value, out);
+        else fields_of(e, every_value, out);
+        return out;
     }
 
     /// `fs`: the values of fields the walk does not read again are moved into m_.headers.
@@ -677,24 +687,24 @@ private:
         if (ct.type == "multipart"sv && !body.parts().empty()) {
             const bool digest = ct.subtype == "digest"sv;
             for (auto* child : e.body().parts()) {
-                const auto cfs = fields(*child, false);
+                const auto& cfs = fields(*child, false, depth + 1);
                 walk(*child, cfs, depth + 1, in_rfc822, digest);
             }
             return;
         }
         if (ct.type == "message"sv && ct.subtype == "rfc822"sv) {
-            const std::string cte = transfer_encoding(fs);
-            if (cte == "base64"sv || cte == "quoted-printable"sv) {
+            const Cte cte = transfer_encoding(fs);
+            if (cte == Cte::base64 || cte == Cte::quoted_printable) {
                 // An encoded message/rfc822 (not allowed by RFC 2046, sent anyway): mimetic
                 // parsed the encoded text as a message; decode our copy of the body instead.
                 if (rfc822_index_ < rfc822_raw_.size()) {
                     std::string enc = std::move(rfc822_raw_[rfc822_index_++]);
-                    std::string raw = cte == "base64"sv ? decode_base64(enc).data : decode_qp(enc);
+                    std::string raw = cte == Cte::base64 ? decode_base64(enc).data : decode_qp(enc);
                     if (parse_nested(std::move(raw), depth, in_rfc822)) return;
                 }
             } else if (!body.parts().empty() && !body.parts().front()->header().empty()) {
                 auto& child = *e.body().parts().front();
-                const auto cfs = fields(child, false);
+                const auto& cfs = fields(child, false, depth + 1);
                 add_forwarded(child, cfs);
                 walk(child, cfs, depth + 1, true, false);
                 return;
@@ -724,13 +734,21 @@ private:
         add_leaf(e, fs, ct, depth, in_rfc822);
     }
 
-    static std::string transfer_encoding(const std::vector<RawField>& fs) {
-        std::string cte;
-        if (const auto* f = first(fs, Name::content_transfer_encoding)) {
-            cte = ascii_lower(trim(f->value()));
-            if (const auto sp = cte.find_first_of(" \t(;"); sp != std::string::npos) cte.resize(sp);
-        }
-        return cte;
+    enum class Cte { other, base64, quoted_printable, uuencode };
+
+    /// The part's Content-Transfer-Encoding: its first word, compared without regard to case
+    /// (no lower-case copy: "quoted-printable" is one byte past what a string holds in place).
+    static Cte transfer_encoding(const std::vector<RawField>& fs) {
+        const auto* f = first(fs, Name::content_transfer_encoding);
+        if (!f) return Cte::other;
+        std::string_view v = trim(f->value());
+        v = v.substr(0, v.find_first_of(" \t(;"));
+        using text::iequals;
+        if (iequals(v, "base64")) return Cte::base64;
+        if (iequals(v, "quoted-printable")) return Cte::quoted_printable;
+        if (iequals(v, "x-uuencode") || iequals(v, "uuencode") || iequals(v, "x-uue") || iequals(v, "uue"))
+            return Cte::uuencode;
+        return Cte::other;
     }
 
     /// A message held in a string (decoded from an encoded message/rfc822, or a digest part
@@ -750,7 +768,8 @@ private:
         // destructor must still free the parts it made (found again here by fuzz/fuzz_classify).
         mimetic::MimeEntity child;
         child.load(b.begin(), b.end());
-        const auto cfs = fields_of(child, false);
+        std::vector<RawField> cfs;
+        fields_of(child, false, cfs);
         // Its own rfc822 bodies are indexed in its own bytes: walk it with its own pre-scan.
         Walker inner(m_, sub_limits, slices(b, *ok));
         add_forwarded_raw(child, cfs, std::move(raw));
@@ -824,9 +843,9 @@ private:
             auto ids = parse_msg_ids(cid->value());
             leaf.content_id = ids.empty() ? sanitize_utf8(trim(cid->value())) : ids.front();
         }
-        const std::string cte = transfer_encoding(fs);
+        const Cte cte = transfer_encoding(fs);
         bool fell_back = false;
-        if (cte == "base64"sv) {
+        if (cte == Cte::base64) {
             auto d = decode_base64(raw);
             if (d.ok) {
                 leaf.data = std::move(d.data);
@@ -836,9 +855,9 @@ private:
                 leaf.data.assign(raw);
                 fell_back = true;
             }
-        } else if (cte == "quoted-printable"sv) {
+        } else if (cte == Cte::quoted_printable) {
             leaf.data = decode_qp(raw);
-        } else if (cte == "x-uuencode"sv || cte == "uuencode"sv || cte == "x-uue"sv || cte == "uue"sv) {
+        } else if (cte == Cte::uuencode) {
             std::string name;
             auto d = decode_uuencode(raw, &name);
             if (d.ok) {
@@ -877,6 +896,10 @@ private:
     std::size_t parts_ = 0;
     bool limit_warned_ = false;
     bool seen_subject_ = false;
+    /// Each depth's fields (see fields()): the first levels in place, deeper ones each in its
+    /// own allocation (growing the list moves none of them; a std::deque allocates when made).
+    std::array<std::vector<RawField>, 4> shallow_fields_;
+    std::vector<std::unique_ptr<std::vector<RawField>>> deep_fields_;
 };
 
 }  // namespace
@@ -906,6 +929,9 @@ std::optional<MimeLoad> build_from_skeleton(std::string_view bytes, Prescan& ps,
     // memory, mimetic on a nested message) would throw again on the plain path, after `m` had
     // been filled once already.
     Message before = m;  // warnings so far: restored if the walk must start over
+    // One leaf per body the pre-scan delimited, about: the leaves (eight strings each) are not
+    // moved to a larger array once or twice a message.
+    m.leaves.reserve(m.leaves.size() + std::min<std::size_t>(ps.leaf_bodies.size() + 1, limits.max_parts));
     try {
         Walker w(m, limits, slices(bytes, ps), &bodies);
         w.top(top);
