@@ -323,6 +323,30 @@ Params fold_params(const std::vector<std::pair<std::string, std::string>>& raw) 
 
 Params fold_params(std::span<const std::pair<std::string_view, std::string_view>> raw) { return fold_params_of(raw); }
 
+Params fold_params_only(std::span<const std::pair<std::string_view, std::string_view>> raw,
+                        std::initializer_list<std::string_view> names) {
+    auto wanted = [&](std::string_view name) {
+        return std::find(names.begin(), names.end(), name) != names.end();
+    };
+    Params out;
+    if (std::any_of(raw.begin(), raw.end(), [](const auto& p) { return p.first.find('*') != std::string_view::npos; })) {
+        // RFC 2231 pieces: folded whole, as fold_params does, then the wanted ones kept.
+        for (auto& kv : fold_params_of(raw))
+            if (wanted(kv.first)) out.push_back(std::move(kv));
+        return out;
+    }
+    // first_value_of_each for the wanted names only: the first value of each, in first-seen order.
+    for (const auto& [rawname, rawvalue] : raw) {
+        const std::string_view name = trim(rawname);
+        const std::string_view* hit = nullptr;
+        for (const auto& n : names)
+            if (text::iequals(name, n)) hit = &n;
+        if (!hit || std::any_of(out.begin(), out.end(), [&](const auto& kv) { return kv.first == *hit; })) continue;
+        out.emplace_back(std::string(*hit), decode_rfc2047_owned(clean_param_value(rawvalue)));
+    }
+    return out;
+}
+
 std::string_view param_view(const Params& p, std::string_view name) {
     for (const auto& [k, v] : p)
         if (k == name) return v;

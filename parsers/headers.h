@@ -3,6 +3,7 @@
 // message-id lists and dates. Tolerant of the malformed forms real mail carries; never throws.
 
 #include <chrono>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
@@ -31,6 +32,10 @@ Params parse_params(std::string_view value_after_type);
 Params fold_params(const std::vector<std::pair<std::string, std::string>>& raw);
 /// The same over pairs of views (a Content-Type split in place: no copy of every pair first).
 Params fold_params(std::span<const std::pair<std::string_view, std::string_view>> raw);
+/// fold_params(raw) with only the parameters named in `names` (lower-case), in the same order
+/// and with the same values: the others are not read (a multipart's boundary, format=flowed...).
+Params fold_params_only(std::span<const std::pair<std::string_view, std::string_view>> raw,
+                        std::initializer_list<std::string_view> names);
 /// Value of parameter `name` or "" (names compared lower-case).
 std::string param(const Params& p, std::string_view name);
 /// param() without the copy: a view of the value in `p`.

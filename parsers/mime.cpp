@@ -234,7 +234,8 @@ ContentTypeValue content_type_of(const mimetic::MimeEntity& e, const std::vector
         // Split as mimetic splits it (content_type.h): the same type, subtype and parameters.
         ct.type = ascii_lower(simple->type);
         ct.subtype = ascii_lower(simple->subtype);
-        ct.params = fold_params(std::span(simple->params.begin(), simple->params.size()));
+        // The walk reads a part's charset and name, nothing else (add_leaf_bytes).
+        ct.params = fold_params_only(std::span(simple->params.begin(), simple->params.size()), {"charset", "name"});
     } else {
         const auto& mct = e.header().contentType();
         ct.type = ascii_lower(trim(mct.type()));

@@ -341,7 +341,8 @@ TEST(FieldsFast, FoldParamsEqualsReference) {
     Rng r(5150);
     static const char* const names[] = {"name", "NAME", " name ", "charset", "boundary", "filename", "filename*",
                                         "filename*0", "filename*0*", "filename*1", "filename*1*", "filename*x",
-                                        "filename*99999", "", " ", "x*"};
+                                        "filename*99999", "", " ", "x*", "Charset", " CHARSET\t", "charset*", "name*0",
+                                        "name*1*", "NaMe"};
     static const char* const values[] = {"a", "\"quoted\"", "\"q\\\"x\"", "  spaced  ", "v (comment)", "utf-8''%e2%82%ac",
                                          "''plain", "%41%4", "=?utf-8?q?caf=C3=A9?=", "\xe9", "\"\r\n\"", "",
                                          "us-ascii'en'abc", "\"unterminated"};
@@ -351,8 +352,16 @@ TEST(FieldsFast, FoldParamsEqualsReference) {
         ASSERT_EQ(tp::fold_params(raw), ref::fold_params(raw));
         // The same pairs as views (a Content-Type split in place) fold the same way.
         std::vector<std::pair<std::string_view, std::string_view>> views(raw.begin(), raw.end());
-        ASSERT_EQ(tp::fold_params(std::span<const std::pair<std::string_view, std::string_view>>(views)),
-                  ref::fold_params(raw));
+        const std::span<const std::pair<std::string_view, std::string_view>> span(views);
+        const auto folded = ref::fold_params(raw);
+        ASSERT_EQ(tp::fold_params(span), folded);
+        // Only the names the walk reads: the same values param() finds in the whole fold, and
+        // nothing else.
+        const auto only = tp::fold_params_only(span, {"charset", "name"});
+        for (const char* n : {"charset", "name", "filename", "boundary"})
+            ASSERT_EQ(tp::param(only, n), std::string_view(n) == "charset" || std::string_view(n) == "name"
+                                              ? ref::param(folded, n) : std::string()) << n;
+        for (const auto& [k, v] : only) ASSERT_TRUE(k == "charset" || k == "name") << k;
     }
 }
 
