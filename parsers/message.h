@@ -102,6 +102,7 @@ struct ParseWarning {
     std::string what;
 };
 
+// A member added here must be added to holds_only_size_and_warnings (parsers/mime.cpp) too.
 struct Message {
     // --- headers
     std::vector<Header> headers;  ///< every field, in order

@@ -907,6 +907,17 @@ private:
 
 namespace {
 
+/// True when `m` holds nothing but raw_size and warnings (every other member as a new Message
+/// has it): what parse() hands build_message.
+bool holds_only_size_and_warnings(const Message& m) {
+    return m.headers.empty() && m.subject.empty() && m.from.empty() && m.sender.empty() && m.reply_to.empty() &&
+           m.to.empty() && m.cc.empty() && m.bcc.empty() && m.return_path.empty() && !m.has_return_path &&
+           m.message_id.empty() && m.in_reply_to.empty() && m.references.empty() && !m.date && m.date_raw.empty() &&
+           m.leaves.empty() && m.forwarded.empty() && m.attachments.empty() && m.body.empty() && m.body_html.empty() &&
+           m.new_text.empty() && m.quoted_text.empty() && m.signature.empty() &&
+           m.classification == Classification::requester && m.classification_reason.empty() && !m.bounce;
+}
+
 /// mimetic reads the skeleton; the walk fills `m` when that reading checks out. nullopt (and
 /// `m` as it was) when it does not.
 std::optional<MimeLoad> build_from_skeleton(std::string_view bytes, Prescan& ps, const Limits& limits, Message& m,
@@ -929,7 +940,13 @@ std::optional<MimeLoad> build_from_skeleton(std::string_view bytes, Prescan& ps,
     // Only the walk's own "start over" is caught here: any other error it throws (out of
     // memory, mimetic on a nested message) would throw again on the plain path, after `m` had
     // been filled once already.
-    Message before = m;  // warnings so far: restored if the walk must start over
+    // `m` as it was, restored if the walk must start over. parse() hands over a message holding
+    // only its size and the pre-scan's warnings, and the walk only appends warnings: that much is
+    // put back without copying the whole Message first (a copy was ~800 instructions a message).
+    const bool only_warnings = holds_only_size_and_warnings(m);
+    std::optional<Message> before;
+    if (!only_warnings) before = m;
+    const std::size_t warnings_before = m.warnings.size();
     // One leaf per body the pre-scan delimited, about: the leaves (eight strings each) are not
     // moved to a larger array once or twice a message.
     m.leaves.reserve(m.leaves.size() + std::min<std::size_t>(ps.leaf_bodies.size() + 1, limits.max_parts));
@@ -940,7 +957,15 @@ std::optional<MimeLoad> build_from_skeleton(std::string_view bytes, Prescan& ps,
         if (ps.changed) ps.mended = std::string();
         return used;
     } catch (const NeedPlainParse&) {
-        m = std::move(before);
+        if (before) {
+            m = std::move(*before);
+        } else {
+            Message fresh;
+            fresh.raw_size = m.raw_size;
+            m.warnings.resize(warnings_before);
+            fresh.warnings = std::move(m.warnings);
+            m = std::move(fresh);
+        }
         return std::nullopt;
     }
 }

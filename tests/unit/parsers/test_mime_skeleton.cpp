@@ -245,3 +245,52 @@ TEST(MimeSkeleton, HeaderEndMimeticReadsOtherwiseMeansPlainParse) {
     EXPECT_EQ(both.used, tp::MimeLoad::plain);
     EXPECT_EQ(both.skeleton, both.plain);
 }
+
+// A walk that must start over (a message/rfc822 part mimetic would have to write out from the
+// skeleton) leaves the message as it was: only the size and the pre-scan's warnings, as parse()
+// hands it over (put back without a copy of the message), or anything else a caller put there
+// (a copy). Either way the plain parse then sees what it would have seen first.
+TEST(MimeSkeleton, StartingOverLeavesTheMessageAsItWas) {
+    auto build = [](const std::string& raw, tp::MimeLoad how, bool with_subject, tp::MimeLoad* used) {
+        auto scanned = tp::prescan(raw, {});
+        auto* ps = std::get_if<tp::Prescan>(&scanned);
+        if (!ps) return std::string("rejected");
+        tp::Message m;
+        m.raw_size = raw.size() + 7;
+        m.warnings.push_back(tp::ParseWarning{"a warning from before"});
+        if (with_subject) m.subject = "set by the caller";
+        try {
+            *used = tp::build_message(ps->bytes(raw), *ps, {}, m, how);
+        } catch (const std::exception& e) {
+            return std::string("threw: ") + e.what();  // mimetic on some malformed input, both ways
+        }
+        EXPECT_EQ(m.raw_size, raw.size() + 7);
+        EXPECT_FALSE(m.warnings.empty());
+        if (!m.warnings.empty()) {
+            EXPECT_EQ(m.warnings.front().what, "a warning from before");
+        }
+        return ticketd::testing::describe_message(m);
+    };
+    // A bare CR makes "Content-Type: message/rfc822" a field of its own to mimetic only: the
+    // walk meets a message the pre-scan never delimited, while the other part's body is left out
+    // (this one starts over; the generated ones mostly do not).
+    const std::string starts_over =
+        "From: a@b\r\nDate: no date\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\n"
+        "To: x\rContent-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\nhi\r\n--XX\r\n"
+        "Content-Type: text/plain\r\n\r\n" + std::string(100, 'b') + "\r\n--XX--\r\n";
+    std::size_t plain_after_skeleton = 0;
+    for (std::uint32_t seed = 0; seed <= 800; ++seed) {
+        const std::string raw = seed == 0 ? starts_over : Generator(seed, true).message();
+        for (bool with_subject : {false, true}) {
+            tp::MimeLoad used = tp::MimeLoad::plain, unused = tp::MimeLoad::plain;
+            const std::string skeleton = build(raw, tp::MimeLoad::skeleton_always, with_subject, &used);
+            const std::string plain = build(raw, tp::MimeLoad::plain, with_subject, &unused);
+            ASSERT_EQ(skeleton, plain) << "seed " << seed;
+            plain_after_skeleton += used == tp::MimeLoad::plain;
+            if (seed == 0) {
+                EXPECT_EQ(used, tp::MimeLoad::plain);
+            }
+        }
+    }
+    EXPECT_GT(plain_after_skeleton, 0u);
+}
