@@ -52,8 +52,38 @@ inline std::size_t ascii_prefix(const unsigned char* p, std::size_t n) {
     return i;
 }
 
-bool is_ascii(std::string_view s) {
-    return ascii_prefix(reinterpret_cast<const unsigned char*>(s.data()), s.size()) == s.size();
+/// What convert() asks of a text before choosing a path, in one pass (it read the text up to
+/// four times: ISO-2022-JP escapes, ASCII, ESC and NUL).
+struct TextScan {
+    bool ascii = true;  ///< no byte of 0x80 or above
+    bool esc = false;   ///< an ESC byte (a possible ISO-2022 escape)
+    bool nul = false;   ///< a NUL byte
+};
+
+TextScan scan_text(std::string_view s) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const std::size_t n = s.size();
+    TextScan t;
+    std::size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i esc = _mm_set1_epi8('\x1b'), zero = _mm_setzero_si128();
+    int high = 0, escs = 0, nuls = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+        high |= _mm_movemask_epi8(v);
+        escs |= _mm_movemask_epi8(_mm_cmpeq_epi8(v, esc));
+        nuls |= _mm_movemask_epi8(_mm_cmpeq_epi8(v, zero));
+    }
+    t.ascii = high == 0;
+    t.esc = escs != 0;
+    t.nul = nuls != 0;
+#endif
+    for (; i < n; ++i) {
+        t.ascii = t.ascii && p[i] < 0x80;
+        t.esc = t.esc || p[i] == 0x1b;
+        t.nul = t.nul || p[i] == 0;
+    }
+    return t;
 }
 
 std::string lower_trim(std::string_view s) {
@@ -414,13 +444,14 @@ Converted convert(std::string_view bytes, std::string_view charset, bool copy_sa
         else r.same = true;
     };
     std::string name = iconv_charset_name(charset);
+    const TextScan scan = scan_text(bytes);
     // Escape sequences are unambiguous: undeclared or mislabelled ISO-2022-JP (zammad#2498).
-    if ((name.empty() || name == "UTF-8"sv || name == "WINDOWS-1252"sv) && looks_like_iso2022jp(bytes) &&
-        is_ascii(bytes)) {
+    if ((name.empty() || name == "UTF-8"sv || name == "WINDOWS-1252"sv) && scan.esc && scan.ascii &&
+        looks_like_iso2022jp(bytes)) {
         name = "ISO-2022-JP";
     }
     if (name == "UTF-8"sv || name.empty()) {
-        if (is_valid_utf8(bytes)) {
+        if (scan.ascii || is_valid_utf8(bytes)) {
             same();
             return r;
         }
@@ -436,10 +467,9 @@ Converted convert(std::string_view bytes, std::string_view charset, bool copy_sa
         return r;
     }
     // Pure ASCII in an ASCII-compatible charset is already UTF-8: skip iconv (most mail).
-    if (is_ascii(bytes) &&
-        name.rfind("UTF-16", 0) != 0 && name.rfind("UTF-32", 0) != 0 && name.rfind("UCS", 0) != 0 &&
-        name.rfind("UTF-7", 0) != 0 && name.rfind("ISO-2022", 0) != 0 && name.rfind("HZ", 0) != 0 &&
-        bytes.find('\x1b') == std::string_view::npos && bytes.find('\0') == std::string_view::npos) {
+    if (scan.ascii && !scan.esc && !scan.nul && name.rfind("UTF-16", 0) != 0 && name.rfind("UTF-32", 0) != 0 &&
+        name.rfind("UCS", 0) != 0 && name.rfind("UTF-7", 0) != 0 && name.rfind("ISO-2022", 0) != 0 &&
+        name.rfind("HZ", 0) != 0) {
         same();
         return r;
     }

@@ -130,7 +130,7 @@ void fields_of(const mimetic::MimeEntity& e, bool every_value, std::vector<RawFi
     out.clear();
     out.reserve(e.header().size());
     for (const auto& f : e.header()) {
-        RawField r;
+        RawField& r = out.emplace_back();  // made in place: a RawField is ~100 bytes
         r.name = std::string_view(f.name());
         r.kind = name_of(r.name);
         r.field = &f;
@@ -140,7 +140,6 @@ void fields_of(const mimetic::MimeEntity& e, bool every_value, std::vector<RawFi
             const std::string_view t = trim(v);
             r.set_owned(t.size() == v.size() ? std::move(v) : std::string(t));
         }
-        out.push_back(std::move(r));
     }
 }
 
@@ -167,7 +166,7 @@ void fields_of_block(const mimetic::MimeEntity& e, const LeftOutBlock& block, bo
     out.reserve(block.read.fields.size());
     bool ct_seen = false;
     for (const auto& f : block.read.fields) {
-        RawField r;
+        RawField& r = out.emplace_back();  // made in place: a RawField is ~100 bytes
         r.name = f.name;
         r.kind = name_of(f.name);
         if (!ct_seen && block.ct == BlockCt::simple && r.kind == Name::content_type) {
@@ -200,7 +199,6 @@ void fields_of_block(const mimetic::MimeEntity& e, const LeftOutBlock& block, bo
             // A view of the block (it outlives the walk): no copy of the value.
             if (every_value || value_read_in_part(r.kind)) r.set_value(trim(f.value));
         }
-        out.push_back(std::move(r));
     }
 }
 
@@ -601,7 +599,7 @@ private:
                 if (!seen_subject_) m_.subject = value;
                 seen_subject_ = true;
             }
-            m_.headers.push_back(Header{plain_name ? std::string(f.name) : sanitize_utf8(f.name), std::move(value)});
+            m_.headers.emplace_back(plain_name ? std::string(f.name) : sanitize_utf8(f.name), std::move(value));
         }
     }
 

@@ -238,6 +238,30 @@ TEST(FieldsFast, CharsetNamesAndConversionEqualReference) {
     }
 }
 
+// convert() reads a text once for ASCII, ESC and NUL (sixteen bytes at a time) before it picks a
+// path: ASCII text with an ESC, an ISO-2022-JP escape, a NUL or an 8-bit byte at every offset of
+// every length around the blocks, under the labels that take each path.
+TEST(FieldsFast, ConversionPathChosenInOneScanAtEveryOffset) {
+    static const char* const marks[] = {"\x1b", "\x1b$B", "\x1b(B", std::string_view("\0", 1).data(), "\x80", "\xc3\xa9",
+                                        "\xe9", "a"};
+    static const char* const labels[] = {"", "utf-8", "us-ascii", "iso-8859-1", "windows-1252", "utf-16", "iso-2022-jp",
+                                         "koi8-r", "utf-7", "bogus-charset"};
+    for (std::size_t len = 0; len <= 40; ++len)
+        for (std::size_t at = 0; at <= len; ++at)
+            for (std::size_t m = 0; m < std::size(marks); ++m) {
+                std::string s(len, 'x');
+                // marks[3] is NUL: a one-byte string whose c_str() would be empty
+                s.insert(at, m == 3 ? std::string(1, '\0') : std::string(marks[m]));
+                for (const char* cs : labels) {
+                    const auto fast = tp::to_utf8_or_same(s, cs);
+                    const auto slow = ref::to_utf8_or_same(s, cs);
+                    ASSERT_EQ(fast.text, slow.text) << cs << " " << len << " " << at << " " << m;
+                    ASSERT_EQ(fast.exact, slow.exact) << cs << " " << len << " " << at << " " << m;
+                    ASSERT_EQ(fast.same, slow.same) << cs << " " << len << " " << at << " " << m;
+                }
+            }
+}
+
 // The lower-casing and the ASCII skip read words (the last one overlapping or zero-padded): every
 // length from 0 to 48, every offset of an 8-bit or upper-case byte.
 TEST(FieldsFast, WordAtATimeLowerAndAsciiSkipAtEveryLength) {
