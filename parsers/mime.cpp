@@ -599,7 +599,9 @@ private:
                 if (!seen_subject_) m_.subject = value;
                 seen_subject_ = true;
             }
-            m_.headers.emplace_back(plain_name ? std::string(f.name) : sanitize_utf8(f.name), std::move(value));
+            // Header{...}: an aggregate; emplace_back(name, value) needs C++20's parenthesised
+            // aggregate init, which the fuzz build's clang lacks.
+            m_.headers.push_back(Header{plain_name ? std::string(f.name) : sanitize_utf8(f.name), std::move(value)});
         }
     }
 
