@@ -160,8 +160,10 @@ struct LeftOutBlock {
 
 /// fields_of for a part whose header block was read by read_header_block: mimetic read at most
 /// its first Content-Type (the skeleton's entity `e` holds it after the marker field).
+/// `split`: where a copied Content-Type read in the plain form is kept (every_value only: the
+/// message's own), so that content_type_of does not split it again.
 void fields_of_block(const mimetic::MimeEntity& e, const LeftOutBlock& block, bool every_value,
-                     std::vector<RawField>& out) {
+                     std::vector<RawField>& out, std::optional<SimpleContentType>& split) {
     out.clear();
     out.reserve(block.read.fields.size());
     bool ct_seen = false;
@@ -186,8 +188,9 @@ void fields_of_block(const mimetic::MimeEntity& e, const LeftOutBlock& block, bo
             if (every_value) {
                 // In the plain form, our split writes out what mimetic's value() would (without
                 // its tokenizer and ostream: content_type.h).
-                if (const auto simple = read_simple_content_type(f.value)) {
-                    r.set_owned(simple->str());
+                if ((split = read_simple_content_type(f.value))) {
+                    r.set_owned(split->str());
+                    r.simple_ct = &*split;
                 } else {
                     std::string v = r.field->value();
                     const std::string_view t = trim(v);
@@ -576,7 +579,7 @@ private:
                 deep_fields_.push_back(std::make_unique<std::vector<RawField>>());
         auto& out = d < shallow_fields_.size() ? shallow_fields_[d] : *deep_fields_[d - shallow_fields_.size()];
         const LeftOutBlock* block = bodies_ ? bodies_->block(e) : nullptr;
-        if (block) fields_of_block(e, *block, every_value, out);
+        if (block) fields_of_block(e, *block, every_value, out, top_ct_);
         else fields_of(e, every_value, out);
         return out;
     }
@@ -900,6 +903,9 @@ private:
     /// Each depth's fields (see fields()): the first levels in place, deeper ones each in its
     /// own allocation (growing the list moves none of them; a std::deque allocates when made).
     std::array<std::vector<RawField>, 4> shallow_fields_;
+    /// The message's own Content-Type when it went to mimetic and is in the plain form (see
+    /// fields_of_block): the top's RawField points here.
+    std::optional<SimpleContentType> top_ct_;
     std::vector<std::unique_ptr<std::vector<RawField>>> deep_fields_;
 };
 
