@@ -104,11 +104,9 @@ struct RawField {
     bool has_owned = false;
     const mimetic::Field* field = nullptr;
     std::string_view raw;   // the value as read_header_block gave it (a field mimetic did not read)
-    /// The first Content-Type, in the plain form: as read_simple_content_type split it (else null).
+    /// The first Content-Type of a left-out block, in the plain form: as read_simple_content_type
+    /// split it (else null; LeftOutBlock::simple_ct).
     const SimpleContentType* simple_ct = nullptr;
-    /// The first Content-Type of a left-out block, copied for mimetic (a multipart's, a
-    /// message's): `raw` is its value as mimetic read it, which read_simple_content_type may split.
-    bool ct_copied = false;
 };
 
 /// The fields whose values the walk reads in a part (the message itself reads every one).
@@ -155,15 +153,17 @@ enum class BlockCt : char {
 struct LeftOutBlock {
     HeaderBlock read;
     BlockCt ct = BlockCt::none;
-    std::optional<SimpleContentType> simple_ct;  ///< set when `ct` is BlockCt::simple
+    /// The first Content-Type as read_simple_content_type split it, when it is in the plain form:
+    /// always for BlockCt::simple; for BlockCt::mimetic (a multipart's or a message's), so that
+    /// the walk does not split it again.
+    std::optional<SimpleContentType> simple_ct;
 };
 
 /// fields_of for a part whose header block was read by read_header_block: mimetic read at most
-/// its first Content-Type (the skeleton's entity `e` holds it after the marker field).
-/// `split`: where a copied Content-Type read in the plain form is kept (every_value only: the
-/// message's own), so that content_type_of does not split it again.
+/// its first Content-Type (the skeleton's entity `e` holds it after the marker field). A first
+/// Content-Type in the plain form comes split (LeftOutBlock::simple_ct), copied or not.
 void fields_of_block(const mimetic::MimeEntity& e, const LeftOutBlock& block, bool every_value,
-                     std::vector<RawField>& out, std::optional<SimpleContentType>& split) {
+                     std::vector<RawField>& out) {
     out.clear();
     out.reserve(block.read.fields.size());
     bool ct_seen = false;
@@ -184,18 +184,15 @@ void fields_of_block(const mimetic::MimeEntity& e, const LeftOutBlock& block, bo
             ct_seen = true;
             r.field = &*std::next(e.header().begin());
             r.raw = f.value;
-            r.ct_copied = true;
-            if (every_value) {
-                // In the plain form, our split writes out what mimetic's value() would (without
-                // its tokenizer and ostream: content_type.h).
-                if ((split = read_simple_content_type(f.value))) {
-                    r.set_owned(split->str());
-                    r.simple_ct = &*split;
-                } else {
-                    std::string v = r.field->value();
-                    const std::string_view t = trim(v);
-                    r.set_owned(t.size() == v.size() ? std::move(v) : std::string(t));
-                }
+            if (block.simple_ct) {
+                // Split by make_skeleton already (the same value): written out as mimetic's
+                // value() would (content_type.h).
+                r.simple_ct = &*block.simple_ct;
+                if (every_value) r.set_owned(block.simple_ct->str());
+            } else if (every_value) {
+                std::string v = r.field->value();
+                const std::string_view t = trim(v);
+                r.set_owned(t.size() == v.size() ? std::move(v) : std::string(t));
             }
         } else {
             r.raw = f.value;
@@ -227,11 +224,10 @@ ContentTypeValue content_type_of(const mimetic::MimeEntity& e, const std::vector
     ContentTypeValue ct;
     const RawField* field = first(fs, Name::content_type);
     if (!field) return ct;
-    // A multipart's or a message's Content-Type in the plain form is split as a leaf's is:
-    // mimetic's getField<ContentType> parses the value again on every call.
-    std::optional<SimpleContentType> copied;
-    if (!field->simple_ct && field->ct_copied) copied = read_simple_content_type(field->raw);
-    if (const SimpleContentType* simple = field->simple_ct ? field->simple_ct : copied ? &*copied : nullptr) {
+    // A Content-Type in the plain form (a leaf's, or a multipart's or message's the skeleton
+    // copied for mimetic) comes split by make_skeleton: mimetic's getField<ContentType> would
+    // parse the value again on every call.
+    if (const SimpleContentType* simple = field->simple_ct) {
         // Split as mimetic splits it (content_type.h): the same type, subtype and parameters.
         ct.type = ascii_lower(simple->type);
         ct.subtype = ascii_lower(simple->subtype);
@@ -382,6 +378,7 @@ std::optional<Skeleton> make_skeleton(std::string_view bytes, const Prescan& ps,
                 sk.text.append(lines);
                 if (lone_lf) sk.text.append("\r\n");
                 block.ct = BlockCt::mimetic;
+                block.simple_ct = std::move(simple);  // the walk's split of a multipart's or message's
                 break;
             }
             sk.text.append(bytes.substr(hb->blank_line, hb->end - hb->blank_line));
@@ -579,7 +576,7 @@ private:
                 deep_fields_.push_back(std::make_unique<std::vector<RawField>>());
         auto& out = d < shallow_fields_.size() ? shallow_fields_[d] : *deep_fields_[d - shallow_fields_.size()];
         const LeftOutBlock* block = bodies_ ? bodies_->block(e) : nullptr;
-        if (block) fields_of_block(e, *block, every_value, out, top_ct_);
+        if (block) fields_of_block(e, *block, every_value, out);
         else fields_of(e, every_value, out);
         return out;
     }
@@ -903,9 +900,6 @@ private:
     /// Each depth's fields (see fields()): the first levels in place, deeper ones each in its
     /// own allocation (growing the list moves none of them; a std::deque allocates when made).
     std::array<std::vector<RawField>, 4> shallow_fields_;
-    /// The message's own Content-Type when it went to mimetic and is in the plain form (see
-    /// fields_of_block): the top's RawField points here.
-    std::optional<SimpleContentType> top_ct_;
     std::vector<std::unique_ptr<std::vector<RawField>>> deep_fields_;
 };
 
