@@ -364,6 +364,9 @@ unsigned field_rank(std::string_view n) {
         if (kFieldNames[k].name == n && kFieldNames[k].rank < rank) rank = kFieldNames[k].rank;
     return rank;
 }
+// The first bytes of the From names: outlook_core can answer 'f' only for a line whose
+// normalised prefix starts with one of them (the name is what precedes its first colon).
+constexpr FirstBytes kFromFirst = first_bytes(kFrom);
 // A field name, then ':' or " :": the first longest-name + 2 normalised bytes decide.
 constexpr std::size_t kOutlookCap = std::max({longest(kFrom), longest(kSent), longest(kTo), longest(kSubject)}) + 2;
 
@@ -581,6 +584,16 @@ public:
         }
         return f.marker;
     }
+    // outlook(i) == 'f', without outlook_core for a line whose prefix cannot start a From name
+    // (most lines: outlook_block_at asks this of every line history_start reads).
+    bool outlook_from(std::size_t i) {
+        const Info& f = info_[i];
+        if (f.outlook >= 0) return f.outlook == 'f';
+        if (lines_[i].size() > 1000) return false;
+        const std::string_view l = prefix(i);
+        if (l.empty() || !kFromFirst.has(l[0])) return false;
+        return outlook(i) == 'f';
+    }
     char outlook(std::size_t i) {
         Info& f = info_[i];
         // No colon test first: outlook_core looks for the ':' in the normalised prefix, which
@@ -699,7 +712,7 @@ std::size_t next_nonblank(const Lines& lines, std::size_t i) {
 // Outlook's quoted header block: "From:" followed within a few lines by at least two of
 // Sent/Date, To/Cc, Subject. Anything less is too likely to be the requester's own words.
 bool outlook_block_at(Lines& lines, std::size_t i) {
-    if (lines.outlook(i) != 'f') return false;
+    if (!lines.outlook_from(i)) return false;
     bool sent = false, to = false, subject = false;
     for (std::size_t j = i + 1, seen = 0; j < lines.size() && seen < 8; ++j) {
         if (blank(lines[j])) continue;
