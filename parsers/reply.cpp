@@ -304,6 +304,18 @@ constexpr auto kMarkerFitting = [] {
     }
     return first;
 }();
+// kMarkerUndashedEnd[n]: how many of kMarkerByLength an undashed line of n normalised bytes
+// may hold (it must be shorter than the phrase + 12: those are the longest ones, a prefix of
+// the list); none past the table. The loop over them then needs no length test per phrase.
+constexpr auto kMarkerUndashedEnd = [] {
+    std::array<unsigned char, longest(kMarkerPhrases) + 12> end{};
+    for (std::size_t n = 0; n < end.size(); ++n) {
+        std::size_t k = 0;
+        while (k < kMarkerByLength.size() && kMarkerByLength[k].size() + 12 > n) ++k;
+        end[n] = static_cast<unsigned char>(k);
+    }
+    return end;
+}();
 constexpr FirstBytes kMarkerStartFirst = first_bytes(kMarkerStarts);
 // An undashed marker is shorter than its phrase + 12, and the starts are prefixes: past
 // this many normalised bytes only a dashed line needs the rest (most lines are prose).
@@ -432,13 +444,13 @@ bool marker_core(std::string_view raw, std::string_view l, bool whole) {
         // Phrases longer than the line are skipped (kMarkerFitting), and the byte set is made
         // only when some phrase is left to test.
         const std::size_t first = all.size() < kMarkerFitting.size() ? kMarkerFitting[all.size()] : 0;
-        if (first < kMarkerByLength.size() && (dashed || all.size() < kMarkerByLength[first].size() + 12)) {
+        const std::size_t end = dashed                                  ? kMarkerByLength.size()
+                                : all.size() < kMarkerUndashedEnd.size() ? kMarkerUndashedEnd[all.size()]
+                                                                         : 0;
+        if (first < end) {
             const std::uint64_t missing = ~line_byte_set(all);
-            for (std::size_t k = first; k < kMarkerByLength.size(); ++k) {
-                const std::string_view p = kMarkerByLength[k];
-                if (!dashed && all.size() >= p.size() + 12) break;
-                if ((kMarkerByLengthBytes[k] & missing) == 0 && contains(all, p)) return true;
-            }
+            for (std::size_t k = first; k < end; ++k)
+                if ((kMarkerByLengthBytes[k] & missing) == 0 && contains(all, kMarkerByLength[k])) return true;
         }
     }
     if (!l.empty() && kMarkerStartFirst.has(l[0]))
