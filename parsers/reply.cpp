@@ -316,6 +316,14 @@ constexpr auto kMarkerUndashedEnd = [] {
     }
     return end;
 }();
+// kMarkerStartingWith[c]: the phrases of kMarkerByLength whose first byte is c, one bit each.
+static_assert(kMarkerByLength.size() <= 32);
+constexpr auto kMarkerStartingWith = [] {
+    std::array<std::uint32_t, 256> with{};
+    for (std::size_t k = 0; k < kMarkerByLength.size(); ++k)
+        with[static_cast<unsigned char>(kMarkerByLength[k].front())] |= std::uint32_t{1} << k;
+    return with;
+}();
 constexpr FirstBytes kMarkerStartFirst = first_bytes(kMarkerStarts);
 // An undashed marker is shorter than its phrase + 12, and the starts are prefixes: past
 // this many normalised bytes only a dashed line needs the rest (most lines are prose).
@@ -447,10 +455,26 @@ bool marker_core(std::string_view raw, std::string_view l, bool whole) {
         const std::size_t end = dashed                                  ? kMarkerByLength.size()
                                 : all.size() < kMarkerUndashedEnd.size() ? kMarkerUndashedEnd[all.size()]
                                                                          : 0;
-        if (first < end) {
+        if (first < end && dashed) {
             const std::uint64_t missing = ~line_byte_set(all);
             for (std::size_t k = first; k < end; ++k)
                 if ((kMarkerByLengthBytes[k] & missing) == 0 && contains(all, kMarkerByLength[k])) return true;
+        } else if (first < end) {
+            // Undashed: the line is shorter than each phrase left + 12, so a phrase in it starts
+            // at one of its first 12 bytes (at most its length minus the shortest phrase left's).
+            // At each, only the phrases that start with that byte are compared (most bytes start
+            // none): no pass over the whole line for its byte set.
+            const std::uint32_t range = (end == 32 ? ~std::uint32_t{0} : (std::uint32_t{1} << end) - 1) &
+                                        ~((std::uint32_t{1} << first) - 1);
+            const std::size_t last = all.size() - kMarkerByLength[end - 1].size();
+            for (std::size_t j = 0; j <= last; ++j) {
+                for (std::uint32_t c = kMarkerStartingWith[static_cast<unsigned char>(all[j])] & range; c != 0;
+                     c &= c - 1) {
+                    const std::string_view p = kMarkerByLength[static_cast<std::size_t>(__builtin_ctz(c))];
+                    if (j + p.size() <= all.size() && all[j + 1] == p[1] && all.compare(j, p.size(), p) == 0)
+                        return true;
+                }
+            }
         }
     }
     if (!l.empty() && kMarkerStartFirst.has(l[0]))

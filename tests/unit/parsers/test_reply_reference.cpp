@@ -201,3 +201,40 @@ TEST(SplitReplyFastPath, EqualsReferenceOnCorpusBodies) {
     }
     EXPECT_GT(bodies, 500u);
 }
+
+// An undashed short line is searched for the marker phrases only at its first bytes (a phrase
+// in it starts within 12 of them) and only with the phrases that start with the byte there:
+// phrases (some with their second byte or a later one changed, some cut) after and before runs
+// of the letters phrases start with, at every offset around 12 and every length around the
+// phrase + 12, against the reference's search of the whole line. Dashed lines ("-- ... --") take
+// the byte-set path; they are drawn too.
+TEST(SplitReplyFastPath, MarkerPhrasesAtEveryOffsetEqualReference) {
+    static const std::vector<std::string> kPhrases = {
+        "original message", "forwarded message", "Ursprüngliche Nachricht", "message d'origine",
+        "mensaje original", "mensagem encaminhada", "vidarebefordrat meddelande", "oprindelig meddelelse",
+        "alkuperäinen viesti", "původní zpráva", "oryginalna wiadomość", "Исходное сообщение",
+        "пересылаемое сообщение", "messaggio inoltrato", "doorgestuurd bericht", "opprinnelig melding"};
+    static const std::string kLetters = "ofuwmdvap oOmM  e-_x";
+    std::mt19937 rng(22122026);
+    std::size_t hits = 0, near = 0;
+    for (int n = 0; n < 30000; ++n) {
+        std::string phrase = kPhrases[rng() % kPhrases.size()];
+        const unsigned change = rng() % 6;
+        if (change == 0) phrase[1] = 'x';                                         // first byte right, second wrong
+        if (change == 1) phrase[rng() % phrase.size()] = 'q';                     // a later byte wrong
+        if (change == 2) phrase.resize(phrase.size() - 1 - rng() % 3);            // cut short
+        std::string line;
+        if (rng() % 8 == 0) line = "-- ";
+        for (std::size_t k = rng() % 15; k > 0; --k) line += kLetters[rng() % kLetters.size()];
+        line += phrase;
+        for (std::size_t k = rng() % 15; k > 0; --k) line += kLetters[rng() % kLetters.size()];
+        if (rng() % 8 == 0) line += " --";
+        const bool want = ref::reply::is_separator_marker(line);
+        ASSERT_EQ(tp::reply::is_separator_marker(line), want) << "'" << line << "'";
+        hits += want;
+        near += !want && change == 0;
+    }
+    // Both answers are reached often, and near misses (the right first byte) are drawn.
+    EXPECT_GT(hits, 5000u);
+    EXPECT_GT(near, 2000u);
+}
