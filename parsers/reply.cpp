@@ -247,12 +247,18 @@ bool ends_with(std::string_view s, std::string_view p) {
 // No libc call per line and per hit of the needle's first byte (attribution verbs, marker phrases).
 bool contains(std::string_view s, std::string_view p) { return simd::contains(s, p); }
 
-inline bool blank(std::string_view s) {
-    // Most lines answer at their first byte (asked of every line several times over).
-    if (!s.empty() && s[0] != ' ' && s[0] != '\t' && s[0] != '\r') return false;
+// blank() past a blank first byte (out of line: few lines get here).
+[[gnu::noinline]] bool blank_all(std::string_view s) {
     return std::all_of(s.begin(), s.end(), [](char c) {
         return c == ' ' || c == '\t' || c == '\r';
     });
+}
+
+[[gnu::always_inline]] inline bool blank(std::string_view s) {
+    // Most lines answer at their first byte (asked of every line several times over): that
+    // test inline at each call, the rest of the line out of line.
+    if (!s.empty() && s[0] != ' ' && s[0] != '\t' && s[0] != '\r') return false;
+    return blank_all(s);
 }
 
 bool quoted(std::string_view s) {
@@ -747,8 +753,13 @@ std::size_t next_nonblank(const Lines& lines, std::size_t i) {
 
 // Outlook's quoted header block: "From:" followed within a few lines by at least two of
 // Sent/Date, To/Cc, Subject. Anything less is too likely to be the requester's own words.
-bool outlook_block_at(Lines& lines, std::size_t i) {
-    if (!lines.outlook_from(i)) return false;
+bool outlook_block_after(Lines& lines, std::size_t i);
+// (The From test inline: most lines fail it, and it is asked of every line history_start reads.)
+inline bool outlook_block_at(Lines& lines, std::size_t i) {
+    return lines.outlook_from(i) && outlook_block_after(lines, i);
+}
+// outlook_block_at for a From line i.
+bool outlook_block_after(Lines& lines, std::size_t i) {
     bool sent = false, to = false, subject = false;
     for (std::size_t j = i + 1, seen = 0; j < lines.size() && seen < 8; ++j) {
         if (blank(lines[j])) continue;
