@@ -49,28 +49,30 @@ bool daemon_sender(const Message& m, std::string* why) {
     static constexpr auto locals = std::to_array<std::string_view>(
         {"mailer-daemon", "mailer_daemon", "mailerdaemon", "postmaster", "post_master", "mail-daemon",
          "maildaemon", "double-bounce"});
+    // Compared ignoring case in place (the names are lower-case): no lower-cased copies of the
+    // sender's address, name and From field for every message.
     auto local_is_daemon = [&](std::string_view addr) {
-        std::string a = lower(addr);
-        std::string local = a.substr(0, a.find('@'));
+        const std::string_view local = addr.substr(0, addr.find('@'));
         for (std::string_view l : locals)
-            if (local == l) return true;
+            if (text::iequals(local, l)) return true;
         return false;
+    };
+    const auto has = [](std::string_view s, std::string_view lower_needle) {
+        return simd::find_lower(s, lower_needle) != std::string_view::npos;
     };
     for (const Address& a : m.from) {
         if (local_is_daemon(a.address)) {
             *why = "From: " + a.address;
             return true;
         }
-        std::string n = lower(a.name);
-        if (contains(n, "mail delivery") || contains(n, "mailer-daemon") || contains(n, "mailer daemon")) {
+        if (has(a.name, "mail delivery") || has(a.name, "mailer-daemon") || has(a.name, "mailer daemon")) {
             *why = "From: \"" + a.name + "\"";
             return true;
         }
     }
     // Some MTAs write a bare "From: MAILER-DAEMON" that yields no address at all.
     if (const Header* h = find_header(m, "From")) {
-        std::string v = lower(h->value);
-        if (contains(v, "mailer-daemon") || contains(v, "mail delivery s")) {
+        if (has(h->value, "mailer-daemon") || has(h->value, "mail delivery s")) {
             *why = "From: " + std::string(trim(h->value));
             return true;
         }
