@@ -129,6 +129,18 @@ struct Known {
     const Header* operator[](Other o) const { return first[kFirstOther + o]; }
 };
 
+// Whether `local` lower-cased, with its '-', '_' and '.' left out, is `word` (lower-case):
+// compared in place, no lower-cased and flattened copy of every sender's local part.
+bool flat_is(std::string_view local, std::string_view word) {
+    std::size_t k = 0;
+    for (const char c : local) {
+        if (c == '-' || c == '_' || c == '.') continue;
+        if (k == word.size() || text::lower_char(c) != word[k]) return false;
+        ++k;
+    }
+    return k == word.size();
+}
+
 bool suppressed(const Header* h) {
     if (!h) return false;
     std::string v = lower(h->value);
@@ -274,8 +286,9 @@ ClassifyResult classify(const Message& m, const ClassifyOptions& options) {
         return r;
     }
     for (const Address& a : m.from) {
-        std::string local = lower(a.address.substr(0, a.address.find('@')));
-        if (local == "mailer-daemon" || local == "postmaster" || local == "mailerdaemon" || local == "post_master") {
+        const std::string_view local = std::string_view(a.address).substr(0, a.address.find('@'));
+        if (text::iequals(local, "mailer-daemon") || text::iequals(local, "postmaster") ||
+            text::iequals(local, "mailerdaemon") || text::iequals(local, "post_master")) {
             r.classification = Classification::auto_reply;
             r.reason = "From: " + a.address;
             return r;
@@ -284,12 +297,9 @@ ClassifyResult classify(const Message& m, const ClassifyOptions& options) {
 
     // A no-reply sender says itself that nobody reads answers: notifications, receipts.
     for (const Address& a : m.from) {
-        std::string local = lower(a.address.substr(0, a.address.find('@')));
-        std::string flat;
-        for (char c : local)
-            if (c != '-' && c != '_' && c != '.') flat += c;
-        if (flat == "noreply" || flat == "donotreply" || flat == "noresponse" || flat == "noanswer" ||
-            flat == "nepasrepondre" || flat == "keineantwort") {
+        const std::string_view local = std::string_view(a.address).substr(0, a.address.find('@'));
+        if (flat_is(local, "noreply") || flat_is(local, "donotreply") || flat_is(local, "noresponse") ||
+            flat_is(local, "noanswer") || flat_is(local, "nepasrepondre") || flat_is(local, "keineantwort")) {
             r.classification = Classification::auto_reply;
             r.reason = "From: " + a.address + " (a no-reply sender)";
             return r;
