@@ -39,9 +39,11 @@ bool is_headers_type(std::string_view ct) {
     return ct == "text/rfc822-headers" || ct == "message/rfc822-headers" || ct == "message/global-headers";
 }
 
-std::string top_content_type(const Message& m) {
+// The message's own Content-Type as written (compared ignoring case by its readers, not
+// lower-cased into a copy for every message).
+std::string_view top_content_type(const Message& m) {
     const Header* h = find_header(m, "Content-Type");
-    return h ? lower(h->value) : std::string();
+    return h ? std::string_view(h->value) : std::string_view();
 }
 
 // MAILER-DAEMON, postmaster and the display names MTAs give themselves.
@@ -578,10 +580,13 @@ char ses_notification(std::string_view s) {
 }  // namespace
 
 BounceVerdict detect_bounce(const Message& m, BounceReport& report) {
-    std::string ct = top_content_type(m);
-    if (starts_with(ct, "multipart/report")) {
-        if (contains(ct, "delivery-status")) return {true, "multipart/report; report-type=delivery-status"};
-        if (contains(ct, "feedback-report")) return {true, "multipart/report; report-type=feedback-report (ARF)"};
+    const std::string_view ct = top_content_type(m);
+    constexpr std::string_view kReport = "multipart/report";
+    if (ct.size() >= kReport.size() && text::iequals(ct.substr(0, kReport.size()), kReport)) {
+        if (simd::find_lower(ct, "delivery-status") != std::string_view::npos)
+            return {true, "multipart/report; report-type=delivery-status"};
+        if (simd::find_lower(ct, "feedback-report") != std::string_view::npos)
+            return {true, "multipart/report; report-type=feedback-report (ARF)"};
     }
     for (const Leaf& l : m.leaves) {
         if (l.in_rfc822) continue;
