@@ -1,7 +1,8 @@
 # The process allocator. ticketd is allocation-heavy (a parsed message is a few hundred small
 # strings and vectors, built and freed per message) and glibc's malloc spends about 14% of
-# parse() in malloc/free. mimalloc (Debian's libmimalloc2.0) takes about a tenth off a corpus
-# round of parse() at the same peak memory (docs/benchmarks.md, "Allocator").
+# parse() in malloc/free. mimalloc (Debian's libmimalloc2.0) takes about 8% off a corpus round
+# of parse() (the fastest round 26.2 -> 24.2 ms; peak memory on a 50 MB attachment 2.01x against
+# 1.96x the message): docs/benchmarks.md, Parsing, "2026-12-06 late: the allocator".
 #
 # Linking libmimalloc.so overrides malloc/free/new/delete for the whole process (libstdc++,
 # SQLite, libcurl, OpenSSL included), the way its README documents for dynamic linking.
