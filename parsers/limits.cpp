@@ -97,6 +97,7 @@ public:
             if (!f.multipart && result_.rfc822_bodies[f.rfc822].second == npos) result_.rfc822_bodies[f.rfc822].second = eof;
         if (result_.changed) result_.mended.append(raw_.substr(copied_));
         else result_.skipped = copied_;
+        unread_blocks_before_cr();
         return std::move(result_);
     }
 
@@ -163,7 +164,6 @@ private:
             return;
         }
         ++mends_;  // a header block with a mend in it is not read as the pre-scan saw it
-        if (!with.empty() && with.front() == '\r') unread_block_ending_at(out_pos(p));
         if (!result_.changed) {
             result_.changed = true;
             result_.mended.reserve(raw_.size() + 64);
@@ -400,21 +400,20 @@ private:
         block_record_ = npos;
     }
 
-    /// A CR is written at output position `at`: a block already read whose empty line is a lone
-    /// LF right before it now ends in LF CR to mimetic (one line end: the body starts a byte
-    /// later), so it is left to read_header_block (found by review: an empty message/rfc822
-    /// at the end of the input, or one right before a delimiter, gets "\r\n" there).
-    void unread_block_ending_at(std::size_t at) {
-        // The last block that has ended (an attached message's own block may have started, still
-        // open, right where it ends).
-        for (std::size_t k = result_.block_reads.size(); k-- > 0;) {
-            if (result_.header_blocks[k].second == npos) continue;
+    /// A block kept whose empty line is a lone LF, with a CR right after it in the bytes to
+    /// parse, ends in LF CR to mimetic (one line end: the body starts a byte later): it is left
+    /// to read_header_block. The input's own CR there spoiled the block already (tidy_line_end);
+    /// this catches one a later mend brought: a CR written there (an empty message/rfc822 at the
+    /// end of the input or before a delimiter, found by review), or a line dropped in between.
+    void unread_blocks_before_cr() {
+        const std::string_view out = result_.bytes(raw_);
+        for (std::size_t k = 0; k < result_.block_reads.size(); ++k) {
             Prescan::BlockRead& r = result_.block_reads[k];
-            if (r.read && result_.header_blocks[k].second == at && at - r.blank_line == 1) {
+            const std::size_t end = result_.header_blocks[k].second;
+            if (r.read && end - r.blank_line == 1 && end < out.size() && out[end] == '\r') {
                 r.read = false;
                 r.last = r.first;
             }
-            return;
         }
     }
 

@@ -154,8 +154,9 @@ struct BlockCounts {
 /// Every header block the pre-scan kept the lines of must read, from them, exactly as
 /// read_header_block reads the bytes: the same fields (names, values, folds joined, extents),
 /// the same empty line and end. Blocks it did not keep are left to read_header_block.
-void expect_lines_read_as_bytes(const std::string& raw, const std::string& what, BlockCounts& n) {
-    const auto r = tp::prescan(raw, {});
+void expect_lines_read_as_bytes(const std::string& raw, const std::string& what, BlockCounts& n,
+                                const tp::Limits& limits = {}) {
+    const auto r = tp::prescan(raw, limits);
     const auto* ps = std::get_if<tp::Prescan>(&r);
     if (!ps) return;
     const std::string_view bytes = ps->bytes(raw);
@@ -203,6 +204,13 @@ TEST(Prescan, ABlockEndingInLfBeforeAWrittenCrIsNotKept) {
     const std::string digest =
         "Content-Type: multipart/digest; boundary=b\r\n\r\n--b\r\nX-A: 1\n\n--b\r\n\r\nSubject: y\r\n\r\nz\r\n--b--\r\n";
     expect_lines_read_as_bytes(digest, "digest part", n);
+    // The attached message's first field dropped (header block over max_header_bytes): its
+    // empty line "\r\n" now follows the outer block's lone LF.
+    tp::Limits small;
+    small.max_header_bytes = 30;
+    const std::string dropped =
+        "Content-Type: message/rfc822\n\nSubject: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n\r\nbody\n";
+    expect_lines_read_as_bytes(dropped, "first field of the message dropped", n, small);
     EXPECT_GT(n.read, 0u);  // the outer blocks are still kept
 }
 
