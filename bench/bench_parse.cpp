@@ -130,7 +130,31 @@ std::string big_message(std::size_t mb) {
 
 }  // namespace
 
+namespace {
+
+constexpr const char* kUsage =
+    "usage: bench_parse [--corpus DIR] [--rounds N] [--peer SCRIPT] [--python EXE] [--attachment-mb M]\n"
+    "                   [--parse-only 1] [--mail-only 1] [--only SUBDIRS] [--dump FILE] [--top N]\n"
+    "Parsing throughput over the corpus against Python's email in the same run, and peak memory on a\n"
+    "generated message with a large attachment (docs/benchmarks.md, Parsing; options: this file's head).\n";
+
+}  // namespace
+
 int main(int argc, char** argv) {
+    // Every option takes a value; anything else (--help included) prints the usage, rather than
+    // starting a run of several minutes.
+    for (int i = 1; i < argc; i += 2) {
+        static const std::vector<std::string_view> known{"--corpus", "--rounds",   "--peer", "--python",
+                                                         "--attachment-mb", "--parse-only", "--dump", "--top",
+                                                         "--mail-only", "--only"};
+        const std::string_view a = argv[i];
+        const bool help = a == "--help" || a == "-h";
+        if (help || std::find(known.begin(), known.end(), a) == known.end() || i + 1 >= argc) {
+            if (!help) std::cerr << "bench_parse: " << (i + 1 >= argc && !help ? "no value for " : "unknown option ") << a << "\n";
+            (help ? std::cout : std::cerr) << kUsage;
+            return help ? 0 : 2;
+        }
+    }
     fs::path corpus = fs::path(TICKETD_SOURCE_DIR) / ".." / "shared" / "corpus";
     fs::path peer = fs::path(TICKETD_SOURCE_DIR) / "bench" / "py_email_parse.py";
     std::string python = "/usr/bin/python3";
