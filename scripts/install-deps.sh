@@ -18,8 +18,8 @@ PACKAGES=(
   libmimalloc-dev
   # the IANA time-zone database SLA calendars read (date/tz with USE_OS_TZDB); slim images lack it
   tzdata
-  # tests
-  googletest libgtest-dev libgmock-dev python3
+  # tests (libjemalloc2: a malloc for the test that preloads one in front of the binary's own)
+  googletest libgtest-dev libgmock-dev python3 libjemalloc2
   # real servers for integration tests and the demo (IMAP, SMTP sink), the mbsync peer for bench/
   dovecot-imapd python3-aiosmtpd isync openssl sqlite3
   # system tests: the unit (systemd-analyze, sysusers, tmpfiles), the .deb (cpack's dpkg-shlibdeps), the man page

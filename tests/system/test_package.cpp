@@ -187,7 +187,7 @@ TEST(Binary, VersionSaysWhenAPreloadedMallocWins) {
     std::string preload;
     for (const char* lib : {"/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"})
         if (fs::exists(lib)) preload = lib;
-    if (preload.empty()) GTEST_SKIP() << "neither libjemalloc2 nor libtcmalloc-minimal4 is installed";
+    if (preload.empty()) GTEST_SKIP() << "neither libjemalloc2 (scripts/install-deps.sh installs it) nor libtcmalloc-minimal4 is installed";
     auto r = run_program({ticketd::testing::ticketd_binary().string(), "--version"}, "", {"LD_PRELOAD=" + preload});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const std::string file = fs::path(preload).filename().string();
