@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "parsers/textutil.h"
+
 namespace ticketd::parsers {
 
 namespace {
@@ -26,16 +28,6 @@ bool value_char(char c) {
 bool quoted_char(char c) { return (c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != ';') || c == '\t'; }
 
 bool blank(char c) { return c == ' ' || c == '\t'; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-        if (x != b[i]) return false;
-    }
-    return true;
-}
 
 }  // namespace
 
@@ -118,13 +110,13 @@ std::string SimpleContentType::str() const {
     return out;
 }
 
-bool SimpleContentType::is_multipart() const { return iequals(type, "multipart"); }
+bool SimpleContentType::is_multipart() const { return text::iequals(type, "multipart"); }
 
-bool SimpleContentType::is_message_rfc822() const { return iequals(type, "message") && iequals(subtype, "rfc822"); }
+bool SimpleContentType::is_message_rfc822() const { return text::iequals(type, "message") && text::iequals(subtype, "rfc822"); }
 
 std::string_view SimpleContentType::boundary() const {
     for (const auto& [name, value] : params)
-        if (iequals(name, "boundary")) return value;
+        if (text::iequals(name, "boundary")) return value;
     return {};
 }
 

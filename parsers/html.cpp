@@ -151,15 +151,6 @@ bool ieq_prefix(std::string_view s, std::size_t at, std::string_view p) {
     return true;
 }
 
-// a == b ignoring ASCII case (tag names are ASCII letters and digits: the same as comparing
-// their lower-cased copies, without making them).
-bool ieq_name(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower_char(a[i]) != lower_char(b[i])) return false;
-    return true;
-}
-
 // Elements that never nest (void) or close themselves when a sibling starts: they add no depth.
 // `n` as written (any case); the names by length, so a name is compared with a few at most.
 bool flat_element(std::string_view n) {
@@ -216,15 +207,15 @@ std::string drop_deep_tags(std::string_view html, std::size_t limit, bool only_w
         const std::string_view name = html.substr(b, e - b);
         if (close) {
             for (std::size_t k = open.size(); k-- > 0;)
-                if (ieq_name(open[k], name)) {
+                if (text::iequals(open[k], name)) {
                     open.resize(k);
                     break;
                 }
             i = gt + 1;
             continue;
         }
-        if (ieq_name(name, "script") || ieq_name(name, "style") || ieq_name(name, "textarea") ||
-            ieq_name(name, "title") || ieq_name(name, "xmp")) {
+        if (text::iequals(name, "script") || text::iequals(name, "style") || text::iequals(name, "textarea") ||
+            text::iequals(name, "title") || text::iequals(name, "xmp")) {
             const std::string lowered = lower(name);  // ieq_prefix compares with a lower-case name
             std::size_t j = gt + 1;
             while ((j = html.find("</", j)) != std::string_view::npos && !ieq_prefix(html, j + 2, lowered)) j += 2;

@@ -52,36 +52,26 @@ enum class Name : unsigned char {
     content_type, content_id, content_disposition, content_transfer_encoding,
 };
 
-/// `lower` is lower-case and as long as `n`.
-bool is_name(std::string_view n, std::string_view lower) {
-    for (std::size_t i = 0; i < n.size(); ++i) {
-        char c = n[i];
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-        if (c != lower[i]) return false;
-    }
-    return true;
-}
-
 /// Which of the walk's names `n` is: by length first, so most fields take one comparison or none
 /// (no lower-case copy of every name).
 Name name_of(std::string_view n) {
     switch (n.size()) {
-        case 2: return is_name(n, "to") ? Name::to : is_name(n, "cc") ? Name::cc : Name::other;
-        case 3: return is_name(n, "bcc") ? Name::bcc : Name::other;
-        case 4: return is_name(n, "from") ? Name::from : is_name(n, "date") ? Name::date : Name::other;
-        case 6: return is_name(n, "sender") ? Name::sender : Name::other;
-        case 7: return is_name(n, "subject") ? Name::subject : Name::other;
-        case 8: return is_name(n, "reply-to") ? Name::reply_to : Name::other;
+        case 2: return text::iequals(n, "to") ? Name::to : text::iequals(n, "cc") ? Name::cc : Name::other;
+        case 3: return text::iequals(n, "bcc") ? Name::bcc : Name::other;
+        case 4: return text::iequals(n, "from") ? Name::from : text::iequals(n, "date") ? Name::date : Name::other;
+        case 6: return text::iequals(n, "sender") ? Name::sender : Name::other;
+        case 7: return text::iequals(n, "subject") ? Name::subject : Name::other;
+        case 8: return text::iequals(n, "reply-to") ? Name::reply_to : Name::other;
         case 10:
-            return is_name(n, "message-id")   ? Name::message_id
-                   : is_name(n, "references") ? Name::references
-                   : is_name(n, "content-id") ? Name::content_id
+            return text::iequals(n, "message-id")   ? Name::message_id
+                   : text::iequals(n, "references") ? Name::references
+                   : text::iequals(n, "content-id") ? Name::content_id
                                               : Name::other;
         case 11:
-            return is_name(n, "in-reply-to") ? Name::in_reply_to : is_name(n, "return-path") ? Name::return_path : Name::other;
-        case 12: return is_name(n, "content-type") ? Name::content_type : Name::other;
-        case 19: return is_name(n, "content-disposition") ? Name::content_disposition : Name::other;
-        case 25: return is_name(n, "content-transfer-encoding") ? Name::content_transfer_encoding : Name::other;
+            return text::iequals(n, "in-reply-to") ? Name::in_reply_to : text::iequals(n, "return-path") ? Name::return_path : Name::other;
+        case 12: return text::iequals(n, "content-type") ? Name::content_type : Name::other;
+        case 19: return text::iequals(n, "content-disposition") ? Name::content_disposition : Name::other;
+        case 25: return text::iequals(n, "content-transfer-encoding") ? Name::content_transfer_encoding : Name::other;
         default: return Name::other;
     }
 }
